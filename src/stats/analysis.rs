@@ -1,0 +1,300 @@
+//! One meta-analysis from start to finish: check the [`Spec`], compute each study's effect,
+//! pool by the chosen method, and return every number a report needs.
+
+use super::effect::{self, EffectSize, StudyData, StudyEffect, Table2x2};
+use super::error::StatsError;
+use super::inverse_variance;
+use super::mantel_haenszel;
+use super::spec::{Convention, Measure, Method, Spec, Test};
+use super::tau2;
+
+/// Cochran's Q and the measures derived from it (present only when k ≥ 2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heterogeneity {
+    pub q: f64,
+    pub df: f64,
+    /// P-value of Q against χ²(df).
+    pub p: f64,
+    /// I² in percent.
+    pub i2: f64,
+    pub h2: f64,
+    /// Q-profile interval for I² (random-effects models, metafor convention).
+    pub i2_ci: Option<(f64, f64)>,
+    pub h2_ci: Option<(f64, f64)>,
+}
+
+/// The pooled result on the analysis scale (log scale for ratio measures).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pooled {
+    pub estimate: f64,
+    pub se: f64,
+    pub ci_lower: f64,
+    pub ci_upper: f64,
+    /// z or t statistic.
+    pub stat: f64,
+    /// Degrees of freedom of the t statistic (Knapp–Hartung), `None` for z.
+    pub stat_df: Option<f64>,
+    pub p: f64,
+    /// τ² for random-effects models with k ≥ 2.
+    pub tau2: Option<f64>,
+    /// Q-profile confidence interval for τ².
+    pub tau2_ci: Option<(f64, f64)>,
+    pub heterogeneity: Option<Heterogeneity>,
+    pub prediction: Option<(f64, f64)>,
+    /// Weight of each pooled study in percent, in the order of the pooled studies.
+    pub weights: Vec<f64>,
+    /// Iterations the τ² estimator needed (0 for closed forms).
+    pub iterations: usize,
+}
+
+/// One study as analysed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyResult {
+    /// The study's effect, or `None` if it is not estimable (shown, but not pooled).
+    pub effect: Option<EffectSize>,
+    /// The study's weight in percent, `None` if it does not take part in the pooling.
+    pub weight: Option<f64>,
+}
+
+/// A complete meta-analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub spec: Spec,
+    /// Number of studies pooled.
+    pub k: usize,
+    /// One entry per input study, in input order.
+    pub studies: Vec<StudyResult>,
+    pub pooled: Pooled,
+    /// What the computation assumed or did that a reader should know, in plain words.
+    pub notes: Vec<String>,
+}
+
+/// Check that the parts of a [`Spec`] fit together and fit the convention.
+pub fn check_spec(spec: &Spec) -> Result<(), StatsError> {
+    if !(spec.level > 0.0 && spec.level < 100.0) {
+        return Err(StatsError::Level(spec.level));
+    }
+    match spec.method {
+        Method::MH if !spec.measure.is_binary() => {
+            return Err(StatsError::MethodMeasure { method: spec.method, measure: spec.measure })
+        }
+        Method::PETO if spec.measure != Measure::OR => {
+            return Err(StatsError::MethodMeasure { method: spec.method, measure: spec.measure })
+        }
+        Method::MH | Method::PETO if spec.test != Test::Z => {
+            return Err(StatsError::MethodTest { method: spec.method, test: spec.test })
+        }
+        _ => {}
+    }
+    if spec.convention == Convention::Revman5 {
+        if !matches!(spec.method, Method::FE | Method::MH | Method::PETO | Method::DL) {
+            return Err(StatsError::Convention {
+                convention: spec.convention,
+                what: format!("the {} estimator (RevMan 5 estimates tau² by DerSimonian–Laird only)", spec.method.name()),
+            });
+        }
+        if spec.test != Test::Z {
+            return Err(StatsError::Convention {
+                convention: spec.convention,
+                what: "the Knapp–Hartung test".to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Run one meta-analysis of `data` (one entry per study) as `spec` says.
+pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsError> {
+    check_spec(spec)?;
+    if data.is_empty() {
+        return Err(StatsError::NoStudies);
+    }
+    let mut notes = convention_notes(spec);
+    let binary = spec.measure.is_binary();
+    let tables: Vec<Option<Table2x2>> = data
+        .iter()
+        .map(|d| match *d {
+            StudyData::Binary { events1, n1, events2, n2 } => Some(Table2x2::from_counts(events1, n1, events2, n2)),
+            _ => None,
+        })
+        .collect();
+    if binary && tables.iter().any(Option::is_none) {
+        return Err(StatsError::WrongData { measure: spec.measure, needs: effect::needed_data(spec.measure) });
+    }
+    let tables: Vec<Table2x2> = tables.into_iter().flatten().collect();
+
+    // 1. Per-study effects.
+    let effects: Vec<Option<EffectSize>> = match spec.method {
+        Method::PETO => tables
+            .iter()
+            .map(|t| if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) })
+            .collect(),
+        _ => {
+            let mut out = Vec::with_capacity(data.len());
+            for (index, d) in data.iter().enumerate() {
+                let e = match effect::effect_size(spec.measure, d, spec.convention) {
+                    Ok(StudyEffect::Estimable(e)) => Some(e),
+                    Ok(StudyEffect::NotEstimable) => None,
+                    Err(StatsError::InvalidStudy { reason, .. }) => return Err(StatsError::InvalidStudy { index, reason }),
+                    Err(e) => return Err(e),
+                };
+                // metafor's rma.mh leaves double-zero studies without an effect (drop00 = TRUE).
+                let dropped = spec.method == Method::MH && binary && tables[index].is_double_zero();
+                out.push(if dropped { None } else { e });
+            }
+            out
+        }
+    };
+    if binary {
+        let corrected = tables.iter().filter(|t| t.has_zero_cell()).count();
+        if corrected > 0 {
+            notes.push(format!(
+                "0.5 was added to every cell of the {corrected} {} with a zero cell{}.",
+                if corrected == 1 { "study" } else { "studies" },
+                match (spec.method, spec.convention) {
+                    (Method::MH | Method::PETO, Convention::Metafor) => " for its own effect only; the pooling used the raw counts",
+                    (Method::MH, Convention::Revman5) => ", for its effect and for the Mantel–Haenszel pooling",
+                    _ => "",
+                }
+            ));
+        }
+        let double = tables.iter().filter(|t| t.is_double_zero()).count();
+        if double > 0 && (spec.convention == Convention::Revman5 && spec.measure != Measure::RD || matches!(spec.method, Method::MH | Method::PETO)) {
+            notes.push(format!(
+                "{double} {} without events (or with only events) in both groups {} not estimable.",
+                if double == 1 { "study" } else { "studies" },
+                if double == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+
+    // 2. Which studies take part in the pooling.
+    let pooled_index: Vec<usize> = match (spec.method, spec.convention) {
+        // metafor's rma.mh and rma.peto pool every table, double zeros included (they add nothing).
+        (Method::MH | Method::PETO, Convention::Metafor) => (0..data.len()).collect(),
+        (Method::PETO, Convention::Revman5) => (0..data.len()).filter(|&i| !tables[i].is_double_zero()).collect(),
+        _ => (0..data.len()).filter(|&i| effects[i].is_some()).collect(),
+    };
+    if pooled_index.is_empty() {
+        return Err(StatsError::NoStudies);
+    }
+
+    // 3. Pool.
+    let pooled = match spec.method {
+        Method::MH => {
+            let pool_tables: Vec<Table2x2> = pooled_index
+                .iter()
+                .map(|&i| match spec.convention {
+                    Convention::Metafor => tables[i],
+                    Convention::Revman5 => tables[i].corrected(0.5),
+                })
+                .collect();
+            mantel_haenszel::mantel_haenszel(spec.measure, &pool_tables, &effects, spec)?
+        }
+        Method::PETO => {
+            let pool_tables: Vec<Table2x2> = pooled_index.iter().map(|&i| tables[i]).collect();
+            mantel_haenszel::peto(&pool_tables, spec)?
+        }
+        method => {
+            let yi: Vec<f64> = pooled_index.iter().map(|&i| effects[i].unwrap().yi).collect();
+            let vi: Vec<f64> = pooled_index.iter().map(|&i| effects[i].unwrap().vi).collect();
+            if method.is_random() {
+                // RevMan 5's "M-H, Random": DerSimonian–Laird fed with the Mantel–Haenszel Q.
+                let mh_q = if spec.convention == Convention::Revman5 && binary && yi.len() >= 2 {
+                    let pool_tables: Vec<Table2x2> = pooled_index.iter().map(|&i| tables[i].corrected(0.5)).collect();
+                    mantel_haenszel::mh_q(spec.measure, &pool_tables, &effects)?
+                } else {
+                    None
+                };
+                let estimate = match mh_q {
+                    Some(q) => {
+                        let s = tau2::weighted_sums(&yi, &vi, 0.0);
+                        let df = (yi.len() - 1) as f64;
+                        tau2::Tau2 { tau2: ((q - df) / (s.sw - s.sw2 / s.sw)).max(0.0), iterations: 0 }
+                    }
+                    None => tau2::estimate(method, &yi, &vi, &spec.control)?,
+                };
+                let mut pooled = inverse_variance::pool(&yi, &vi, estimate.tau2, true, spec)?;
+                pooled.iterations = estimate.iterations;
+                if let (Some(q), Some(h)) = (mh_q, pooled.heterogeneity.as_mut()) {
+                    let (i2, h2) = inverse_variance::i2_from_q(q, h.df);
+                    h.q = q;
+                    h.p = super::dist::pchisq_upper(q, h.df);
+                    h.i2 = i2;
+                    h.h2 = h2;
+                    notes.push("Heterogeneity Q is computed around the Mantel–Haenszel estimate and feeds the DerSimonian–Laird tau² (RevMan 5's M-H, Random).".to_string());
+                }
+                pooled
+            } else {
+                inverse_variance::pool(&yi, &vi, 0.0, false, spec)?
+            }
+        }
+    };
+
+    let mut studies: Vec<StudyResult> = effects.iter().map(|&effect| StudyResult { effect, weight: None }).collect();
+    for (&i, &w) in pooled_index.iter().zip(&pooled.weights) {
+        studies[i].weight = Some(w);
+    }
+    Ok(Analysis { spec: *spec, k: pooled_index.len(), studies, pooled, notes })
+}
+
+/// The convention's choices that matter for this measure, stated for the reader.
+fn convention_notes(spec: &Spec) -> Vec<String> {
+    let mut notes = Vec::new();
+    match (spec.measure, spec.convention) {
+        (Measure::SMD, Convention::Metafor) => notes.push(
+            "SMD is Hedges' g with the exact small-sample correction; variance 1/n1 + 1/n2 + g²/(2(n1 + n2)) (metafor escalc).".to_string(),
+        ),
+        (Measure::SMD, Convention::Revman5) => notes.push(
+            "SMD is Hedges' g with RevMan 5's correction 1 − 3/(4N − 9); variance N/(n1·n2) + g²/(2(N − 3.94)).".to_string(),
+        ),
+        (Measure::SMCR, _) => notes.push(
+            "SMCR is the standardised mean change (post − pre)/SD(pre) with the exact small-sample correction; variance 2(1 − r)/n + g²/(2n) (Becker 1988; metafor escalc).".to_string(),
+        ),
+        _ => {}
+    }
+    if spec.method.is_random() {
+        if spec.convention == Convention::Revman5 {
+            notes.push("I² = (Q − df)/Q, as RevMan 5 reports it.".to_string());
+        } else {
+            notes.push("I² and H² are derived from tau² and the typical within-study variance (metafor).".to_string());
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gen(yi: &[f64], vi: &[f64]) -> Vec<StudyData> {
+        yi.iter().zip(vi).map(|(&yi, &vi)| StudyData::Generic { yi, vi }).collect()
+    }
+
+    #[test]
+    fn one_study_reports_itself() {
+        let a = meta_analysis(&gen(&[0.4], &[0.04]), &Spec::new(Measure::GEN)).unwrap();
+        assert_eq!(a.k, 1);
+        assert!((a.pooled.estimate - 0.4).abs() < 1e-15);
+        assert!((a.pooled.se - 0.2).abs() < 1e-15);
+        assert!(a.pooled.heterogeneity.is_none());
+        assert!(a.pooled.tau2.is_none());
+    }
+
+    #[test]
+    fn revman5_refuses_reml() {
+        let mut spec = Spec::new(Measure::GEN);
+        spec.convention = Convention::Revman5;
+        assert!(matches!(meta_analysis(&gen(&[0.1, 0.2], &[0.1, 0.1]), &spec), Err(StatsError::Convention { .. })));
+    }
+
+    #[test]
+    fn mh_needs_a_binary_measure() {
+        let mut spec = Spec::new(Measure::GEN);
+        spec.method = Method::MH;
+        assert!(matches!(
+            meta_analysis(&gen(&[0.1, 0.2], &[0.1, 0.1]), &spec),
+            Err(StatsError::MethodMeasure { .. })
+        ));
+    }
+}

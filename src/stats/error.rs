@@ -1,0 +1,93 @@
+//! Typed errors of the pooling core. Callers turn them into located diagnostics; the core itself
+//! never panics on bad numbers and never prints.
+
+use super::spec::{Convention, Measure, Method, Test};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatsError {
+    /// No study could be analysed (none given, or all "not estimable").
+    NoStudies,
+    /// The method needs more studies than there are.
+    TooFewStudies { what: &'static str, needed: usize, have: usize },
+    /// An iterative τ² estimator did not converge within the iteration limit.
+    NotConverged { method: Method, iterations: usize, last_change: f64 },
+    /// The method cannot pool this measure (e.g. Mantel–Haenszel for an SMD).
+    MethodMeasure { method: Method, measure: Measure },
+    /// The test does not apply to this method (e.g. Knapp–Hartung with Mantel–Haenszel).
+    MethodTest { method: Method, test: Test },
+    /// The convention does not offer this choice (e.g. REML in RevMan 5).
+    Convention { convention: Convention, what: String },
+    /// The data given cannot produce this measure (e.g. means for an odds ratio).
+    WrongData { measure: Measure, needs: &'static str },
+    /// A study's numbers are impossible (checked again here so the core never computes NaN).
+    InvalidStudy { index: usize, reason: String },
+    /// The confidence level is not between 0 and 100.
+    Level(f64),
+    /// A pooled quantity is undefined (e.g. all Mantel–Haenszel weights are zero).
+    Undefined(String),
+    /// An error within one subgroup's analysis.
+    InSubgroup { subgroup: String, error: Box<StatsError> },
+}
+
+impl fmt::Display for StatsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatsError::NoStudies => write!(f, "there is no study to analyse"),
+            StatsError::TooFewStudies { what, needed, have } => {
+                write!(f, "{what} needs at least {needed} studies, but there {} {have}", if *have == 1 { "is" } else { "are" })
+            }
+            StatsError::NotConverged { method, iterations, last_change } => write!(
+                f,
+                "the {} estimator of tau² did not converge in {iterations} iterations (last change {last_change:.3e})",
+                method.name()
+            ),
+            StatsError::MethodMeasure { method, measure } => write!(
+                f,
+                "method {} cannot pool the measure {}",
+                method.name(),
+                measure.name()
+            ),
+            StatsError::MethodTest { method, test } => {
+                write!(f, "the {} test cannot be used with method {}", test.name(), method.name())
+            }
+            StatsError::Convention { convention, what } => {
+                write!(f, "the {} convention does not offer {what}", convention.name())
+            }
+            StatsError::WrongData { measure, needs } => {
+                write!(f, "measure {} needs {needs}", measure.name())
+            }
+            StatsError::InvalidStudy { index, reason } => write!(f, "study {}: {reason}", index + 1),
+            StatsError::Level(l) => write!(f, "confidence level {l} is not between 0 and 100"),
+            StatsError::Undefined(what) => write!(f, "{what} is undefined for these data"),
+            StatsError::InSubgroup { subgroup, error } => write!(f, "in subgroup `{subgroup}`: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StatsError {}
+
+impl StatsError {
+    /// A suggestion for the user, where there is an obvious one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StatsError::NotConverged { .. } => Some(
+                "raise the iteration limit (--max-iter), use a smaller step (--step 0.5), or choose a non-iterative estimator such as DL or PM"
+                    .to_string(),
+            ),
+            StatsError::MethodMeasure { method: Method::MH, .. } => {
+                Some("Mantel–Haenszel pools OR, RR and RD; use FE or a random-effects method for other measures".to_string())
+            }
+            StatsError::MethodMeasure { method: Method::PETO, .. } => {
+                Some("Peto's method pools odds ratios only: use --measure OR".to_string())
+            }
+            StatsError::MethodTest { .. } => Some("use --test z".to_string()),
+            StatsError::Convention { convention: Convention::Revman5, .. } => Some(
+                "RevMan 5 offers FE, MH, PETO and DL with the z test; use --convention metafor for other choices".to_string(),
+            ),
+            StatsError::TooFewStudies { .. } => Some("use --test z, or add studies".to_string()),
+            StatsError::InSubgroup { error, .. } => error.hint(),
+            _ => None,
+        }
+    }
+}

@@ -1,1 +1,22 @@
+//! metabook: a systematic review written as one Markdown book, analysed and typeset in one go.
+//!
+//! Work flows through four phases, visible in the module tree:
+//!
+//! 1. **load** — read the inputs: [`data`] turns CSV files into typed, checked study rows
+//!    (every cell remembers its file, line and column for [`diag`]nostics).
+//! 2. **parse** — (the book's Markdown and its analysis directives; to come).
+//! 3. **execute** — [`engine`] runs each analysis through the pure pooling core, [`stats`],
+//!    which does no I/O and is checked against metafor's numbers.
+//! 4. **render** — [`render`] presents results (JSON, RevMan-style text), with every number
+//!    formatted in one place, [`format`].
+//!
+//! The command-line front end lives in [`cmd`]; `main.rs` only parses arguments and maps
+//! outcomes to exit codes.
+
+pub mod cmd;
+pub mod data;
+pub mod diag;
+pub mod engine;
+pub mod format;
+pub mod render;
 pub mod stats;

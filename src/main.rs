@@ -1,1 +1,100 @@
-fn main(){}
+//! The `metabook` command: parse arguments, run a subcommand, print its output or its
+//! diagnostics, and map the outcome to an exit code (0 success, 1 an error in the input,
+//! 2 a usage error reported by the argument parser).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use metabook::cmd::pool::{self, Format, PoolOptions};
+use metabook::diag;
+use metabook::stats::IterControl;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "metabook", version, about = "A systematic review as one Markdown book: analyses, figures and text from the same numbers.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Pool the studies of one CSV file and print the meta-analysis.
+    Pool(PoolArgs),
+}
+
+#[derive(clap::Args)]
+struct PoolArgs {
+    /// The CSV file (see the README for the accepted columns).
+    #[arg(long, value_name = "FILE.csv")]
+    data: PathBuf,
+    /// Effect measure: MD, SMD, SMCR, ROM, OR, RR, RD, ZCOR or GEN.
+    #[arg(long, value_name = "M")]
+    measure: String,
+    /// FE, MH, PETO, or a random-effects estimator: DL, HE, HS, SJ, ML, REML, EB, PM.
+    #[arg(long, default_value = "REML", value_name = "METHOD")]
+    method: String,
+    /// z (Wald) or knha (Knapp–Hartung).
+    #[arg(long, default_value = "z")]
+    test: String,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0)]
+    level: f64,
+    /// Whose formulas to follow: metafor or revman5.
+    #[arg(long, default_value = "metafor")]
+    convention: String,
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// Pre–post correlation assumed for SMCR where the data have no `r` (reported as an assumption).
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    r: Option<f64>,
+    /// Iteration limit of the iterative tau² estimators (ML, REML, EB, PM).
+    #[arg(long, default_value_t = IterControl::default().max_iter)]
+    max_iter: usize,
+    /// Convergence threshold on the change in tau².
+    #[arg(long, default_value_t = IterControl::default().threshold)]
+    threshold: f64,
+    /// Fisher-scoring step length (0 < step ≤ 1).
+    #[arg(long, default_value_t = IterControl::default().step)]
+    step: f64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Pool(a) => pool::run(&PoolOptions {
+            data: a.data,
+            measure: a.measure,
+            method: a.method,
+            test: a.test,
+            level: a.level,
+            convention: a.convention,
+            format: match a.format {
+                FormatArg::Text => Format::Text,
+                FormatArg::Json => Format::Json,
+            },
+            r: a.r,
+            control: IterControl { threshold: a.threshold, max_iter: a.max_iter, step: a.step },
+        }),
+    };
+    match outcome {
+        Ok(output) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout.write_all(output.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", diag::render(&diagnostics, color));
+            ExitCode::from(1)
+        }
+    }
+}

@@ -139,7 +139,10 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                     Err(e) => return Err(e),
                 };
                 // metafor's rma.mh leaves double-zero studies without an effect (drop00 = TRUE).
-                let dropped = spec.method == Method::MH && binary && tables[index].is_double_zero();
+                let dropped = spec.method == Method::MH
+                    && spec.convention == Convention::Metafor
+                    && binary
+                    && tables[index].is_double_zero();
                 out.push(if dropped { None } else { e });
             }
             out

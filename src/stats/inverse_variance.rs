@@ -9,8 +9,8 @@
 //!   I² = τ²/(τ² + ṽ) and H² = (τ² + ṽ)/ṽ with the "typical" within-study variance
 //!   ṽ = (k − 1)Σw/((Σw)² − Σw²) (Higgins & Thompson 2002, eq. 9). RevMan 5 uses
 //!   I² = (Q − df)/Q for both models.
-//! - Prediction interval μ̂ ± crit·√(SE² + τ²), crit from z or t(k − 1) as metafor's `predict`
-//!   (Riley et al. 2011).
+//! - Prediction interval μ̂ ± crit·√(SE² + τ²) for random-effects models, crit from z or
+//!   t(k − 1) as metafor's `predict` (Riley et al. 2011).
 //! - Q-profile confidence interval for τ² (Viechtbauer 2007): the τ² at which the generalised Q
 //!   equals the χ²(k − 1) quantiles; the same bounds map into I² and H².
 
@@ -54,13 +54,11 @@ pub fn pool(yi: &[f64], vi: &[f64], tau2: f64, random: bool, spec: &Spec) -> Res
     } else {
         None
     };
-    let prediction = match spec.convention {
-        Convention::Revman5 => None,
-        Convention::Metafor => {
-            let half = crit * (se * se + tau2).sqrt();
-            Some((mu - half, mu + half))
-        }
-    };
+    // A prediction interval belongs to a random-effects model; RevMan 5 reports none.
+    let prediction = (random && spec.convention == Convention::Metafor).then(|| {
+        let half = crit * (se * se + tau2).sqrt();
+        (mu - half, mu + half)
+    });
     let tau2_ci = if random && k >= 2 && spec.convention == Convention::Metafor {
         Some(q_profile_tau2(yi, vi, alpha, &spec.control)?)
     } else {

@@ -3,7 +3,8 @@
 //!
 //! - MH odds ratio with the Robins–Breslow–Greenland (1986) variance; MH risk ratio with the
 //!   Greenland–Robins (1985) variance; MH risk difference with the Sato, Greenland & Robins
-//!   (1989) variance — the estimators of metafor's `rma.mh` and of Deeks & Higgins (2010).
+//!   (1989) variance (metafor's `rma.mh`) or the Greenland–Robins (1985) variance (RevMan 5,
+//!   Deeks & Higgins 2010).
 //! - Peto: ln OR = Σ(O − E)/ΣV, variance 1/ΣV (Yusuf et al. 1985), as metafor's `rma.peto`.
 //! - Heterogeneity: for MH, Cochran's Q around the MH estimate with inverse-variance weights of
 //!   the per-study effects, Q = Σ(yᵢ − θ̂_MH)²/vᵢ (metafor and RevMan 5 alike); for Peto,
@@ -29,7 +30,7 @@ struct MhEstimate {
     weights: Vec<f64>,
 }
 
-fn mh_estimate(measure: Measure, tables: &[Table2x2]) -> Result<MhEstimate, StatsError> {
+fn mh_estimate(measure: Measure, tables: &[Table2x2], convention: Convention) -> Result<MhEstimate, StatsError> {
     let undefined = || StatsError::Undefined(format!("the Mantel–Haenszel {}", measure.long_name().to_lowercase()));
     match measure {
         Measure::OR => {
@@ -81,14 +82,29 @@ fn mh_estimate(measure: Measure, tables: &[Table2x2]) -> Result<MhEstimate, Stat
                 return Err(undefined());
             }
             let rd = num / den;
-            // Sato, Greenland & Robins (1989).
-            let (mut p_sum, mut q_sum) = (0.0, 0.0);
-            for t in tables {
-                let (n1, n2, n) = (t.n1(), t.n2(), t.total());
-                p_sum += t.c * (n1 / n).powi(2) - t.a * (n2 / n).powi(2) + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
-                q_sum += t.a * (n2 - t.c) / n + t.c * (n1 - t.a) / n;
-            }
-            let variance = (rd * p_sum + q_sum / 2.0) / (den * den);
+            let variance = match convention {
+                // Sato, Greenland & Robins (1989), as metafor.
+                Convention::Metafor => {
+                    let (mut p_sum, mut q_sum) = (0.0, 0.0);
+                    for t in tables {
+                        let (n1, n2, n) = (t.n1(), t.n2(), t.total());
+                        p_sum += t.c * (n1 / n).powi(2) - t.a * (n2 / n).powi(2) + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
+                        q_sum += t.a * (n2 - t.c) / n + t.c * (n1 - t.a) / n;
+                    }
+                    (rd * p_sum + q_sum / 2.0) / (den * den)
+                }
+                // Greenland & Robins (1985), as RevMan 5 (Deeks & Higgins 2010).
+                Convention::Revman5 => {
+                    let s: f64 = tables
+                        .iter()
+                        .map(|t| {
+                            let (n1, n2, n) = (t.n1(), t.n2(), t.total());
+                            (t.a * t.b * n2.powi(3) + t.c * t.d * n1.powi(3)) / (n1 * n2 * n * n)
+                        })
+                        .sum();
+                    s / (den * den)
+                }
+            };
             Ok(MhEstimate { estimate: rd, variance, weights })
         }
         other => Err(StatsError::MethodMeasure { method: super::spec::Method::MH, measure: other }),
@@ -106,7 +122,7 @@ pub fn mantel_haenszel(
     if tables.is_empty() {
         return Err(StatsError::NoStudies);
     }
-    let mh = mh_estimate(measure, tables)?;
+    let mh = mh_estimate(measure, tables, spec.convention)?;
     let heterogeneity = q_around(mh.estimate, effects);
     Ok(fixed_result(mh.estimate, mh.variance.sqrt(), heterogeneity, percent(&mh.weights), spec))
 }
@@ -197,8 +213,8 @@ fn fixed_result(
         tau2: None,
         tau2_ci: None,
         heterogeneity,
-        // metafor's predict() gives the confidence interval for a common-effect model.
-        prediction: (spec.convention == Convention::Metafor).then_some((ci_lower, ci_upper)),
+        // A prediction interval belongs to a random-effects model.
+        prediction: None,
         weights,
         iterations: 0,
     }
@@ -207,6 +223,6 @@ fn fixed_result(
 /// Heterogeneity Q around the Mantel–Haenszel estimate, for RevMan 5's "M-H, Random"
 /// analysis, which feeds this Q (not the inverse-variance one) into DerSimonian–Laird.
 pub fn mh_q(measure: Measure, tables: &[Table2x2], effects: &[Option<EffectSize>]) -> Result<Option<f64>, StatsError> {
-    let mh = mh_estimate(measure, tables)?;
+    let mh = mh_estimate(measure, tables, Convention::Revman5)?;
     Ok(q_around(mh.estimate, effects).map(|h| h.q))
 }

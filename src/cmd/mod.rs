@@ -1,0 +1,4 @@
+//! One module per subcommand. Each takes its parsed arguments and returns its output or the
+//! diagnostics to print; none of them exits the process or prints by itself.
+
+pub mod pool;

@@ -1,0 +1,79 @@
+//! `metabook pool`: one meta-analysis of one CSV file, from the command line.
+
+use crate::data::{csv_table, load_studies};
+use crate::diag::{Diagnostic, Source};
+use crate::engine;
+use crate::render;
+use crate::stats::spec::UnknownName;
+use crate::stats::{Convention, IterControl, Measure, Method, Spec, Test};
+use std::path::PathBuf;
+
+/// Output formats of `metabook pool`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The options of `metabook pool`, as given (names not yet checked).
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub data: PathBuf,
+    pub measure: String,
+    pub method: String,
+    pub test: String,
+    pub level: f64,
+    pub convention: String,
+    pub format: Format,
+    /// Pre–post correlation to assume where the data give none (SMCR).
+    pub r: Option<f64>,
+    pub control: IterControl,
+}
+
+fn unknown(e: UnknownName, option: &str) -> Diagnostic {
+    Diagnostic::error(format!("{e} (in {option})")).hint(e.hint())
+}
+
+/// Check the option names and build the [`Spec`].
+pub fn spec(opts: &PoolOptions) -> Result<Spec, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let measure = opts.measure.parse::<Measure>().map_err(|e| problems.push(unknown(e, "--measure"))).ok();
+    let method = opts.method.parse::<Method>().map_err(|e| problems.push(unknown(e, "--method"))).ok();
+    let test = opts.test.parse::<Test>().map_err(|e| problems.push(unknown(e, "--test"))).ok();
+    let convention = opts.convention.parse::<Convention>().map_err(|e| problems.push(unknown(e, "--convention"))).ok();
+    if !(opts.level > 0.0 && opts.level < 100.0) {
+        problems.push(Diagnostic::error(format!("confidence level {} is not between 0 and 100", opts.level)).hint("e.g. --level 95"));
+    }
+    if let Some(r) = opts.r {
+        if !(r > -1.0 && r < 1.0) {
+            problems.push(Diagnostic::error(format!("correlation {r} (in --r) is not between −1 and 1")).hint("e.g. --r 0.5"));
+        }
+    }
+    match (measure, method, test, convention) {
+        (Some(measure), Some(method), Some(test), Some(convention)) if problems.is_empty() => {
+            Ok(Spec { measure, method, test, level: opts.level, convention, control: opts.control })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// Run `metabook pool` and return what it prints on standard output.
+pub fn run(opts: &PoolOptions) -> Result<String, Vec<Diagnostic>> {
+    let spec = spec(opts)?;
+    let name = opts.data.display().to_string();
+    let text = std::fs::read(&opts.data).map_err(|e| {
+        vec![Diagnostic::error(format!("cannot read the data file `{name}`: {e}")).hint("check the path given to --data")]
+    })?;
+    let text = String::from_utf8(text).map_err(|e| {
+        vec![Diagnostic::error(format!("the data file `{name}` is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+            .hint("save the file as CSV UTF-8")]
+    })?;
+    let source = Source::new(name, text);
+    let table = csv_table(&source)?;
+    let studies = load_studies(&table, spec.measure, opts.r)?;
+    let result = engine::analyse(studies, &spec).map_err(|d| vec![d])?;
+    Ok(match opts.format {
+        Format::Text => render::text::render(&result),
+        Format::Json => render::json::render(&result),
+    })
+}

@@ -1,0 +1,109 @@
+//! The one place where numbers become text.
+//!
+//! Every reported number — in the terminal, in the book's prose, tables and figures — goes
+//! through these functions, so decimals, the minus sign (U+2212, as typesetting expects) and the
+//! wording of small P values are decided once. Two P-value styles exist because two audiences
+//! read them: RevMan's footer style ("P < 0.00001") and journal prose style ("P < 0.001").
+
+/// The true minus sign.
+pub const MINUS: char = '\u{2212}';
+
+/// `x` with `decimals` decimals and a true minus sign; "−0.00" is written "0.00".
+pub fn fixed(x: f64, decimals: usize) -> String {
+    if x.is_nan() {
+        return "NaN".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "∞".to_string() } else { format!("{MINUS}∞") };
+    }
+    let s = format!("{:.*}", decimals, x);
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().any(|c| c.is_ascii_digit() && c != '0') => format!("{MINUS}{rest}"),
+        Some(rest) => rest.to_string(),
+        None => s,
+    }
+}
+
+/// An effect with its interval in RevMan's style: "−0.89 [−2.01, 0.23]".
+pub fn effect_ci_brackets(estimate: f64, lower: f64, upper: f64, decimals: usize) -> String {
+    format!("{} [{}, {}]", fixed(estimate, decimals), fixed(lower, decimals), fixed(upper, decimals))
+}
+
+/// A weight in percent with one decimal: "12.3%".
+pub fn weight(percent: f64) -> String {
+    format!("{}%", fixed(percent, 1))
+}
+
+/// A percentage rounded to a whole number: "92%".
+pub fn percent0(percent: f64) -> String {
+    format!("{}%", fixed(percent, 0))
+}
+
+/// A P value as RevMan 5 prints it in forest-plot footers, with the relation:
+/// "P < 0.00001", "P < 0.0001", "P = 0.0004", "P = 0.003", "P = 0.04", "P = 0.55".
+pub fn p_revman(p: f64) -> String {
+    if p.is_nan() {
+        return "P not estimable".to_string();
+    }
+    if p < 0.00001 {
+        return "P < 0.00001".to_string();
+    }
+    if p < 0.0001 {
+        return "P < 0.0001".to_string();
+    }
+    let decimals = if p >= 0.01 {
+        2
+    } else if p >= 0.001 {
+        3
+    } else {
+        4
+    };
+    format!("P = {}", fixed(p, decimals))
+}
+
+/// A P value in journal style (AMA/Vancouver): "P < 0.001", "P = 0.003", "P = 0.04",
+/// and "P > 0.99" at the top.
+pub fn p_journal(p: f64) -> String {
+    if p.is_nan() {
+        return "P not estimable".to_string();
+    }
+    if p < 0.001 {
+        "P < 0.001".to_string()
+    } else if p < 0.01 {
+        format!("P = {}", fixed(p, 3))
+    } else if p > 0.99 {
+        "P > 0.99".to_string()
+    } else {
+        format!("P = {}", fixed(p, 2))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minus_sign_is_typographic_and_negative_zero_vanishes() {
+        assert_eq!(fixed(-1.234, 2), "\u{2212}1.23");
+        assert_eq!(fixed(-0.001, 2), "0.00");
+        assert_eq!(fixed(2.5, 0), "2");
+    }
+
+    #[test]
+    fn p_values_in_both_styles() {
+        assert_eq!(p_revman(3e-6), "P < 0.00001");
+        assert_eq!(p_revman(0.00007), "P < 0.0001");
+        assert_eq!(p_revman(0.00042), "P = 0.0004");
+        assert_eq!(p_revman(0.0312), "P = 0.03");
+        assert_eq!(p_journal(0.0004), "P < 0.001");
+        assert_eq!(p_journal(0.0042), "P = 0.004");
+        assert_eq!(p_journal(0.5), "P = 0.50");
+        assert_eq!(p_journal(0.999), "P > 0.99");
+    }
+
+    #[test]
+    fn effects_with_brackets() {
+        assert_eq!(effect_ci_brackets(-0.5, -1.0, 0.25, 2), "\u{2212}0.50 [\u{2212}1.00, 0.25]");
+        assert_eq!(weight(12.345), "12.3%");
+    }
+}

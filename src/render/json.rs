@@ -1,0 +1,180 @@
+//! `metabook pool --format json`: a public interface. The keys below are stable; new keys may
+//! be added, none renamed or removed. Ratio measures are on the log scale, as metafor reports
+//! them, with `*_exp` keys added on the natural scale. Quantities that do not exist for a model
+//! (τ² of a common-effect model, I² with one study) are `null`, never omitted.
+
+use crate::engine::AnalysisResult;
+use crate::stats::subgroup::SubgroupTest;
+use crate::stats::{Analysis, Pooled};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct PoolJson<'a> {
+    measure: &'a str,
+    method: &'a str,
+    test: &'a str,
+    convention: &'a str,
+    level: f64,
+    k: usize,
+    #[serde(flatten)]
+    pooled: PooledJson,
+    notes: &'a [String],
+    studies: Vec<StudyJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subgroups: Option<Vec<SubgroupJson<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subgroup_test: Option<SubgroupTestJson>,
+}
+
+#[derive(Serialize)]
+struct PooledJson {
+    estimate: f64,
+    se: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimate_exp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ci_lower_exp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ci_upper_exp: Option<f64>,
+    /// "z" or "t".
+    stat_name: &'static str,
+    stat: f64,
+    /// Degrees of freedom of a t statistic.
+    stat_df: Option<f64>,
+    p: f64,
+    tau2: Option<f64>,
+    tau2_ci: Option<[f64; 2]>,
+    i2: Option<f64>,
+    i2_ci: Option<[f64; 2]>,
+    h2: Option<f64>,
+    h2_ci: Option<[f64; 2]>,
+    q: Option<f64>,
+    q_df: Option<f64>,
+    q_p: Option<f64>,
+    pi_lower: Option<f64>,
+    pi_upper: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pi_lower_exp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pi_upper_exp: Option<f64>,
+    iterations: usize,
+}
+
+#[derive(Serialize)]
+struct StudyJson<'a> {
+    study: &'a str,
+    /// `null` when the study is not estimable.
+    yi: Option<f64>,
+    vi: Option<f64>,
+    /// Percent; `null` when the study is not pooled.
+    weight: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subgroup: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SubgroupJson<'a> {
+    subgroup: &'a str,
+    k: usize,
+    #[serde(flatten)]
+    pooled: PooledJson,
+    studies: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SubgroupTestJson {
+    q: f64,
+    df: f64,
+    p: f64,
+    i2: f64,
+}
+
+fn pair(p: Option<(f64, f64)>) -> Option<[f64; 2]> {
+    p.map(|(a, b)| [a, b])
+}
+
+fn pooled_json(analysis: &Analysis) -> PooledJson {
+    let p: &Pooled = &analysis.pooled;
+    let ratio = analysis.spec.measure.is_ratio() || analysis.spec.method == crate::stats::Method::PETO;
+    let exp = |x: f64| ratio.then(|| x.exp());
+    let h = p.heterogeneity.as_ref();
+    PooledJson {
+        estimate: p.estimate,
+        se: p.se,
+        ci_lower: p.ci_lower,
+        ci_upper: p.ci_upper,
+        estimate_exp: exp(p.estimate),
+        ci_lower_exp: exp(p.ci_lower),
+        ci_upper_exp: exp(p.ci_upper),
+        stat_name: if p.stat_df.is_some() { "t" } else { "z" },
+        stat: p.stat,
+        stat_df: p.stat_df,
+        p: p.p,
+        tau2: p.tau2,
+        tau2_ci: pair(p.tau2_ci),
+        i2: h.map(|h| h.i2),
+        i2_ci: pair(h.and_then(|h| h.i2_ci)),
+        h2: h.map(|h| h.h2),
+        h2_ci: pair(h.and_then(|h| h.h2_ci)),
+        q: h.map(|h| h.q),
+        q_df: h.map(|h| h.df),
+        q_p: h.map(|h| h.p),
+        pi_lower: p.prediction.map(|x| x.0),
+        pi_upper: p.prediction.map(|x| x.1),
+        pi_lower_exp: p.prediction.and_then(|x| exp(x.0)),
+        pi_upper_exp: p.prediction.and_then(|x| exp(x.1)),
+        iterations: p.iterations,
+    }
+}
+
+/// The JSON document for one analysis (pretty-printed, deterministic).
+pub fn render(result: &AnalysisResult) -> String {
+    let a = &result.analysis;
+    let studies = result
+        .table
+        .studies
+        .iter()
+        .zip(&a.studies)
+        .map(|(s, r)| StudyJson {
+            study: &s.label,
+            yi: r.effect.map(|e| e.yi),
+            vi: r.effect.map(|e| e.vi),
+            weight: r.weight,
+            subgroup: s.subgroup.as_deref(),
+        })
+        .collect();
+    let subgroups = result.subgroups.as_ref().map(|sa| {
+        sa.subgroups
+            .iter()
+            .map(|g| SubgroupJson {
+                subgroup: &g.name,
+                k: g.analysis.k,
+                pooled: pooled_json(&g.analysis),
+                studies: g.members.iter().map(|&i| result.table.studies[i].label.as_str()).collect(),
+            })
+            .collect()
+    });
+    let subgroup_test = result
+        .subgroups
+        .as_ref()
+        .and_then(|sa| sa.test.as_ref())
+        .map(|t: &SubgroupTest| SubgroupTestJson { q: t.q, df: t.df, p: t.p, i2: t.i2 });
+    let doc = PoolJson {
+        measure: a.spec.measure.name(),
+        method: a.spec.method.name(),
+        test: a.spec.test.name(),
+        convention: a.spec.convention.name(),
+        level: a.spec.level,
+        k: a.k,
+        pooled: pooled_json(a),
+        notes: &result.notes,
+        studies,
+        subgroups,
+        subgroup_test,
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("the JSON view holds only plain data");
+    out.push('\n');
+    out
+}

@@ -178,6 +178,13 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
     let attribute_cols: Vec<usize> = (0..table.header.len()).filter(|i| !used.contains(i)).collect();
 
     let mut problems = Vec::new();
+    if schema == Schema::PrePost && r_col.is_none() && default_r.is_none() {
+        problems.push(
+            Diagnostic::error("the pre–post correlation r is needed for a standardised mean change")
+                .at(source, table.header_span(), "no column `r`")
+                .hint("add a column `r`, or give an assumed value with `--r 0.5` (it is reported as an assumption)"),
+        );
+    }
     if table.rows.is_empty() {
         problems.push(
             Diagnostic::error("the data file has a header but no studies")
@@ -226,11 +233,12 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
                     Some(c) => check_value(source, "r", &row[c], Rule::Correlation, &mut problems),
                     None => default_r,
                 };
-                if given_r.is_none() && default_r.is_none() {
+                // A missing column is reported once (below); an empty cell in an existing column per study.
+                if given_r.is_none() && default_r.is_none() && r_col.is_some() {
                     problems.push(
-                        Diagnostic::error("the pre–post correlation r is needed for a standardised mean change")
-                            .at(source, label_cell.span.clone(), "this study has no `r`")
-                            .hint("add a column `r`, or give an assumed value with `--r 0.5` (it is reported as an assumption)"),
+                        Diagnostic::error("the pre–post correlation r is missing for this study")
+                            .at(source, row[r_col.unwrap_or(study_col)].span.clone(), "column `r`")
+                            .hint("fill in r, or give an assumed value with `--r 0.5` (it is reported as an assumption)"),
                     );
                 }
                 match (n, mean_pre, sd_pre, mean_post, sd_post, r) {

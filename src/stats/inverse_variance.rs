@@ -47,7 +47,7 @@ pub fn pool(yi: &[f64], vi: &[f64], tau2: f64, random: bool, spec: &Spec) -> Res
         None => dist::p_norm_two_sided(stat),
         Some(df) => dist::p_t_two_sided(stat, df),
     };
-    let weights = yi.iter().zip(vi).map(|(_, &v)| 100.0 / (v + tau2) / s.sw).collect();
+    let weights = vi.iter().map(|&v| 100.0 * ((1.0 / (v + tau2)) / s.sw)).collect();
 
     let heterogeneity = if k >= 2 {
         Some(heterogeneity(yi, vi, if random { Some(tau2) } else { None }, spec))

@@ -188,7 +188,7 @@ fn q_heterogeneity(q: f64, df: f64) -> Heterogeneity {
 
 fn percent(weights: &[f64]) -> Vec<f64> {
     let total: f64 = weights.iter().sum();
-    weights.iter().map(|w| 100.0 * w / total).collect()
+    weights.iter().map(|w| 100.0 * (w / total)).collect()
 }
 
 /// A common-effect result with the z test (MH and Peto offer no other).

@@ -1,0 +1,140 @@
+//! Bad input never panics: each case below runs the real `metabook` binary and expects exit
+//! code 1, nothing on standard output, and a diagnostic that names the file, line and column
+//! (where there is a file) with a hint. The rendered diagnostics are snapshots
+//! (`tests/snapshots/`), so a change in wording is reviewed like code.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Run `metabook pool` in the bad-input fixture folder; return (exit code, stderr).
+fn pool(args: &[&str]) -> (i32, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad");
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook"))
+        .arg("pool")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run metabook");
+    assert!(out.stdout.is_empty(), "nothing may be printed on stdout on failure");
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stderr).unwrap())
+}
+
+fn fails_at(args: &[&str], location: &str) -> String {
+    let (code, stderr) = pool(args);
+    assert_eq!(code, 1, "exit code; stderr:\n{stderr}");
+    assert!(stderr.contains(location), "expected location `{location}` in:\n{stderr}");
+    assert!(stderr.contains("hint:"), "expected a hint in:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn non_numeric_cell() {
+    insta::assert_snapshot!(fails_at(&["--data", "non_numeric.csv", "--measure", "SMD"], "non_numeric.csv:3:15"));
+}
+
+#[test]
+fn nan_cell() {
+    insta::assert_snapshot!(fails_at(&["--data", "nan.csv", "--measure", "MD"], "nan.csv:2:11"));
+}
+
+#[test]
+fn infinite_cell() {
+    insta::assert_snapshot!(fails_at(&["--data", "inf.csv", "--measure", "GEN"], "inf.csv:3:8"));
+}
+
+#[test]
+fn sd_not_positive() {
+    insta::assert_snapshot!(fails_at(&["--data", "sd_zero.csv", "--measure", "SMD"], "sd_zero.csv:3:15"));
+}
+
+#[test]
+fn sample_size_below_two() {
+    insta::assert_snapshot!(fails_at(&["--data", "n_small.csv", "--measure", "SMD"], "n_small.csv:3:8"));
+}
+
+#[test]
+fn more_events_than_participants() {
+    insta::assert_snapshot!(fails_at(&["--data", "events_over_n.csv", "--measure", "OR"], "events_over_n.csv:3:8"));
+}
+
+#[test]
+fn correlation_out_of_range() {
+    insta::assert_snapshot!(fails_at(&["--data", "r_out_of_range.csv", "--measure", "ZCOR"], "r_out_of_range.csv:3:11"));
+}
+
+#[test]
+fn duplicate_study_label() {
+    insta::assert_snapshot!(fails_at(&["--data", "duplicate.csv", "--measure", "SMD"], "duplicate.csv:4:1"));
+}
+
+#[test]
+fn empty_file() {
+    insta::assert_snapshot!(fails_at(&["--data", "empty.csv", "--measure", "SMD"], "empty.csv:1:1"));
+}
+
+#[test]
+fn missing_column() {
+    insta::assert_snapshot!(fails_at(&["--data", "missing_column.csv", "--measure", "SMD"], "missing_column.csv:1:1"));
+}
+
+#[test]
+fn row_with_too_few_fields() {
+    insta::assert_snapshot!(fails_at(&["--data", "ragged.csv", "--measure", "SMD"], "ragged.csv:2:1"));
+}
+
+#[test]
+fn pre_post_without_correlation() {
+    insta::assert_snapshot!(fails_at(&["--data", "prepost_no_r.csv", "--measure", "SMCR"], "prepost_no_r.csv:1:1"));
+}
+
+#[test]
+fn measure_that_does_not_fit_the_columns() {
+    let err = fails_at(&["--data", "events_over_n.csv", "--measure", "SMD"], "events_over_n.csv:1:1");
+    assert!(err.contains("--measure OR, RR or RD"), "{err}");
+}
+
+#[test]
+fn unknown_measure_suggests_the_closest() {
+    let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SDM"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("did you mean `SMD`?"), "{err}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn unknown_method_suggests_the_closest() {
+    let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SMD", "--method", "RMEL"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("did you mean `REML`?"), "{err}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn missing_file() {
+    let (code, err) = pool(&["--data", "no_such_file.csv", "--measure", "SMD"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read the data file `no_such_file.csv`"), "{err}");
+}
+
+#[test]
+fn estimator_that_does_not_converge() {
+    let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SMD", "--method", "REML", "--max-iter", "1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("did not converge in 1 iterations"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn method_that_does_not_fit_the_measure() {
+    let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SMD", "--method", "MH"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("method MH cannot pool the measure SMD"), "{err}");
+}
+
+#[test]
+fn revman5_without_reml() {
+    let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SMD", "--convention", "revman5"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("revman5 convention does not offer the REML estimator"), "{err}");
+}

@@ -1,0 +1,103 @@
+//! Properties every analysis must have, whatever the data: the order of the studies does not
+//! matter, one study reports itself, and identical studies show no heterogeneity.
+
+use metabook::stats::{meta_analysis, Analysis, Measure, Method, Spec, StudyData, Test};
+use proptest::prelude::*;
+
+const RANDOM: [Method; 8] = [Method::DL, Method::HE, Method::HS, Method::SJ, Method::ML, Method::REML, Method::EB, Method::PM];
+
+fn generic(studies: &[(f64, f64)]) -> Vec<StudyData> {
+    studies.iter().map(|&(yi, vi)| StudyData::Generic { yi, vi }).collect()
+}
+
+fn spec(method: Method, test: Test) -> Spec {
+    Spec { method, test, ..Spec::new(Measure::GEN) }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-8 * a.abs().max(b.abs()).max(1e-6)
+}
+
+fn same(a: &Analysis, b: &Analysis) -> bool {
+    let (p, q) = (&a.pooled, &b.pooled);
+    close(p.estimate, q.estimate)
+        && close(p.se, q.se)
+        && close(p.p, q.p)
+        && close(p.tau2.unwrap_or(0.0), q.tau2.unwrap_or(0.0))
+        && match (&p.heterogeneity, &q.heterogeneity) {
+            (Some(h), Some(g)) => close(h.q, g.q) && close(h.i2, g.i2),
+            (None, None) => true,
+            _ => false,
+        }
+}
+
+fn studies() -> impl Strategy<Value = Vec<(f64, f64)>> {
+    prop::collection::vec((-3.0..3.0f64, 0.001..2.0f64), 2..25)
+}
+
+fn binary_studies() -> impl Strategy<Value = Vec<StudyData>> {
+    prop::collection::vec((2u32..200, 2u32..200, 0.0..1.0f64, 0.0..1.0f64), 2..15).prop_map(|v| {
+        v.into_iter()
+            .map(|(n1, n2, p1, p2)| StudyData::Binary {
+                events1: (p1 * n1 as f64).floor(),
+                n1: n1 as f64,
+                events2: (p2 * n2 as f64).floor(),
+                n2: n2 as f64,
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn permuting_studies_changes_nothing(data in studies(), seed in any::<u64>(), m in 0usize..10, knha in any::<bool>()) {
+        let method = if m < 8 { RANDOM[m] } else { Method::FE };
+        let test = if knha { Test::Knha } else { Test::Z };
+        let original = generic(&data);
+        let mut shuffled = data.clone();
+        // A deterministic shuffle from the seed.
+        let mut s = seed;
+        for i in (1..shuffled.len()).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (s >> 33) as usize % (i + 1));
+        }
+        let a = meta_analysis(&original, &spec(method, test)).unwrap();
+        let b = meta_analysis(&generic(&shuffled), &spec(method, test)).unwrap();
+        prop_assert!(same(&a, &b), "{:?} vs {:?}", a.pooled, b.pooled);
+    }
+
+    #[test]
+    fn permuting_tables_changes_nothing_for_mantel_haenszel(data in binary_studies(), m in 0usize..4) {
+        let (measure, method) = [(Measure::OR, Method::MH), (Measure::RR, Method::MH), (Measure::RD, Method::MH), (Measure::OR, Method::PETO)][m];
+        let s = Spec { method, ..Spec::new(measure) };
+        let mut reversed = data.clone();
+        reversed.reverse();
+        match (meta_analysis(&data, &s), meta_analysis(&reversed, &s)) {
+            (Ok(a), Ok(b)) => prop_assert!(same(&a, &b)),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+        }
+    }
+
+    #[test]
+    fn one_study_reports_itself(yi in -3.0..3.0f64, vi in 0.001..2.0f64, m in 0usize..9) {
+        let method = if m < 8 { RANDOM[m] } else { Method::FE };
+        let a = meta_analysis(&generic(&[(yi, vi)]), &spec(method, Test::Z)).unwrap();
+        prop_assert!(close(a.pooled.estimate, yi));
+        prop_assert!(close(a.pooled.se, vi.sqrt()));
+        prop_assert!(a.pooled.heterogeneity.is_none(), "heterogeneity is not estimable with k = 1");
+        prop_assert!(a.pooled.tau2.is_none());
+        prop_assert_eq!(a.studies[0].weight, Some(100.0));
+    }
+
+    #[test]
+    fn identical_studies_give_zero_tau2(y in -3.0..3.0f64, vis in prop::collection::vec(0.001..2.0f64, 2..20), m in 0usize..8) {
+        let data: Vec<(f64, f64)> = vis.iter().map(|&v| (y, v)).collect();
+        let a = meta_analysis(&generic(&data), &spec(RANDOM[m], Test::Z)).unwrap();
+        prop_assert_eq!(a.pooled.tau2, Some(0.0));
+        prop_assert!(close(a.pooled.estimate, y));
+        prop_assert_eq!(a.pooled.heterogeneity.unwrap().i2, 0.0);
+    }
+}

@@ -111,17 +111,16 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     }
     let mut notes = convention_notes(spec);
     let binary = spec.measure.is_binary();
-    let tables: Vec<Option<Table2x2>> = data
-        .iter()
-        .map(|d| match *d {
-            StudyData::Binary { events1, n1, events2, n2 } => Some(Table2x2::from_counts(events1, n1, events2, n2)),
-            _ => None,
-        })
-        .collect();
-    if binary && tables.iter().any(Option::is_none) {
-        return Err(StatsError::WrongData { measure: spec.measure, needs: effect::needed_data(spec.measure) });
-    }
-    let tables: Vec<Table2x2> = tables.into_iter().flatten().collect();
+    let tables: Vec<Table2x2> = if binary {
+        data.iter()
+            .map(|d| match *d {
+                StudyData::Binary { events1, n1, events2, n2 } => Ok(Table2x2::from_counts(events1, n1, events2, n2)),
+                _ => Err(StatsError::WrongData { measure: spec.measure, needs: effect::needed_data(spec.measure) }),
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
 
     // 1. Per-study effects.
     let effects: Vec<Option<EffectSize>> = match spec.method {
@@ -234,7 +233,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         }
     };
 
-    let mut studies: Vec<StudyResult> = effects.iter().map(|&effect| StudyResult { effect, weight: None }).collect();
+    let mut studies: Vec<StudyResult> = effects.into_iter().map(|effect| StudyResult { effect, weight: None }).collect();
     for (&i, &w) in pooled_index.iter().zip(&pooled.weights) {
         studies[i].weight = Some(w);
     }

@@ -49,29 +49,24 @@ pub fn pool(yi: &[f64], vi: &[f64], tau2: f64, random: bool, spec: &Spec) -> Res
     };
     let weights = vi.iter().map(|&v| 100.0 * ((1.0 / (v + tau2)) / s.sw)).collect();
 
-    let heterogeneity = if k >= 2 {
-        Some(heterogeneity(yi, vi, if random { Some(tau2) } else { None }, spec))
-    } else {
-        None
-    };
+    // Heterogeneity uses the common-effect sums (τ² = 0): the same pass when τ² is 0.
+    let common = if random { tau2::weighted_sums(yi, vi, 0.0) } else { s };
+    let mut heterogeneity = (k >= 2).then(|| heterogeneity_from(&common, k, random.then_some(tau2), spec));
     // A prediction interval belongs to a random-effects model; RevMan 5 reports none.
     let prediction = (random && spec.convention == Convention::Metafor).then(|| {
         let half = crit * (se * se + tau2).sqrt();
         (mu - half, mu + half)
     });
     let tau2_ci = if random && k >= 2 && spec.convention == Convention::Metafor {
-        Some(q_profile_tau2(yi, vi, alpha, &spec.control)?)
+        Some(q_profile_tau2(yi, vi, alpha, tau2, &spec.control)?)
     } else {
         None
     };
-    let heterogeneity = heterogeneity.map(|mut h| {
-        if let Some((lb, ub)) = tau2_ci {
-            let vt = typical_variance(vi);
-            h.i2_ci = Some((100.0 * lb / (vt + lb), 100.0 * ub / (vt + ub)));
-            h.h2_ci = Some(((vt + lb) / vt, (vt + ub) / vt));
-        }
-        h
-    });
+    if let (Some(h), Some((lb, ub))) = (heterogeneity.as_mut(), tau2_ci) {
+        let vt = typical_variance_from(&common, k);
+        h.i2_ci = Some((100.0 * lb / (vt + lb), 100.0 * ub / (vt + ub)));
+        h.h2_ci = Some(((vt + lb) / vt, (vt + ub) / vt));
+    }
 
     Ok(Pooled {
         estimate: mu,
@@ -90,20 +85,25 @@ pub fn pool(yi: &[f64], vi: &[f64], tau2: f64, random: bool, spec: &Spec) -> Res
     })
 }
 
-/// The "typical" within-study variance ṽ = (k − 1)Σw/((Σw)² − Σw²), w = 1/v.
-pub fn typical_variance(vi: &[f64]) -> f64 {
-    let (sw, sw2) = vi.iter().fold((0.0, 0.0), |(a, b), &v| (a + 1.0 / v, b + 1.0 / (v * v)));
-    (vi.len() as f64 - 1.0) * sw / (sw * sw - sw2)
+/// The "typical" within-study variance ṽ = (k − 1)Σw/((Σw)² − Σw²), w = 1/v, from the
+/// common-effect sums.
+fn typical_variance_from(common: &tau2::WeightedSums, k: usize) -> f64 {
+    (k as f64 - 1.0) * common.sw / (common.sw * common.sw - common.sw2)
 }
 
 /// Cochran's Q (common-effect weights), its p-value, I² and H², for k ≥ 2.
 /// `tau2` is `Some` for random-effects models (I² from τ², as metafor) and `None` otherwise.
 pub fn heterogeneity(yi: &[f64], vi: &[f64], tau2: Option<f64>, spec: &Spec) -> Heterogeneity {
-    let q = tau2::generalised_q(yi, vi, 0.0);
-    let df = (yi.len() - 1) as f64;
+    heterogeneity_from(&tau2::weighted_sums(yi, vi, 0.0), yi.len(), tau2, spec)
+}
+
+/// [`heterogeneity`] from the common-effect sums (τ² = 0) of `k` studies.
+fn heterogeneity_from(common: &tau2::WeightedSums, k: usize, tau2: Option<f64>, spec: &Spec) -> Heterogeneity {
+    let q = common.q;
+    let df = (k - 1) as f64;
     let (i2, h2) = match (tau2, spec.convention) {
         (Some(t), Convention::Metafor) => {
-            let vt = typical_variance(vi);
+            let vt = typical_variance_from(common, k);
             (100.0 * t / (vt + t), (vt + t) / vt)
         }
         _ => i2_from_q(q, df),
@@ -117,15 +117,16 @@ pub fn i2_from_q(q: f64, df: f64) -> (f64, f64) {
     (i2, q / df)
 }
 
-/// Q-profile confidence interval for τ² (Viechtbauer 2007), as metafor's `confint`.
-pub fn q_profile_tau2(yi: &[f64], vi: &[f64], alpha: f64, control: &IterControl) -> Result<(f64, f64), StatsError> {
+/// Q-profile confidence interval for τ² (Viechtbauer 2007), as metafor's `confint`. The search
+/// starts from the estimate `tau2`, near which the bounds lie.
+pub fn q_profile_tau2(yi: &[f64], vi: &[f64], alpha: f64, tau2: f64, control: &IterControl) -> Result<(f64, f64), StatsError> {
     let df = (yi.len() - 1) as f64;
     let not_converged = |iterations| StatsError::NotConverged {
         method: super::spec::Method::PM,
         iterations,
         last_change: f64::NAN,
     };
-    let lb = tau2::solve_generalised_q(yi, vi, dist::qchisq(1.0 - alpha / 2.0, df), control).map_err(not_converged)?;
-    let ub = tau2::solve_generalised_q(yi, vi, dist::qchisq(alpha / 2.0, df), control).map_err(not_converged)?;
+    let lb = tau2::solve_generalised_q(yi, vi, dist::qchisq(1.0 - alpha / 2.0, df), tau2, control).map_err(not_converged)?;
+    let ub = tau2::solve_generalised_q(yi, vi, dist::qchisq(alpha / 2.0, df), tau2, control).map_err(not_converged)?;
     Ok((lb.0, ub.0))
 }

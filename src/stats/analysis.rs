@@ -171,40 +171,39 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     }
 
     // 2. Which studies take part in the pooling.
-    let pooled_index: Vec<usize> = match (spec.method, spec.convention) {
+    let in_pool: Vec<bool> = match (spec.method, spec.convention) {
         // metafor's rma.mh and rma.peto pool every table, double zeros included (they add nothing).
-        (Method::MH | Method::PETO, Convention::Metafor) => (0..data.len()).collect(),
-        (Method::PETO, Convention::Revman5) => (0..data.len()).filter(|&i| !tables[i].is_double_zero()).collect(),
-        _ => (0..data.len()).filter(|&i| effects[i].is_some()).collect(),
+        (Method::MH | Method::PETO, Convention::Metafor) => vec![true; data.len()],
+        (Method::PETO, Convention::Revman5) => tables.iter().map(|t| !t.is_double_zero()).collect(),
+        _ => effects.iter().map(Option::is_some).collect(),
     };
-    if pooled_index.is_empty() {
+    let k = in_pool.iter().filter(|&&p| p).count();
+    if k == 0 {
         return Err(StatsError::NoStudies);
     }
+    let pooled_tables = |correct: bool| -> Vec<Table2x2> {
+        tables
+            .iter()
+            .zip(&in_pool)
+            .filter(|(_, &p)| p)
+            .map(|(t, _)| if correct { t.corrected(0.5) } else { *t })
+            .collect()
+    };
 
     // 3. Pool.
     let pooled = match spec.method {
         Method::MH => {
-            let pool_tables: Vec<Table2x2> = pooled_index
-                .iter()
-                .map(|&i| match spec.convention {
-                    Convention::Metafor => tables[i],
-                    Convention::Revman5 => tables[i].corrected(0.5),
-                })
-                .collect();
+            let pool_tables = pooled_tables(spec.convention == Convention::Revman5);
             mantel_haenszel::mantel_haenszel(spec.measure, &pool_tables, &effects, spec)?
         }
-        Method::PETO => {
-            let pool_tables: Vec<Table2x2> = pooled_index.iter().map(|&i| tables[i]).collect();
-            mantel_haenszel::peto(&pool_tables, spec)?
-        }
+        Method::PETO => mantel_haenszel::peto(&pooled_tables(false), spec)?,
         method => {
-            let yi: Vec<f64> = pooled_index.iter().map(|&i| effects[i].unwrap().yi).collect();
-            let vi: Vec<f64> = pooled_index.iter().map(|&i| effects[i].unwrap().vi).collect();
+            // Here the pooled studies are exactly those with an effect.
+            let (yi, vi): (Vec<f64>, Vec<f64>) = effects.iter().flatten().map(|e| (e.yi, e.vi)).unzip();
             if method.is_random() {
                 // RevMan 5's "M-H, Random": DerSimonian–Laird fed with the Mantel–Haenszel Q.
                 let mh_q = if spec.convention == Convention::Revman5 && binary && yi.len() >= 2 {
-                    let pool_tables: Vec<Table2x2> = pooled_index.iter().map(|&i| tables[i].corrected(0.5)).collect();
-                    mantel_haenszel::mh_q(spec.measure, &pool_tables, &effects)?
+                    mantel_haenszel::mh_q(spec.measure, &pooled_tables(true), &effects)?
                 } else {
                     None
                 };
@@ -233,11 +232,13 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         }
     };
 
-    let mut studies: Vec<StudyResult> = effects.into_iter().map(|effect| StudyResult { effect, weight: None }).collect();
-    for (&i, &w) in pooled_index.iter().zip(&pooled.weights) {
-        studies[i].weight = Some(w);
-    }
-    Ok(Analysis { spec: *spec, k: pooled_index.len(), studies, pooled, notes })
+    let mut weights = pooled.weights.iter().copied();
+    let studies: Vec<StudyResult> = effects
+        .into_iter()
+        .zip(&in_pool)
+        .map(|(effect, &pooled)| StudyResult { effect, weight: if pooled { weights.next() } else { None } })
+        .collect();
+    Ok(Analysis { spec: *spec, k, studies, pooled, notes })
 }
 
 /// The convention's choices that matter for this measure, stated for the reader.

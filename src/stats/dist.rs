@@ -31,10 +31,14 @@ pub fn p_t_two_sided(t: f64, df: f64) -> f64 {
     2.0 * dist.cdf(-t.abs())
 }
 
-/// The t quantile for probability `p` with `df` degrees of freedom.
+/// The t quantile for probability `p` with `df` degrees of freedom: a Cornish–Fisher start
+/// (Abramowitz & Stegun 26.7.5) refined by Newton steps.
 pub fn qt(p: f64, df: f64) -> f64 {
     let dist = StudentsT::new(0.0, 1.0, df).expect("t parameters are valid");
-    let start = dist.inverse_cdf(p);
+    let z = qnorm(p);
+    let (z3, z5) = (z.powi(3), z.powi(5));
+    let start = z + (z3 + z) / (4.0 * df) + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * df * df);
+    let start = if start.is_finite() && df >= 3.0 { start } else { dist.inverse_cdf(p) };
     refine(|x| dist.cdf(x), |x| dist.pdf(x), p, start, f64::NEG_INFINITY, f64::INFINITY)
 }
 
@@ -50,10 +54,13 @@ pub fn pchisq_upper(q: f64, df: f64) -> f64 {
     dist.sf(q)
 }
 
-/// The χ² quantile for probability `p` (lower tail).
+/// The χ² quantile for probability `p` (lower tail): a Wilson–Hilferty start refined by
+/// Newton steps.
 pub fn qchisq(p: f64, df: f64) -> f64 {
     let dist = ChiSquared::new(df).expect("chi-squared parameters are valid");
-    let start = dist.inverse_cdf(p);
+    let c = 2.0 / (9.0 * df);
+    let wilson_hilferty = df * (1.0 - c + qnorm(p) * c.sqrt()).powi(3);
+    let start = if wilson_hilferty > 0.0 && df >= 2.0 { wilson_hilferty } else { dist.inverse_cdf(p) };
     refine(|x| dist.cdf(x), |x| dist.pdf(x), p, start, 0.0, f64::INFINITY)
 }
 
@@ -111,6 +118,10 @@ mod tests {
         assert!((qt(0.975, 4.0) - 2.776445105197793).abs() < 1e-12);
         assert!((qchisq(0.025, 12.0) - 4.403788506981702).abs() < 1e-11);
         assert!((qchisq(0.975, 12.0) - 23.336664158645334).abs() < 1e-10);
+        // qchisq(0.025, 1), qchisq(0.975, 999999) and qt(0.025, 1) from R
+        assert!((qchisq(0.025, 1.0) / 0.0009820691171752562 - 1.0).abs() < 1e-10);
+        assert!((qchisq(0.975, 999999.0) / 1002772.700082022 - 1.0).abs() < 1e-12);
+        assert!((qt(0.025, 1.0) / -12.70620473617471 - 1.0).abs() < 1e-10);
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn pool(yi: &[f64], vi: &[f64], tau2: f64, random: bool, spec: &Spec) -> Res
         (mu - half, mu + half)
     });
     let tau2_ci = if random && k >= 2 && spec.convention == Convention::Metafor {
-        Some(q_profile_tau2(yi, vi, alpha, tau2, &spec.control)?)
+        Some(q_profile_tau2(yi, vi, alpha, &[(0.0, common), (tau2, s)], &spec.control)?)
     } else {
         None
     };
@@ -117,16 +117,22 @@ pub fn i2_from_q(q: f64, df: f64) -> (f64, f64) {
     (i2, q / df)
 }
 
-/// Q-profile confidence interval for τ² (Viechtbauer 2007), as metafor's `confint`. The search
-/// starts from the estimate `tau2`, near which the bounds lie.
-pub fn q_profile_tau2(yi: &[f64], vi: &[f64], alpha: f64, tau2: f64, control: &IterControl) -> Result<(f64, f64), StatsError> {
+/// Q-profile confidence interval for τ² (Viechtbauer 2007), as metafor's `confint`. `known`
+/// are weighted sums already computed (at τ² = 0 and at the estimate), where the search starts.
+pub fn q_profile_tau2(
+    yi: &[f64],
+    vi: &[f64],
+    alpha: f64,
+    known: &[(f64, tau2::WeightedSums)],
+    control: &IterControl,
+) -> Result<(f64, f64), StatsError> {
     let df = (yi.len() - 1) as f64;
     let not_converged = |iterations| StatsError::NotConverged {
         method: super::spec::Method::PM,
         iterations,
         last_change: f64::NAN,
     };
-    let lb = tau2::solve_generalised_q(yi, vi, dist::qchisq(1.0 - alpha / 2.0, df), tau2, control).map_err(not_converged)?;
-    let ub = tau2::solve_generalised_q(yi, vi, dist::qchisq(alpha / 2.0, df), tau2, control).map_err(not_converged)?;
+    let lb = tau2::solve_generalised_q(yi, vi, dist::qchisq(1.0 - alpha / 2.0, df), known, control).map_err(not_converged)?;
+    let ub = tau2::solve_generalised_q(yi, vi, dist::qchisq(alpha / 2.0, df), known, control).map_err(not_converged)?;
     Ok((lb.0, ub.0))
 }

@@ -107,7 +107,7 @@ pub fn estimate(method: Method, yi: &[f64], vi: &[f64], control: &IterControl) -
         Method::HS => closed(hunter_schmidt(yi, vi)),
         Method::SJ => closed(sidik_jonkman(yi, vi)),
         Method::PM => {
-            let (tau2, iterations) = solve_generalised_q(yi, vi, (k - 1) as f64, 0.0, control)
+            let (tau2, iterations) = solve_generalised_q(yi, vi, (k - 1) as f64, &[], control)
                 .map_err(|iterations| StatsError::NotConverged { method, iterations, last_change: f64::NAN })?;
             Ok(Tau2 { tau2, iterations })
         }
@@ -202,52 +202,59 @@ fn fisher_scoring(method: Method, yi: &[f64], vi: &[f64], control: &IterControl)
 }
 
 /// Solve Q(τ²) = `target` for τ² ≥ 0 (Q is decreasing in τ²). Returns 0 when Q(0) ≤ target.
-/// Newton steps (dQ/dτ² = −Σw²r²) inside a bisection bracket, starting from `start` (e.g. the
-/// τ² estimate, near which Q-profile bounds lie); used by the Paule–Mandel estimator and the
-/// Q-profile confidence interval. On failure returns the iteration count.
-pub fn solve_generalised_q(yi: &[f64], vi: &[f64], target: f64, start: f64, control: &IterControl) -> Result<(f64, usize), usize> {
-    let at_zero = weighted_sums(yi, vi, 0.0);
+/// Newton steps (dQ/dτ² = −Σw²r²) inside a bisection bracket; used by the Paule–Mandel
+/// estimator and the Q-profile confidence interval. `known` are points whose sums the caller
+/// already has (τ² = 0, the estimate): the search starts from the one closest to the target,
+/// so near the estimate (where Q-profile bounds lie) it takes a few passes over the data.
+/// On failure returns the iteration count.
+pub fn solve_generalised_q(
+    yi: &[f64],
+    vi: &[f64],
+    target: f64,
+    known: &[(f64, WeightedSums)],
+    control: &IterControl,
+) -> Result<(f64, usize), usize> {
+    let at_zero = match known.iter().find(|(t, _)| *t == 0.0) {
+        Some(&(_, s)) => s,
+        None => weighted_sums(yi, vi, 0.0),
+    };
     if at_zero.q <= target {
         return Ok((0.0, 0));
     }
-    let (mut lo, mut hi) = (0.0, f64::INFINITY);
-    let mut x = 0.0;
-    let mut s = at_zero;
-    let mut iterations = 0;
-    if start > 0.0 && start.is_finite() {
-        let at_start = weighted_sums(yi, vi, start);
-        if at_start.q > target {
-            lo = start;
-            x = start;
-            s = at_start;
+    let (mut lo, mut hi) = (0.0f64, f64::INFINITY);
+    let (mut x, mut s) = (0.0f64, at_zero);
+    for &(t, st) in known.iter().filter(|(t, st)| *t > 0.0 && st.q.is_finite()) {
+        if st.q > target {
+            lo = lo.max(t);
         } else {
-            hi = start;
+            hi = hi.min(t);
+        }
+        if (st.q - target).abs() < (s.q - target).abs() {
+            (x, s) = (t, st);
         }
     }
     let limit = control.max_iter.max(200);
-    loop {
-        iterations += 1;
-        if iterations > limit {
-            return Err(iterations);
-        }
+    for iterations in 1..=limit {
         let f = s.q - target;
         if f > 0.0 {
             lo = lo.max(x);
         } else {
             hi = hi.min(x);
         }
-        // Q is convex and decreasing: a Newton step from the left of the root stays left of it.
+        // Q is convex and decreasing: a Newton step from the left of the root stays left of
+        // it; one from the right may overshoot once, into the bracket.
         let mut next = if s.ypy > 0.0 { x + f / s.ypy } else { f64::NAN };
         if !(next > lo && next < hi) {
             next = if hi.is_finite() { 0.5 * (lo + hi) } else { 2.0 * lo.max(1e-8) };
         }
         let change = (next - x).abs();
+        if change <= control.threshold * next.max(1.0) || (hi.is_finite() && hi - lo <= 4.0 * f64::EPSILON * hi) {
+            return Ok((next, iterations));
+        }
         x = next;
         s = weighted_sums(yi, vi, x);
-        if change <= control.threshold * x.max(1.0) || (hi.is_finite() && hi - lo <= 4.0 * f64::EPSILON * hi) {
-            return Ok((x, iterations));
-        }
     }
+    Err(limit)
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ pub fn render(result: &AnalysisResult) -> String {
         .table
         .studies
         .iter()
-        .zip(&a.studies)
+        .zip(a.studies())
         .map(|(s, r)| StudyJson {
             study: &s.label,
             yi: r.effect.map(|e| e.yi),

@@ -37,9 +37,10 @@ pub fn render(result: &AnalysisResult) -> String {
         }
     };
     let z = crate::stats::dist::qnorm(1.0 - spec.alpha() / 2.0);
+    let analysed: Vec<_> = a.studies().collect();
     let study_row = |i: usize| -> Vec<String> {
         let s = &result.table.studies[i];
-        let r = &a.studies[i];
+        let r = &analysed[i];
         let mut row = vec![s.label.clone()];
         row.extend(group_cells[i].iter().cloned());
         row.push(r.weight.map_or("".to_string(), format::weight));
@@ -63,7 +64,7 @@ pub fn render(result: &AnalysisResult) -> String {
             for &i in &g.members {
                 table.row(study_row(i));
             }
-            let w: f64 = g.members.iter().filter_map(|&i| a.studies[i].weight).sum();
+            let w: f64 = g.members.iter().filter_map(|&i| analysed[i].weight).sum();
             table.row(total_row(&format!("Subtotal ({}% CI)", fixed(spec.level, 0)), &g.members, &g.analysis.pooled, w));
             footer_after.push((table.rows.len(), footer_lines(&g.analysis)));
             table.blank();

@@ -48,7 +48,7 @@ pub struct Pooled {
 }
 
 /// One study as analysed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StudyResult {
     /// The study's effect, or `None` if it is not estimable (shown, but not pooled).
     pub effect: Option<EffectSize>,
@@ -62,11 +62,26 @@ pub struct Analysis {
     pub spec: Spec,
     /// Number of studies pooled.
     pub k: usize,
-    /// One entry per input study, in input order.
-    pub studies: Vec<StudyResult>,
+    /// Each input study's effect, in input order (`None`: not estimable).
+    effects: Vec<Option<EffectSize>>,
+    /// Whether each input study takes part in the pooling (its weight is the next one in
+    /// `pooled.weights`). Kept apart rather than as a vector of [`StudyResult`]s so that a
+    /// million-study analysis does not copy its effects.
+    in_pool: Vec<bool>,
     pub pooled: Pooled,
     /// What the computation assumed or did that a reader should know, in plain words.
     pub notes: Vec<String>,
+}
+
+impl Analysis {
+    /// Every input study as analysed, in input order.
+    pub fn studies(&self) -> impl ExactSizeIterator<Item = StudyResult> + '_ {
+        let mut weights = self.pooled.weights.iter().copied();
+        self.effects
+            .iter()
+            .zip(&self.in_pool)
+            .map(move |(&effect, &pooled)| StudyResult { effect, weight: if pooled { weights.next() } else { None } })
+    }
 }
 
 /// Check that the parts of a [`Spec`] fit together and fit the convention.
@@ -232,13 +247,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         }
     };
 
-    let mut weights = pooled.weights.iter().copied();
-    let studies: Vec<StudyResult> = effects
-        .into_iter()
-        .zip(&in_pool)
-        .map(|(effect, &pooled)| StudyResult { effect, weight: if pooled { weights.next() } else { None } })
-        .collect();
-    Ok(Analysis { spec: *spec, k, studies, pooled, notes })
+    Ok(Analysis { spec: *spec, k, effects, in_pool, pooled, notes })
 }
 
 /// The convention's choices that matter for this measure, stated for the reader.

@@ -32,17 +32,59 @@ pub struct WeightedSums {
     pub ypppy: f64,
 }
 
-/// Compute [`WeightedSums`] in one pass over the studies, without allocating.
+/// Compute [`WeightedSums`] in one pass over the studies, without allocating for small k.
 ///
 /// Raw power sums are taken of deviations dᵢ = yᵢ − c from a shift c and centred afterwards
 /// (e.g. Σwr² = Σwd² − (Σwd)²/Σw). With c near μ̂ the centring loses no precision; the first
 /// study's value serves, and identical studies give exactly zero residuals. One pass matters:
-/// at k = 10⁶ the sums are bound by memory bandwidth, and the iterative estimators call this
-/// a dozen times.
+/// the iterative estimators call this a dozen times.
+///
+/// Large inputs are summed in fixed blocks of [`BLOCK`] studies, spread over the available
+/// cores and combined in block order, so the result does not depend on the number of threads.
 pub fn weighted_sums(yi: &[f64], vi: &[f64], tau2: f64) -> WeightedSums {
     let c = yi.first().copied().unwrap_or(0.0);
-    // Nine power sums, accumulated in LANES independent lanes so the compiler can use SIMD
-    // (float addition is not associative, so it will not reorder a single running sum).
+    let n = yi.len().min(vi.len());
+    let sums = if n >= 4 * BLOCK {
+        let blocks = n.div_ceil(BLOCK);
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(blocks);
+        let mut partial = vec![[0.0; 9]; blocks];
+        let per_thread = blocks.div_ceil(threads);
+        std::thread::scope(|scope| {
+            for (t, chunk) in partial.chunks_mut(per_thread).enumerate() {
+                scope.spawn(move || {
+                    for (j, out) in chunk.iter_mut().enumerate() {
+                        let b = t * per_thread + j;
+                        let range = b * BLOCK..((b + 1) * BLOCK).min(n);
+                        *out = power_sums(&yi[range.clone()], &vi[range], tau2, c);
+                    }
+                });
+            }
+        });
+        partial.iter().fold([0.0; 9], |mut acc, p| {
+            for (a, x) in acc.iter_mut().zip(p) {
+                *a += x;
+            }
+            acc
+        })
+    } else {
+        power_sums(&yi[..n], &vi[..n], tau2, c)
+    };
+    let [s0, s1, s2, t0, t1, t2, u0, u1, u2] = sums;
+    let m = s1 / s0;
+    let q = (s2 - m * s1).max(0.0);
+    let w2r = t1 - m * t0;
+    let ypy = (t2 - 2.0 * m * t1 + m * m * t0).max(0.0);
+    let w3r2 = (u2 - 2.0 * m * u1 + m * m * u0).max(0.0);
+    WeightedSums { sw: s0, sw2: t0, sw3: u0, mu: c + m, q, ypy, ypppy: (w3r2 - w2r * w2r / s0).max(0.0) }
+}
+
+/// Studies per block when sums are split over threads.
+pub const BLOCK: usize = 1 << 15;
+
+/// Σw, Σwd, Σwd², Σw², Σw²d, Σw²d², Σw³, Σw³d, Σw³d² with w = 1/(v + τ²), d = y − c,
+/// accumulated in four independent lanes so the compiler can use SIMD (float addition is not
+/// associative, so it will not reorder a single running sum).
+fn power_sums(yi: &[f64], vi: &[f64], tau2: f64, c: f64) -> [f64; 9] {
     const LANES: usize = 4;
     let mut acc = [[0.0f64; LANES]; 9];
     let add = |acc: &mut [[f64; LANES]; 9], lane: usize, y: f64, v: f64| {
@@ -61,8 +103,7 @@ pub fn weighted_sums(yi: &[f64], vi: &[f64], tau2: f64) -> WeightedSums {
         acc[7][lane] += w3d;
         acc[8][lane] += w3d * d;
     };
-    let n = yi.len().min(vi.len());
-    let (y_chunks, v_chunks) = (yi[..n].chunks_exact(LANES), vi[..n].chunks_exact(LANES));
+    let (y_chunks, v_chunks) = (yi.chunks_exact(LANES), vi.chunks_exact(LANES));
     let (y_rest, v_rest) = (y_chunks.remainder(), v_chunks.remainder());
     for (ys, vs) in y_chunks.zip(v_chunks) {
         for lane in 0..LANES {
@@ -72,13 +113,7 @@ pub fn weighted_sums(yi: &[f64], vi: &[f64], tau2: f64) -> WeightedSums {
     for (lane, (&y, &v)) in y_rest.iter().zip(v_rest).enumerate() {
         add(&mut acc, lane, y, v);
     }
-    let [s0, s1, s2, t0, t1, t2, u0, u1, u2] = acc.map(|lanes| lanes.iter().sum::<f64>());
-    let m = s1 / s0;
-    let q = (s2 - m * s1).max(0.0);
-    let w2r = t1 - m * t0;
-    let ypy = (t2 - 2.0 * m * t1 + m * m * t0).max(0.0);
-    let w3r2 = (u2 - 2.0 * m * u1 + m * m * u0).max(0.0);
-    WeightedSums { sw: s0, sw2: t0, sw3: u0, mu: c + m, q, ypy, ypppy: (w3r2 - w2r * w2r / s0).max(0.0) }
+    acc.map(|lanes| lanes.iter().sum::<f64>())
 }
 
 /// Cochran's generalised Q statistic Q(τ²) = Σ wᵢ(τ²)(yᵢ − μ̂(τ²))².

@@ -1,7 +1,7 @@
 //! One meta-analysis from start to finish: check the [`Spec`], compute each study's effect,
 //! pool by the chosen method, and return every number a report needs.
 
-use super::effect::{self, EffectSize, StudyData, StudyEffect, Table2x2};
+use super::effect::{self, EffectSize, Effects, StudyData, StudyEffect, Table2x2};
 use super::error::StatsError;
 use super::inverse_variance;
 use super::mantel_haenszel;
@@ -62,8 +62,8 @@ pub struct Analysis {
     pub spec: Spec,
     /// Number of studies pooled.
     pub k: usize,
-    /// Each input study's effect, in input order (`None`: not estimable).
-    effects: Vec<Option<EffectSize>>,
+    /// Each input study's effect, in input order.
+    effects: Effects,
     /// Whether each input study takes part in the pooling (its weight is the next one in
     /// `pooled.weights`). Kept apart rather than as a vector of [`StudyResult`]s so that a
     /// million-study analysis does not copy its effects.
@@ -80,7 +80,7 @@ impl Analysis {
         self.effects
             .iter()
             .zip(&self.in_pool)
-            .map(move |(&effect, &pooled)| StudyResult { effect, weight: if pooled { weights.next() } else { None } })
+            .map(move |(effect, &pooled)| StudyResult { effect, weight: if pooled { weights.next() } else { None } })
     }
 }
 
@@ -138,13 +138,14 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     };
 
     // 1. Per-study effects.
-    let effects: Vec<Option<EffectSize>> = match spec.method {
-        Method::PETO => tables
-            .iter()
-            .map(|t| if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) })
-            .collect(),
+    let mut effects = Effects::with_capacity(data.len());
+    match spec.method {
+        Method::PETO => {
+            for t in &tables {
+                effects.push(if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) });
+            }
+        }
         _ => {
-            let mut out = Vec::with_capacity(data.len());
             for (index, d) in data.iter().enumerate() {
                 let e = match effect::effect_size(spec.measure, d, spec.convention) {
                     Ok(StudyEffect::Estimable(e)) => Some(e),
@@ -157,11 +158,10 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                     && spec.convention == Convention::Metafor
                     && binary
                     && tables[index].is_double_zero();
-                out.push(if dropped { None } else { e });
+                effects.push(if dropped { None } else { e });
             }
-            out
         }
-    };
+    }
     if binary {
         let corrected = tables.iter().filter(|t| t.has_zero_cell()).count();
         if corrected > 0 {
@@ -190,7 +190,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         // metafor's rma.mh and rma.peto pool every table, double zeros included (they add nothing).
         (Method::MH | Method::PETO, Convention::Metafor) => vec![true; data.len()],
         (Method::PETO, Convention::Revman5) => tables.iter().map(|t| !t.is_double_zero()).collect(),
-        _ => effects.iter().map(Option::is_some).collect(),
+        _ => effects.estimable.clone(),
     };
     let k = in_pool.iter().filter(|&&p| p).count();
     if k == 0 {
@@ -213,8 +213,15 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         }
         Method::PETO => mantel_haenszel::peto(&pooled_tables(false), spec)?,
         method => {
-            // Here the pooled studies are exactly those with an effect.
-            let (yi, vi): (Vec<f64>, Vec<f64>) = effects.iter().flatten().map(|e| (e.yi, e.vi)).unzip();
+            // Here the pooled studies are exactly those with an effect: use the columns as they
+            // are when every study has one.
+            let filtered: (Vec<f64>, Vec<f64>);
+            let (yi, vi): (&[f64], &[f64]) = if k == effects.len() {
+                (&effects.yi, &effects.vi)
+            } else {
+                filtered = effects.iter().flatten().map(|e| (e.yi, e.vi)).unzip();
+                (&filtered.0, &filtered.1)
+            };
             if method.is_random() {
                 // RevMan 5's "M-H, Random": DerSimonian–Laird fed with the Mantel–Haenszel Q.
                 let mh_q = if spec.convention == Convention::Revman5 && binary && yi.len() >= 2 {
@@ -224,13 +231,13 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                 };
                 let estimate = match mh_q {
                     Some(q) => {
-                        let s = tau2::weighted_sums(&yi, &vi, 0.0);
+                        let s = tau2::weighted_sums(yi, vi, 0.0);
                         let df = (yi.len() - 1) as f64;
                         tau2::Tau2 { tau2: ((q - df) / (s.sw - s.sw2 / s.sw)).max(0.0), iterations: 0 }
                     }
-                    None => tau2::estimate(method, &yi, &vi, &spec.control)?,
+                    None => tau2::estimate(method, yi, vi, &spec.control)?,
                 };
-                let mut pooled = inverse_variance::pool(&yi, &vi, estimate.tau2, true, spec)?;
+                let mut pooled = inverse_variance::pool(yi, vi, estimate.tau2, true, spec)?;
                 pooled.iterations = estimate.iterations;
                 if let (Some(q), Some(h)) = (mh_q, pooled.heterogeneity.as_mut()) {
                     let (i2, h2) = inverse_variance::i2_from_q(q, h.df);
@@ -242,7 +249,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                 }
                 pooled
             } else {
-                inverse_variance::pool(&yi, &vi, 0.0, false, spec)?
+                inverse_variance::pool(yi, vi, 0.0, false, spec)?
             }
         }
     };

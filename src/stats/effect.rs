@@ -31,6 +31,48 @@ pub struct EffectSize {
     pub vi: f64,
 }
 
+/// The effects of all studies of an analysis, stored as plain columns (`yi`, `vi`) so that
+/// the pooling passes read them directly and a million-study analysis keeps one copy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    /// Effects on the analysis scale; NaN where not estimable.
+    pub yi: Vec<f64>,
+    /// Sampling variances; NaN where not estimable.
+    pub vi: Vec<f64>,
+    /// Whether each study has an effect.
+    pub estimable: Vec<bool>,
+}
+
+impl Effects {
+    pub fn with_capacity(n: usize) -> Effects {
+        Effects { yi: Vec::with_capacity(n), vi: Vec::with_capacity(n), estimable: Vec::with_capacity(n) }
+    }
+
+    pub fn push(&mut self, effect: Option<EffectSize>) {
+        let e = effect.unwrap_or(EffectSize { yi: f64::NAN, vi: f64::NAN });
+        self.yi.push(e.yi);
+        self.vi.push(e.vi);
+        self.estimable.push(effect.is_some());
+    }
+
+    pub fn len(&self) -> usize {
+        self.yi.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.yi.is_empty()
+    }
+
+    /// Study `i`'s effect, `None` if not estimable.
+    pub fn get(&self, i: usize) -> Option<EffectSize> {
+        self.estimable[i].then(|| EffectSize { yi: self.yi[i], vi: self.vi[i] })
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<EffectSize>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
 /// The outcome of computing one study's effect.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StudyEffect {

@@ -17,7 +17,7 @@
 
 use super::analysis::Pooled;
 use super::dist;
-use super::effect::{EffectSize, Table2x2};
+use super::effect::{EffectSize, Effects, Table2x2};
 use super::error::StatsError;
 use super::inverse_variance::i2_from_q;
 use super::spec::{Convention, Measure, Spec};
@@ -116,7 +116,7 @@ fn mh_estimate(measure: Measure, tables: &[Table2x2], convention: Convention) ->
 pub fn mantel_haenszel(
     measure: Measure,
     tables: &[Table2x2],
-    effects: &[Option<EffectSize>],
+    effects: &Effects,
     spec: &Spec,
 ) -> Result<Pooled, StatsError> {
     if tables.is_empty() {
@@ -172,8 +172,8 @@ pub fn peto_effect(t: &Table2x2) -> Option<EffectSize> {
     (v > 0.0).then(|| EffectSize { yi: oe / v, vi: 1.0 / v })
 }
 
-fn q_around(estimate: f64, effects: &[Option<EffectSize>]) -> Option<Heterogeneity> {
-    let present: Vec<&EffectSize> = effects.iter().flatten().collect();
+fn q_around(estimate: f64, effects: &Effects) -> Option<Heterogeneity> {
+    let present: Vec<EffectSize> = effects.iter().flatten().collect();
     if present.len() < 2 {
         return None;
     }
@@ -222,7 +222,7 @@ fn fixed_result(
 
 /// Heterogeneity Q around the Mantel–Haenszel estimate, for RevMan 5's "M-H, Random"
 /// analysis, which feeds this Q (not the inverse-variance one) into DerSimonian–Laird.
-pub fn mh_q(measure: Measure, tables: &[Table2x2], effects: &[Option<EffectSize>]) -> Result<Option<f64>, StatsError> {
+pub fn mh_q(measure: Measure, tables: &[Table2x2], effects: &Effects) -> Result<Option<f64>, StatsError> {
     let mh = mh_estimate(measure, tables, Convention::Revman5)?;
     Ok(q_around(mh.estimate, effects).map(|h| h.q))
 }

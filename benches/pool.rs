@@ -8,18 +8,21 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use metabook::stats::{meta_analysis, Measure, Method, Spec, StudyData};
 use std::hint::black_box;
 
-/// Deterministic synthetic studies from Weyl sequences, frac(i·α), which R computes to the same
-/// bits (`(i * a) %% 1`), so bench/metafor.R analyses exactly these data: variances in
-/// [0.01, 0.21], effects 0.3 ± heterogeneity. Study i of the data set is index `first + i`.
+/// Deterministic synthetic studies from Weyl sequences u = frac(i·α), which R computes to the
+/// same bits (`(i * a) %% 1`), so bench/metafor.R analyses exactly these data. Study i
+/// (1-based: i = first + 1, …) has variance vi = 0.01 + 0.2·u_A and effect
+/// yi = 0.3 + 0.3·√12·(u_B − 0.5) + √vi·√12·(u_C − 0.5): true effects spread with τ² = 0.09
+/// plus sampling error, so every estimator and the Q-profile interval have real work to do.
 pub fn studies(k: usize, first: usize) -> Vec<StudyData> {
     const A: f64 = 0.6180339887498949; // golden ratio − 1
     const B: f64 = 0.4142135623730951; // √2 − 1
     const C: f64 = 0.7320508075688772; // √3 − 1
+    let s12 = 12f64.sqrt();
     (first..first + k)
         .map(|i| {
             let i = (i + 1) as f64;
             let vi = 0.01 + 0.2 * ((i * A) % 1.0);
-            let yi = 0.3 + 0.6 * ((i * B) % 1.0 - 0.5) + 0.5 * ((i * C) % 1.0 - 0.5);
+            let yi = 0.3 + 0.3 * s12 * ((i * B) % 1.0 - 0.5) + vi.sqrt() * s12 * ((i * C) % 1.0 - 0.5);
             StudyData::Generic { yi, vi }
         })
         .collect()

@@ -34,6 +34,10 @@ pub fn p_t_two_sided(t: f64, df: f64) -> f64 {
 /// The t quantile for probability `p` with `df` degrees of freedom: a Cornish–Fisher start
 /// (Abramowitz & Stegun 26.7.5) refined by Newton steps.
 pub fn qt(p: f64, df: f64) -> f64 {
+    remembered(Quantile::T, p, df, qt_uncached)
+}
+
+fn qt_uncached(p: f64, df: f64) -> f64 {
     let dist = StudentsT::new(0.0, 1.0, df).expect("t parameters are valid");
     let z = qnorm(p);
     let (z3, z5) = (z.powi(3), z.powi(5));
@@ -57,11 +61,45 @@ pub fn pchisq_upper(q: f64, df: f64) -> f64 {
 /// The χ² quantile for probability `p` (lower tail): a Wilson–Hilferty start refined by
 /// Newton steps.
 pub fn qchisq(p: f64, df: f64) -> f64 {
+    remembered(Quantile::ChiSquared, p, df, qchisq_uncached)
+}
+
+fn qchisq_uncached(p: f64, df: f64) -> f64 {
     let dist = ChiSquared::new(df).expect("chi-squared parameters are valid");
     let c = 2.0 / (9.0 * df);
     let wilson_hilferty = df * (1.0 - c + qnorm(p) * c.sqrt()).powi(3);
     let start = if wilson_hilferty > 0.0 && df >= 2.0 { wilson_hilferty } else { dist.inverse_cdf(p) };
     refine(|x| dist.cdf(x), |x| dist.pdf(x), p, start, 0.0, f64::INFINITY)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Quantile {
+    T,
+    ChiSquared,
+}
+
+/// Quantiles are asked for with the same (p, df) again and again — every analysis of ten
+/// studies at the 95% level needs t(0.975, 9) or χ²(0.025, 9) and χ²(0.975, 9) — and each costs
+/// a dozen evaluations of an incomplete gamma or beta function. A small per-thread memory of
+/// recent answers (exact keys, so results are bit-identical with or without it) saves that.
+fn remembered(kind: Quantile, p: f64, df: f64, compute: fn(f64, f64) -> f64) -> f64 {
+    use std::cell::RefCell;
+    const SLOTS: usize = 8;
+    thread_local! {
+        static RECENT: RefCell<([(u8, u64, u64, f64); SLOTS], usize)> = const { RefCell::new(([(0, 0, 0, 0.0); SLOTS], 0)) };
+    }
+    let key = (kind as u8 + 1, p.to_bits(), df.to_bits());
+    if let Some(hit) = RECENT.with(|r| r.borrow().0.iter().find(|e| (e.0, e.1, e.2) == key).map(|e| e.3)) {
+        return hit;
+    }
+    let value = compute(p, df);
+    RECENT.with(|r| {
+        let mut r = r.borrow_mut();
+        let slot = r.1;
+        r.0[slot] = (key.0, key.1, key.2, value);
+        r.1 = (slot + 1) % SLOTS;
+    });
+    value
 }
 
 /// Solve cdf(x) = p near `start` by Newton steps kept inside a shrinking bracket.

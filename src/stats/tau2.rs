@@ -327,6 +327,30 @@ mod tests {
     }
 
     #[test]
+    fn threaded_sums_cover_every_block_once_in_order() {
+        let n = 5 * BLOCK + 17;
+        let yi: Vec<f64> = (0..n).map(|i| ((i as f64) * 0.618_033_988_749_894_9) % 1.0).collect();
+        let vi: Vec<f64> = (0..n).map(|i| 0.01 + ((i as f64) * 0.414_213_562_373_095_1) % 1.0).collect();
+        let threaded = weighted_sums(&yi, &vi, 0.05);
+        // The same blocks, summed one after another on this thread.
+        let c = yi[0];
+        let mut sums = [0.0; 9];
+        for b in 0..n.div_ceil(BLOCK) {
+            let r = b * BLOCK..((b + 1) * BLOCK).min(n);
+            for (a, x) in sums.iter_mut().zip(power_sums(&yi[r.clone()], &vi[r], 0.05, c)) {
+                *a += x;
+            }
+        }
+        assert_eq!(threaded.sw, sums[0]);
+        assert_eq!(threaded.sw2, sums[3]);
+        assert_eq!(threaded.sw3, sums[6]);
+        assert_eq!(threaded.mu, c + sums[1] / sums[0]);
+        // And close to one unblocked pass.
+        let single = power_sums(&yi, &vi, 0.05, c);
+        assert!((single[2] / sums[2] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn non_convergence_is_an_error() {
         let c = IterControl { threshold: 1e-12, max_iter: 1, step: 1.0 };
         let e = estimate(Method::REML, &Y, &V, &c).unwrap_err();

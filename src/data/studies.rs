@@ -165,9 +165,6 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
     let Some(study_col) = table.column("study") else {
         return Err(vec![missing_columns(table, measure, schemas)]);
     };
-    if schema == Schema::GenericSe && table.column("vi").is_some() {
-        // Handled by GenericVariance first; unreachable, kept for clarity.
-    }
     let cols: Vec<usize> = schema.columns().iter().map(|c| table.column(c).expect("checked by matches")).collect();
     let r_col = schema.optional().first().and_then(|c| table.column(c));
     let subgroup_col = table.column("subgroup");

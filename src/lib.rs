@@ -14,8 +14,10 @@
 //! outcomes to exit codes.
 
 pub mod cmd;
+pub mod config;
 pub mod data;
 pub mod diag;
+pub mod directive;
 pub mod engine;
 pub mod format;
 pub mod render;

@@ -1,0 +1,254 @@
+//! Analysis directives: fenced code blocks whose info string is `metabook <kind>` and whose
+//! body is TOML, found in a chapter's Markdown with their source positions.
+//!
+//! ````markdown
+//! ```metabook analysis
+//! name = "spasticity"
+//! data = "spasticity.csv"
+//! measure = "SMD"
+//! ```
+//! ````
+//!
+//! Parsing is pure: it takes the chapter's [`Source`] and returns typed directives or located
+//! diagnostics. Positions inside the TOML body are mapped back to the chapter, so an error
+//! points at the offending key's line and column in the Markdown file.
+
+use crate::config::toml_error;
+use crate::diag::{Diagnostic, Source};
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+use serde::Deserialize;
+use std::ops::Range;
+use std::sync::Arc;
+use toml::Spanned;
+
+/// The kinds of directive, as written after `metabook` in the info string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Analysis,
+    Forest,
+    Table,
+    Results,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Analysis => "analysis",
+            Kind::Forest => "forest",
+            Kind::Table => "table",
+            Kind::Results => "results",
+        }
+    }
+}
+
+/// `metabook analysis`: a named meta-analysis, available to every chapter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AnalysisDirective {
+    pub name: Spanned<String>,
+    /// A CSV file inside the book's data folder.
+    pub data: Spanned<String>,
+    pub measure: Spanned<String>,
+    pub method: Option<Spanned<String>>,
+    pub test: Option<Spanned<String>>,
+    pub convention: Option<Spanned<String>>,
+    pub level: Option<Spanned<f64>>,
+    /// Pre–post correlation assumed where the data give none (SMCR).
+    pub r: Option<Spanned<f64>>,
+}
+
+/// `metabook forest`: a forest plot of a named analysis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ForestDirective {
+    pub analysis: Spanned<String>,
+    /// "Favours …" under the left and right side of the axis.
+    pub favours: Option<Spanned<[String; 2]>>,
+    #[serde(default)]
+    pub prediction: bool,
+    pub caption: Option<String>,
+}
+
+/// `metabook table`: a table from a CSV file or from an analysis' studies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TableDirective {
+    pub data: Option<Spanned<String>>,
+    pub analysis: Option<Spanned<String>>,
+    pub columns: Option<Spanned<Vec<String>>>,
+    pub headings: Option<Spanned<Vec<String>>>,
+    pub caption: Option<String>,
+}
+
+/// `metabook results`: a RevMan-style result block of a named analysis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ResultsDirective {
+    pub analysis: Spanned<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Analysis(AnalysisDirective),
+    Forest(ForestDirective),
+    Table(TableDirective),
+    Results(ResultsDirective),
+}
+
+/// A directive as found in a chapter.
+#[derive(Debug, Clone)]
+pub struct Directive {
+    pub kind: Kind,
+    pub body: Body,
+    pub source: Arc<Source>,
+    /// The whole fenced block in the chapter.
+    pub span: Range<usize>,
+    /// Maps byte offsets of the TOML body to offsets in the chapter.
+    body_map: Vec<(usize, usize)>,
+}
+
+impl Directive {
+    /// The chapter span of a span inside the TOML body (e.g. a key's value).
+    pub fn chapter_span(&self, body: Range<usize>) -> Range<usize> {
+        map_span(&self.body_map, body)
+    }
+
+    /// A diagnostic pointing at a span of the body.
+    pub fn error_at(&self, body: Range<usize>, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(message).at(&self.source, self.chapter_span(body), label)
+    }
+}
+
+fn map_span(map: &[(usize, usize)], span: Range<usize>) -> Range<usize> {
+    let map_one = |offset: usize| {
+        let &(body, chapter) = map.iter().rev().find(|(b, _)| *b <= offset).unwrap_or(&(0, 0));
+        chapter + (offset - body)
+    };
+    let start = map_one(span.start);
+    start..map_one(span.end).max(start)
+}
+
+/// Find and parse every `metabook` directive of a chapter. Other code blocks are left alone.
+pub fn parse_chapter(source: &Arc<Source>) -> Result<Vec<Directive>, Vec<Diagnostic>> {
+    let mut directives = Vec::new();
+    let mut problems = Vec::new();
+    let mut current: Option<(String, Range<usize>, String, Vec<(usize, usize)>)> = None;
+    for (event, range) in Parser::new(&source.text).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let mut words = info.split_whitespace();
+                if words.next() == Some("metabook") {
+                    let kind = words.next().unwrap_or("").to_string();
+                    current = Some((kind, range, String::new(), Vec::new()));
+                }
+            }
+            Event::Text(text) => {
+                if let Some((_, _, body, map)) = current.as_mut() {
+                    map.push((body.len(), range.start));
+                    body.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((kind, span, body, map)) = current.take() {
+                    match parse_directive(source, &kind, span, &body, map) {
+                        Ok(d) => directives.push(d),
+                        Err(d) => problems.push(d),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(directives)
+    } else {
+        Err(problems)
+    }
+}
+
+fn parse_directive(
+    source: &Arc<Source>,
+    kind_name: &str,
+    span: Range<usize>,
+    body: &str,
+    body_map: Vec<(usize, usize)>,
+) -> Result<Directive, Diagnostic> {
+    let info_line = span.start..source.text[span.start..].find('\n').map_or(span.end, |i| span.start + i);
+    let Some(kind) = Kind::ALL.into_iter().find(|k| k.name() == kind_name) else {
+        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        let close = known.iter().copied().min_by_key(|k| strsim::damerau_levenshtein(k, kind_name)).filter(|k| strsim::damerau_levenshtein(k, kind_name) <= 2);
+        let message = if kind_name.is_empty() { "a metabook block needs a kind".to_string() } else { format!("unknown directive kind `{kind_name}`") };
+        let hint = match close {
+            Some(k) => format!("did you mean `metabook {k}`? Kinds: {}", known.join(", ")),
+            None => format!("write `metabook <kind>` with a kind among: {}", known.join(", ")),
+        };
+        return Err(Diagnostic::error(message).at(source, info_line, "info string").hint(hint));
+    };
+    let what = format!("`metabook {}` block", kind.name());
+    let located = |e: toml::de::Error| {
+        let mut d = toml_error(source, &e, &what);
+        if let (Some(loc), Some(s)) = (d.location.as_mut(), e.span()) {
+            loc.span = map_span(&body_map, s);
+        }
+        if e.span().is_none() {
+            if let Some(loc) = d.location.as_mut() {
+                loc.span = info_line.clone();
+            }
+        }
+        d
+    };
+    let body = match kind {
+        Kind::Analysis => Body::Analysis(toml::from_str(body).map_err(located)?),
+        Kind::Forest => Body::Forest(toml::from_str(body).map_err(located)?),
+        Kind::Table => Body::Table(toml::from_str(body).map_err(located)?),
+        Kind::Results => Body::Results(toml::from_str(body).map_err(located)?),
+    };
+    Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHAPTER: &str = "# Results\n\nSome prose.\n\n```metabook analysis\nname = \"spasticity\"\ndata = \"spasticity.csv\"\nmeasure = \"SMD\"\n```\n\n```rust\nfn main() {}\n```\n\n```metabook forest\nanalysis = \"spasticity\"\nfavours = [\"Post\", \"Pre\"]\n```\n";
+
+    #[test]
+    fn directives_are_found_in_order_and_other_code_is_left_alone() {
+        let s = Source::new("report/results.md", CHAPTER);
+        let d = parse_chapter(&s).unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].kind, Kind::Analysis);
+        let Body::Analysis(a) = &d[0].body else { panic!() };
+        assert_eq!(a.name.get_ref(), "spasticity");
+        // The span of `"SMD"` maps back to line 8, column 11 of the chapter.
+        let span = d[0].chapter_span(a.measure.span());
+        assert_eq!(s.line_col(span.start), (8, 11));
+        assert_eq!(&s.text[span], "\"SMD\"");
+    }
+
+    #[test]
+    fn an_unknown_key_points_at_the_key_in_the_markdown() {
+        let s = Source::new("ch.md", "Intro\n\n```metabook analysis\nname = \"a\"\ndata = \"a.csv\"\nmesure = \"SMD\"\n```\n");
+        let e = parse_chapter(&s).unwrap_err();
+        assert!(e[0].message.contains("unknown field `mesure`"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "ch.md:6:1");
+    }
+
+    #[test]
+    fn an_unknown_kind_suggests_the_closest() {
+        let s = Source::new("ch.md", "```metabook forrest\nanalysis = \"a\"\n```\n");
+        let e = parse_chapter(&s).unwrap_err();
+        assert!(e[0].hints[0].contains("did you mean `metabook forest`?"), "{:?}", e[0].hints);
+        assert_eq!(e[0].position().unwrap(), "ch.md:1:1");
+    }
+
+    #[test]
+    fn a_missing_key_points_at_the_block() {
+        let s = Source::new("ch.md", "\n```metabook analysis\nname = \"a\"\n```\n");
+        let e = parse_chapter(&s).unwrap_err();
+        assert!(e[0].message.contains("missing field `data`"), "{}", e[0].message);
+        assert!(e[0].position().unwrap().starts_with("ch.md:"));
+    }
+}

@@ -68,3 +68,110 @@ fn error_reason(error: &StatsError) -> String {
         other => other.to_string(),
     }
 }
+
+/// The analyses a book defines, by name, in the order their directives appear.
+#[derive(Debug, Clone, Default)]
+pub struct Analyses {
+    pub by_name: Vec<(String, AnalysisResult)>,
+}
+
+impl Analyses {
+    pub fn get(&self, name: &str) -> Option<&AnalysisResult> {
+        self.by_name.iter().find(|(n, _)| n == name).map(|(_, r)| r)
+    }
+}
+
+/// Run every `metabook analysis` directive of a book once, and check that every directive that
+/// refers to an analysis names one that exists. All problems are returned together.
+pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::Directive]) -> Result<Analyses, Vec<Diagnostic>> {
+    use crate::directive::Body;
+    let mut analyses = Analyses::default();
+    let mut problems = Vec::new();
+    for d in directives {
+        let Body::Analysis(a) = &d.body else { continue };
+        let name = a.name.get_ref();
+        if analyses.get(name).is_some() {
+            problems.push(d.error_at(a.name.span(), format!("an analysis named `{name}` is already defined"), "second definition").hint("analysis names must be unique in the book"));
+            continue;
+        }
+        match run_analysis_directive(book, d, a) {
+            Ok(result) => analyses.by_name.push((name.clone(), result)),
+            Err(mut ds) => problems.append(&mut ds),
+        }
+    }
+    for d in directives {
+        let reference = match &d.body {
+            Body::Forest(f) => Some(&f.analysis),
+            Body::Results(r) => Some(&r.analysis),
+            Body::Table(t) => t.analysis.as_ref(),
+            Body::Analysis(_) => None,
+        };
+        if let Some(r) = reference {
+            let wanted = r.get_ref();
+            if analyses.get(wanted).is_none() && !problems.iter().any(|p| p.message.contains(&format!("`{wanted}`"))) {
+                let names: Vec<&str> = analyses.by_name.iter().map(|(n, _)| n.as_str()).collect();
+                let close = names.iter().copied().min_by_key(|n| strsim::levenshtein(n, wanted)).filter(|n| strsim::levenshtein(n, wanted) <= 3);
+                let hint = match close {
+                    Some(n) => format!("did you mean `{n}`?"),
+                    None if names.is_empty() => "define it with a ```metabook analysis``` block".to_string(),
+                    None => format!("defined analyses: {}", names.join(", ")),
+                };
+                problems.push(d.error_at(r.span(), format!("no analysis named `{wanted}`"), "referenced here").hint(hint));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(analyses)
+    } else {
+        Err(problems)
+    }
+}
+
+fn run_analysis_directive(
+    book: &crate::book::Book,
+    d: &crate::directive::Directive,
+    a: &crate::directive::AnalysisDirective,
+) -> Result<AnalysisResult, Vec<Diagnostic>> {
+    use crate::stats::{Convention, IterControl, Measure, Method, Test};
+    let mut problems = Vec::new();
+    fn named<T: std::str::FromStr<Err = crate::stats::spec::UnknownName>>(
+        d: &crate::directive::Directive,
+        value: &toml::Spanned<String>,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Option<T> {
+        value.get_ref().parse::<T>().map_err(|e| problems.push(d.error_at(value.span(), e.to_string(), "here").hint(e.hint()))).ok()
+    }
+    let measure: Option<Measure> = named(d, &a.measure, &mut problems);
+    let method: Option<Method> = a.method.as_ref().map_or(Some(book.defaults.method), |m| named(d, m, &mut problems));
+    let test: Option<Test> = a.test.as_ref().map_or(Some(book.defaults.test), |t| named(d, t, &mut problems));
+    let convention: Option<Convention> = a.convention.as_ref().map_or(Some(book.defaults.convention), |c| named(d, c, &mut problems));
+    let level = a.level.as_ref().map_or(book.defaults.level, |l| *l.get_ref());
+    if let Some(l) = &a.level {
+        if !(level > 0.0 && level < 100.0) {
+            problems.push(d.error_at(l.span(), format!("confidence level {level} is not between 0 and 100"), "here").hint("e.g. level = 95"));
+        }
+    }
+    if let Some(r) = &a.r {
+        let v = *r.get_ref();
+        if !(v > -1.0 && v < 1.0) {
+            problems.push(d.error_at(r.span(), format!("correlation {v} is not between −1 and 1"), "here").hint("e.g. r = 0.5"));
+        }
+    }
+    let path = match crate::book::resolve_inside(&book.data_dir(), a.data.get_ref()) {
+        Ok(p) => Some(p),
+        Err(why) => {
+            problems.push(d.error_at(a.data.span(), format!("data file {why}"), "here").hint(format!("data files live in the book's `{}` folder", book.config.build.data.display())));
+            None
+        }
+    };
+    let (Some(measure), Some(method), Some(test), Some(convention), Some(path), true) = (measure, method, test, convention, path, problems.is_empty()) else {
+        return Err(problems);
+    };
+    let spec = Spec { measure, method, test, level, convention, control: IterControl::default() };
+    let relative = book.config.build.data.join(a.data.get_ref());
+    let source = crate::book::read_source(&book.root, &relative)
+        .map_err(|e| vec![d.error_at(a.data.span(), format!("cannot read the data file `{}`: {e}", path.display()), "here")])?;
+    let table = crate::data::csv_table(&source)?;
+    let studies = crate::data::load_studies(&table, measure, a.r.as_ref().map(|r| *r.get_ref()))?;
+    analyse(studies, &spec).map_err(|e| vec![e])
+}

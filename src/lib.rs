@@ -4,15 +4,19 @@
 //!
 //! 1. **load** — read the inputs: [`data`] turns CSV files into typed, checked study rows
 //!    (every cell remembers its file, line and column for [`diag`]nostics).
-//! 2. **parse** — (the book's Markdown and its analysis directives; to come).
-//! 3. **execute** — [`engine`] runs each analysis through the pure pooling core, [`stats`],
-//!    which does no I/O and is checked against metafor's numbers.
+//! 2. **parse** — [`book`] loads `book.toml` ([`config`]) and the chapters listed in
+//!    `SUMMARY.md`; [`directive`] finds the `metabook` directives in each chapter, with the
+//!    position of every key.
+//! 3. **execute** — [`engine`] runs each analysis (from `metabook pool` or an `analysis`
+//!    directive) once through the pure pooling core, [`stats`], which does no I/O and is
+//!    checked against metafor's numbers.
 //! 4. **render** — [`render`] presents results (JSON, RevMan-style text), with every number
 //!    formatted in one place, [`format`].
 //!
 //! The command-line front end lives in [`cmd`]; `main.rs` only parses arguments and maps
 //! outcomes to exit codes.
 
+pub mod book;
 pub mod cmd;
 pub mod config;
 pub mod data;

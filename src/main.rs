@@ -21,6 +21,12 @@ struct Cli {
 enum Command {
     /// Pool the studies of one CSV file and print the meta-analysis.
     Pool(PoolArgs),
+    /// Load a book, parse its directives and run its analyses; report every problem.
+    Check {
+        /// The book's folder (with book.toml).
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -68,6 +74,7 @@ enum FormatArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Check { book } => metabook::cmd::check::run(&book),
         Command::Pool(a) => pool::run(&PoolOptions {
             data: a.data,
             measure: a.measure,

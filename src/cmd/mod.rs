@@ -1,4 +1,5 @@
 //! One module per subcommand. Each takes its parsed arguments and returns its output or the
 //! diagnostics to print; none of them exits the process or prints by itself.
 
+pub mod check;
 pub mod pool;

@@ -1,0 +1,72 @@
+//! `metabook check` on fixture books (tests/fixtures/books/): a minimal book passes, and each
+//! broken book fails with exit code 1 and a diagnostic located in the right file (snapshots).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn books() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books")
+}
+
+fn check(book: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook"))
+        .args(["check", "--book"])
+        .arg(book)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run metabook");
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn minimal_book_checks() {
+    let (code, stdout, stderr) = check(&books().join("minimal"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "ok: 1 chapters, 2 directives, 1 analyses (bcg: k = 13)\n");
+}
+
+#[test]
+fn bad_directive_values_point_into_the_markdown() {
+    let (code, _, stderr) = check(&books().join("bad_directive"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("report/results.md:7:10"), "{stderr}");
+    assert!(stderr.contains("report/results.md:11:12"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn data_paths_cannot_leave_the_data_folder() {
+    let (code, _, stderr) = check(&books().join("data_escape"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("report/results.md:5:8"), "{stderr}");
+    assert!(stderr.contains("leaves its folder"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_out_of_the_data_folder_are_refused() {
+    // A copy of the minimal book whose data file is a link to a file outside `data/`.
+    let dir = std::env::temp_dir().join(format!("metabook-symlink-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["report", "data"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let src = books().join("minimal");
+    std::fs::copy(src.join("book.toml"), dir.join("book.toml")).unwrap();
+    std::fs::copy(src.join("report/SUMMARY.md"), dir.join("report/SUMMARY.md")).unwrap();
+    std::fs::copy(src.join("report/results.md"), dir.join("report/results.md")).unwrap();
+    std::fs::copy(src.join("data/bcg.csv"), dir.join("outside.csv")).unwrap();
+    std::os::unix::fs::symlink(dir.join("outside.csv"), dir.join("data/bcg.csv")).unwrap();
+    let (code, _, stderr) = check(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("leads out of"), "{stderr}");
+}
+
+#[test]
+fn unknown_config_keys_are_named() {
+    let (code, _, stderr) = check(&books().join("unknown_key_config"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("book.toml:6:1"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}

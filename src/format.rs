@@ -29,6 +29,17 @@ pub fn effect_ci_brackets(estimate: f64, lower: f64, upper: f64, decimals: usize
     format!("{} [{}, {}]", fixed(estimate, decimals), fixed(lower, decimals), fixed(upper, decimals))
 }
 
+/// An effect in prose: "SMD 1.52 (95% CI 1.10 to 1.93)", with a true minus sign.
+pub fn effect_sentence(label: &str, estimate: f64, lower: f64, upper: f64, level: f64, decimals: usize) -> String {
+    format!(
+        "{label} {} ({}% CI {} to {})",
+        fixed(estimate, decimals),
+        fixed(level, 0),
+        fixed(lower, decimals),
+        fixed(upper, decimals)
+    )
+}
+
 /// A weight in percent with one decimal: "12.3%".
 pub fn weight(percent: f64) -> String {
     format!("{}%", fixed(percent, 1))
@@ -99,6 +110,11 @@ mod tests {
         assert_eq!(p_journal(0.0042), "P = 0.004");
         assert_eq!(p_journal(0.5), "P = 0.50");
         assert_eq!(p_journal(0.999), "P > 0.99");
+    }
+
+    #[test]
+    fn effects_in_prose() {
+        assert_eq!(effect_sentence("SMD", -0.406, -0.766, -0.046, 95.0, 2), "SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)");
     }
 
     #[test]

@@ -70,3 +70,12 @@ fn unknown_config_keys_are_named() {
     assert!(stderr.contains("book.toml:6:1"), "{stderr}");
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn undefined_inline_values_are_located_with_a_suggestion() {
+    let (code, _, stderr) = check(&books().join("undefined_value"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("report/results.md:3:"), "{stderr}");
+    assert!(stderr.contains("did you mean `bcg`?"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}

@@ -1,5 +1,6 @@
-//! `metabook check`: load the book, parse every directive and run every analysis, reporting
-//! all problems with their locations — everything `metabook build` does before rendering.
+//! `metabook check`: load the book, parse every directive, run every analysis and render every
+//! inline value, reporting all problems with their locations — everything `metabook build`
+//! does before writing output.
 
 use crate::book;
 use crate::diag::Diagnostic;
@@ -22,6 +23,18 @@ pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
         return Err(problems);
     }
     let analyses = engine::run_directives(&book, &directives)?;
+    // Inline values: every chapter's `{{ … }}` must render.
+    let values: Vec<(String, serde_json::Value)> =
+        analyses.by_name.iter().map(|(n, r)| (n.clone(), crate::render::json::value(r))).collect();
+    let env = crate::render::prose::environment();
+    let problems: Vec<Diagnostic> = book
+        .chapters
+        .iter()
+        .filter_map(|c| crate::render::prose::render_chapter(&env, &c.source, &values).err())
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     Ok(format!(
         "ok: {} chapters, {} directives, {} analyses ({})\n",
         book.chapters.len(),

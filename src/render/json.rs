@@ -131,6 +131,18 @@ fn pooled_json(analysis: &Analysis) -> PooledJson {
 
 /// The JSON document for one analysis (pretty-printed, deterministic).
 pub fn render(result: &AnalysisResult) -> String {
+    let mut out = serde_json::to_string_pretty(&document(result)).expect("the JSON view holds only plain data");
+    out.push('\n');
+    out
+}
+
+/// The same document as a value, for templates: the names a book's prose and templates use
+/// are exactly the JSON keys.
+pub fn value(result: &AnalysisResult) -> serde_json::Value {
+    serde_json::to_value(document(result)).expect("the JSON view holds only plain data")
+}
+
+fn document(result: &AnalysisResult) -> PoolJson<'_> {
     let a = &result.analysis;
     let studies = result
         .table
@@ -161,7 +173,7 @@ pub fn render(result: &AnalysisResult) -> String {
         .as_ref()
         .and_then(|sa| sa.test.as_ref())
         .map(|t: &SubgroupTest| SubgroupTestJson { q: t.q, df: t.df, p: t.p, i2: t.i2 });
-    let doc = PoolJson {
+    PoolJson {
         measure: a.spec.measure.name(),
         method: a.spec.method.name(),
         test: a.spec.test.name(),
@@ -173,8 +185,5 @@ pub fn render(result: &AnalysisResult) -> String {
         studies,
         subgroups,
         subgroup_test,
-    };
-    let mut out = serde_json::to_string_pretty(&doc).expect("the JSON view holds only plain data");
-    out.push('\n');
-    out
+    }
 }

@@ -2,6 +2,8 @@
 //!
 //! - [`json`]: the public JSON interface of `metabook pool` (stable keys).
 //! - [`text`]: a RevMan-style analysis for the terminal.
+//! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 
 pub mod json;
+pub mod prose;
 pub mod text;

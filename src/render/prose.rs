@@ -1,0 +1,133 @@
+//! Inline values in the prose. A chapter is a minijinja template whose variables are the book's
+//! analyses, by name, with the keys of `metabook pool`'s JSON (`estimate`, `ci_lower`, `i2`,
+//! `p`, …), so `{{ spasticity | effect }}` writes "SMD 1.52 (95% CI 1.10 to 1.93)".
+//!
+//! The filters format through [`crate::format`], the one place numbers become text. Undefined
+//! names are errors (strict undefined), located at the expression in the chapter, with the
+//! closest analysis name as a hint — a typo must never print an empty string into a review.
+
+use crate::diag::{Diagnostic, Source};
+use crate::format;
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use std::sync::Arc;
+
+/// The template environment for prose, with metabook's filters.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("effect", effect);
+    env.add_filter("pct", |x: f64| format::percent0(x));
+    env.add_filter("pval", |p: f64| format::p_journal(p));
+    env.add_filter("num", |x: f64, decimals: Option<usize>| format::fixed(x, decimals.unwrap_or(2)));
+    env
+}
+
+fn number(v: &Value, key: &str) -> Result<f64, Error> {
+    let field = v.get_attr(key)?;
+    f64::try_from(field).map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("`{key}` is not a number")))
+}
+
+/// `{{ analysis | effect }}`: the pooled effect with its confidence interval, on the natural
+/// scale for ratio measures.
+fn effect(v: Value) -> Result<String, Error> {
+    let measure = v.get_attr("measure")?;
+    let Some(measure) = measure.as_str() else {
+        return Err(Error::new(ErrorKind::InvalidOperation, "`effect` applies to an analysis (e.g. {{ spasticity | effect }})"));
+    };
+    let ratio = !v.get_attr("estimate_exp")?.is_undefined();
+    let suffix = if ratio { "_exp" } else { "" };
+    Ok(format::effect_sentence(
+        measure,
+        number(&v, &format!("estimate{suffix}"))?,
+        number(&v, &format!("ci_lower{suffix}"))?,
+        number(&v, &format!("ci_upper{suffix}"))?,
+        number(&v, "level")?,
+        2,
+    ))
+}
+
+/// Render one chapter's prose with `analyses` (name → JSON value) as variables.
+pub fn render_chapter(env: &Environment<'_>, source: &Arc<Source>, analyses: &[(String, serde_json::Value)]) -> Result<String, Diagnostic> {
+    let context: std::collections::BTreeMap<&str, Value> =
+        analyses.iter().map(|(name, v)| (name.as_str(), Value::from_serialize(v))).collect();
+    env.render_str(&source.text, context).map_err(|e| diagnostic(source, &e, analyses))
+}
+
+/// Widen `span` to the `{{ … }}` around it on the same line, if there is one.
+fn enclosing_expression(text: &str, span: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let line_start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[span.start.min(text.len())..].find('\n').map_or(text.len(), |i| span.start + i);
+    match (text[line_start..span.start].rfind("{{"), text[span.start..line_end].find("}}")) {
+        (Some(a), Some(b)) => line_start + a..span.start + b + 2,
+        _ => span,
+    }
+}
+
+fn diagnostic(source: &Arc<Source>, error: &Error, analyses: &[(String, serde_json::Value)]) -> Diagnostic {
+    let span = error.range().unwrap_or_else(|| {
+        let line = error.line().unwrap_or(1);
+        let start = source.text.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>();
+        start..start
+    });
+    // minijinja points at the failing part (often the filter); show the whole `{{ … }}`.
+    let span = enclosing_expression(&source.text, span);
+    let expression = source.text.get(span.clone()).unwrap_or("").trim().to_string();
+    let mut d = match error.kind() {
+        ErrorKind::UndefinedError => {
+            let d = Diagnostic::error(format!("undefined value in `{expression}`")).at(source, span, "undefined");
+            let word = expression.split(|c: char| !(c.is_alphanumeric() || c == '_')).find(|w| !w.is_empty()).unwrap_or("");
+            let names: Vec<&str> = analyses.iter().map(|(n, _)| n.as_str()).collect();
+            match names.iter().copied().min_by_key(|n| strsim::levenshtein(n, word)).filter(|n| strsim::levenshtein(n, word) <= 3) {
+                Some(n) if n != word => d.hint(format!("did you mean `{n}`?")),
+                _ if names.is_empty() => d.hint("no analysis is defined; add a ```metabook analysis``` block"),
+                _ => d.hint(format!(
+                    "`{word}` or one of its fields is not defined; analyses: {}; their fields are the keys of `metabook pool --format json`",
+                    names.join(", ")
+                )),
+            }
+        }
+        _ => Diagnostic::error(format!("in an inline value: {}", error.detail().unwrap_or(&error.to_string()))).at(source, span, "here"),
+    };
+    if error.kind() == ErrorKind::UnknownFilter {
+        d = d.hint("filters: effect, pct, pval, num(decimals)");
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn analyses() -> Vec<(String, serde_json::Value)> {
+        vec![(
+            "gait".to_string(),
+            json!({"measure": "SMD", "level": 95.0, "estimate": -0.4062, "ci_lower": -0.7664, "ci_upper": -0.046, "p": 0.027, "i2": 0.0}),
+        ), (
+            "bcg".to_string(),
+            json!({"measure": "RR", "level": 95.0, "estimate": -0.7145, "ci_lower": -1.0, "ci_upper": -0.4, "estimate_exp": 0.4894, "ci_lower_exp": 0.3679, "ci_upper_exp": 0.6703, "p": 0.00007, "i2": 92.22}),
+        )]
+    }
+
+    fn render(text: &str) -> Result<String, Diagnostic> {
+        render_chapter(&environment(), &Source::new("ch.md", text), &analyses())
+    }
+
+    #[test]
+    fn filters_format_through_the_one_formatting_module() {
+        assert_eq!(render("{{ gait | effect }}").unwrap(), "SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)");
+        assert_eq!(render("{{ bcg | effect }}").unwrap(), "RR 0.49 (95% CI 0.37 to 0.67)");
+        assert_eq!(render("I² = {{ bcg.i2 | pct }}, {{ bcg.p | pval }}").unwrap(), "I² = 92%, P < 0.001");
+        assert_eq!(render("{{ gait.estimate | num(3) }}").unwrap(), "\u{2212}0.406");
+    }
+
+    #[test]
+    fn an_undefined_name_is_located_with_a_suggestion() {
+        let e = render("# Results\n\nGait: {{ gate | effect }}.\n").unwrap_err();
+        assert_eq!(e.position().unwrap(), "ch.md:3:7");
+        assert!(e.hints[0].contains("did you mean `gait`?"), "{:?}", e.hints);
+        let e = render("{{ gait.i3 }}").unwrap_err();
+        assert!(e.message.contains("undefined value in `{{ gait.i3 }}`"), "{}", e.message);
+    }
+}

@@ -6,4 +6,5 @@
 
 pub mod json;
 pub mod prose;
+pub mod revman;
 pub mod text;

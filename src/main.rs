@@ -49,8 +49,15 @@ struct PoolArgs {
     /// Whose formulas to follow: metafor or revman5.
     #[arg(long, default_value = "metafor")]
     convention: String,
+    /// text (RevMan-style), json (stable keys) or svg (the forest plot).
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     format: FormatArg,
+    /// Forest plot: the labels under the left and right side of the axis, e.g. "ITB,control".
+    #[arg(long, value_name = "LEFT,RIGHT", value_delimiter = ',')]
+    favours: Vec<String>,
+    /// Forest plot: draw the prediction interval.
+    #[arg(long)]
+    prediction: bool,
     /// Pre–post correlation assumed for SMCR where the data have no `r` (reported as an assumption).
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     r: Option<f64>,
@@ -69,6 +76,7 @@ struct PoolArgs {
 enum FormatArg {
     Text,
     Json,
+    Svg,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +93,11 @@ fn main() -> ExitCode {
             format: match a.format {
                 FormatArg::Text => Format::Text,
                 FormatArg::Json => Format::Json,
+                FormatArg::Svg => Format::Svg,
+            },
+            forest: metabook::render::forest::ForestOptions {
+                favours: (a.favours.len() == 2).then(|| (a.favours[0].clone(), a.favours[1].clone())),
+                prediction: a.prediction,
             },
             r: a.r,
             control: IterControl { threshold: a.threshold, max_iter: a.max_iter, step: a.step },

@@ -27,6 +27,7 @@ fn run_case(case: &Value) -> Value {
         format: Format::Json,
         r: o.get("r").and_then(Value::as_f64),
         control: IterControl::default(),
+        forest: Default::default(),
     };
     let out = pool::run(&opts).unwrap_or_else(|d| panic!("{}: {}", case["name"], metabook::diag::render(&d, false)));
     serde_json::from_str(&out).unwrap()

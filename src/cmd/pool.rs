@@ -13,6 +13,8 @@ use std::path::PathBuf;
 pub enum Format {
     Text,
     Json,
+    /// The forest plot as SVG.
+    Svg,
 }
 
 /// The options of `metabook pool`, as given (names not yet checked).
@@ -28,6 +30,8 @@ pub struct PoolOptions {
     /// Pre–post correlation to assume where the data give none (SMCR).
     pub r: Option<f64>,
     pub control: IterControl,
+    /// For `--format svg`: the "Favours …" labels and whether to draw the prediction interval.
+    pub forest: crate::render::forest::ForestOptions,
 }
 
 fn unknown(e: UnknownName, option: &str) -> Diagnostic {
@@ -75,5 +79,6 @@ pub fn run(opts: &PoolOptions) -> Result<String, Vec<Diagnostic>> {
     Ok(match opts.format {
         Format::Text => render::text::render(&result),
         Format::Json => render::json::render(&result),
+        Format::Svg => render::forest::svg(&result, &opts.forest),
     })
 }

@@ -4,6 +4,7 @@
 //! - [`text`]: a RevMan-style analysis for the terminal.
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 
+pub mod forest;
 pub mod json;
 pub mod prose;
 pub mod revman;

@@ -106,3 +106,19 @@ pub fn trim_number(x: f64) -> String {
     s.replace('-', &format::MINUS.to_string())
 }
 
+
+/// RevMan's two-level heading over the group-data columns: labels spanning columns, and the
+/// column names under them, in the order of [`group_columns`].
+pub fn group_header(result: &AnalysisResult) -> (Vec<(&'static str, usize)>, Vec<&'static str>) {
+    match result.table.studies.first().map(|s| s.data) {
+        Some(StudyData::Continuous { .. }) => {
+            (vec![("Experimental", 3), ("Control", 3)], vec!["Mean", "SD", "Total", "Mean", "SD", "Total"])
+        }
+        Some(StudyData::PrePost { .. }) => {
+            (vec![("Before", 2), ("After", 2), ("", 2)], vec!["Mean", "SD", "Mean", "SD", "Total", "r"])
+        }
+        Some(StudyData::Binary { .. }) => (vec![("Experimental", 2), ("Control", 2)], vec!["Events", "Total", "Events", "Total"]),
+        Some(StudyData::Correlation { .. }) => (vec![("", 2)], vec!["Total", "r"]),
+        Some(StudyData::Generic { .. }) | None => (vec![("", 2)], vec!["Effect", "SE"]),
+    }
+}

@@ -24,5 +24,6 @@ pub mod diag;
 pub mod directive;
 pub mod engine;
 pub mod format;
+pub mod output;
 pub mod render;
 pub mod stats;

@@ -21,6 +21,12 @@ struct Cli {
 enum Command {
     /// Pool the studies of one CSV file and print the meta-analysis.
     Pool(PoolArgs),
+    /// Build the book into its build folder (book/html/).
+    Build {
+        /// The book's folder (with book.toml).
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+    },
     /// Load a book, parse its directives and run its analyses; report every problem.
     Check {
         /// The book's folder (with book.toml).
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check { book } => metabook::cmd::check::run(&book),
+        Command::Build { book } => metabook::cmd::build::run(&book),
         Command::Pool(a) => pool::run(&PoolOptions {
             data: a.data,
             measure: a.measure,

@@ -150,3 +150,30 @@ mod tests {
         assert!(inside(Path::new("a/../../b")).is_err());
     }
 }
+
+/// The page template and stylesheet of the HTML output: the book's own (in its templates
+/// folder) where it has them, metabook's defaults otherwise.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    pub page: Arc<Source>,
+    pub style: String,
+}
+
+/// metabook's default templates, embedded in the binary.
+pub const DEFAULT_PAGE: &str = include_str!("../../templates/page.html");
+pub const DEFAULT_STYLE: &str = include_str!("../../templates/style.css");
+
+/// Load the HTML templates, preferring the book's overrides.
+pub fn templates(book: &Book) -> Result<Templates, Vec<Diagnostic>> {
+    let dir = &book.config.build.templates;
+    let read = |name: &str| -> Result<Option<Arc<Source>>, Vec<Diagnostic>> {
+        let relative = dir.join(name);
+        if !book.root.join(&relative).exists() {
+            return Ok(None);
+        }
+        read_source(&book.root, &relative).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", relative.display()))])
+    };
+    let page = read("page.html")?.unwrap_or_else(|| Source::new("(metabook) templates/page.html", DEFAULT_PAGE));
+    let style = read("style.css")?.map_or_else(|| DEFAULT_STYLE.to_string(), |s| s.text.clone());
+    Ok(Templates { page, style })
+}

@@ -5,6 +5,7 @@
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 
 pub mod forest;
+pub mod html;
 pub mod json;
 pub mod prose;
 pub mod revman;

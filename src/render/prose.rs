@@ -16,6 +16,9 @@ use std::sync::Arc;
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Values land in Markdown that becomes HTML: escape them, so a study label can never
+    // inject markup.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.add_filter("effect", effect);
     env.add_filter("pct", |x: f64| format::percent0(x));
     env.add_filter("pval", |p: f64| format::p_journal(p));

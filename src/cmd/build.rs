@@ -1,0 +1,74 @@
+//! `metabook build`: the whole review, from book.toml to the HTML site in `book/html/`.
+//! (The typeset PDF follows in the next step of the work; see the README.)
+//!
+//! load → parse → execute → render, then write. Every problem is reported before anything is
+//! written, and the site is swapped in whole, so a failed build leaves the previous one intact.
+
+use crate::book;
+use crate::data::{csv_table, CsvTable};
+use crate::diag::Diagnostic;
+use crate::directive::{self, Directive, TableDirective};
+use crate::engine;
+use crate::output;
+use crate::render::html;
+use std::path::Path;
+use std::time::Instant;
+
+/// Build the book in `root`; on success, the closing line with timings.
+pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
+    let start = Instant::now();
+    let book = book::load(root)?;
+    let mut directives: Vec<Directive> = Vec::new();
+    let mut per_chapter = Vec::new();
+    let mut problems = Vec::new();
+    for chapter in &book.chapters {
+        let first = directives.len();
+        match directive::parse_chapter(&chapter.source) {
+            Ok(mut d) => directives.append(&mut d),
+            Err(mut e) => problems.append(&mut e),
+        }
+        per_chapter.push(first..directives.len());
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let analyses = engine::run_directives(&book, &directives)?;
+    let executed = start.elapsed();
+
+    let templates = book::templates(&book)?;
+    let data_dir = book.data_dir();
+    let data_table = |d: &Directive, t: &TableDirective| -> Result<CsvTable, Vec<Diagnostic>> {
+        let name = t.data.as_ref().expect("called for data tables");
+        book::resolve_inside(&data_dir, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])?;
+        let source = book::read_source(&book.root, &book.config.build.data.join(name.get_ref()))
+            .map_err(|e| vec![d.error_at(name.span(), format!("cannot read the data file: {e}"), "here")])?;
+        csv_table(&source)
+    };
+    let mut counters = html::Counters::default();
+    let mut bodies = Vec::new();
+    for (chapter, range) in book.chapters.iter().zip(per_chapter) {
+        let own: Vec<&Directive> = directives[range].iter().collect();
+        match html::chapter_body(&chapter.source, &own, &analyses, &data_table, &mut counters) {
+            Ok(body) => bodies.push(body),
+            Err(mut e) => problems.append(&mut e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let pages = html::site(&book, &bodies, &templates)?;
+    let build_dir = book.root.join(&book.config.build.build_dir);
+    let files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
+    output::replace_folder(&build_dir.join("html"), &files)
+        .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
+    Ok(format!(
+        "built {} pages, {} figures, {} tables from {} analyses into {} in {} ms (analyses {} ms)\n",
+        files.len() - 1,
+        counters.figures,
+        counters.tables,
+        analyses.by_name.len(),
+        book.config.build.build_dir.join("html").display(),
+        start.elapsed().as_millis(),
+        executed.as_millis()
+    ))
+}

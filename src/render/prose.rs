@@ -121,7 +121,8 @@ mod tests {
     fn filters_format_through_the_one_formatting_module() {
         assert_eq!(render("{{ gait | effect }}").unwrap(), "SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)");
         assert_eq!(render("{{ bcg | effect }}").unwrap(), "RR 0.49 (95% CI 0.37 to 0.67)");
-        assert_eq!(render("I² = {{ bcg.i2 | pct }}, {{ bcg.p | pval }}").unwrap(), "I² = 92%, P < 0.001");
+        // Escaped for HTML: the text goes on into Markdown and the HTML page.
+        assert_eq!(render("I² = {{ bcg.i2 | pct }}, {{ bcg.p | pval }}").unwrap(), "I² = 92%, P &lt; 0.001");
         assert_eq!(render("{{ gait.estimate | num(3) }}").unwrap(), "\u{2212}0.406");
     }
 

@@ -22,7 +22,7 @@ fn check(book: &Path) -> (i32, String, String) {
 fn minimal_book_checks() {
     let (code, stdout, stderr) = check(&books().join("minimal"));
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout, "ok: 1 chapters, 2 directives, 1 analyses (bcg: k = 13)\n");
+    assert_eq!(stdout, "ok: 1 chapters, 4 directives, 1 analyses (bcg: k = 13)\n");
 }
 
 #[test]

@@ -105,6 +105,7 @@ fn main() -> ExitCode {
             forest: metabook::render::forest::ForestOptions {
                 favours: (a.favours.len() == 2).then(|| (a.favours[0].clone(), a.favours[1].clone())),
                 prediction: a.prediction,
+                groups: None,
             },
             r: a.r,
             control: IterControl { threshold: a.threshold, max_iter: a.max_iter, step: a.step },

@@ -66,6 +66,8 @@ pub struct ForestDirective {
     pub analysis: Spanned<String>,
     /// "Favours …" under the left and right side of the axis.
     pub favours: Option<Spanned<[String; 2]>>,
+    /// Headings over the two groups' data (default "Experimental", "Control").
+    pub groups: Option<Spanned<[String; 2]>>,
     #[serde(default)]
     pub prediction: bool,
     pub caption: Option<String>,

@@ -22,6 +22,8 @@ pub struct ForestOptions {
     pub favours: Option<(String, String)>,
     /// Draw the prediction interval under the total diamond.
     pub prediction: bool,
+    /// Headings over the two groups' data, replacing "Experimental" and "Control".
+    pub groups: Option<(String, String)>,
 }
 
 const FONT: f64 = 11.0;
@@ -207,7 +209,12 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let y1 = MARGIN + ROW - 4.0;
     let y2 = y1 + ROW;
     let mut col = 0;
-    for (label, span) in &groups {
+    for (g, (label, span)) in groups.iter().enumerate() {
+        let label: &str = match (&options.groups, g) {
+            (Some((first, _)), 0) if !label.is_empty() => first,
+            (Some((_, second)), 1) if !label.is_empty() => second,
+            _ => label,
+        };
         if !label.is_empty() {
             let left = data_right[col] - data_cols[col];
             let right = data_right[col + span - 1];

@@ -105,6 +105,7 @@ fn directive_html(
             let options = forest::ForestOptions {
                 favours: f.favours.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
                 prediction: f.prediction,
+                groups: f.groups.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
             };
             let caption = f.caption.clone().unwrap_or_else(|| format!("Forest plot of the analysis “{}”.", f.analysis.get_ref()));
             format!(
@@ -172,7 +173,9 @@ fn directive_html(
 
 /// Numbers (and effects with intervals) are right-aligned in tables.
 fn looks_numeric(cell: &str) -> bool {
-    cell.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '\u{2212}' || c == '-' || c == '.')
+    let plain = cell.replace('\u{2212}', "-");
+    let starts_numeric = plain.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '.');
+    plain.parse::<f64>().is_ok() || (starts_numeric && (plain.ends_with('%') || plain.ends_with(']')))
 }
 
 /// An analysis' studies: label, group data, weight, effect with CI.

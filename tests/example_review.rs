@@ -1,0 +1,45 @@
+//! The repository's own example review (book.toml, report/, data/) checks and builds, and its
+//! pages carry the recomputed results. The expected values are those the R fixture script
+//! computed independently from RevMan 5's published formulas for the same data
+//! (tests/fixtures/metafor/reference.json, cases seed_*_SMD_DL_z_revman5: spasticity
+//! 1.5244 (1.0863 to 1.9624), gait −0.4062 (−0.7664 to −0.0460)), rounded as the book prints them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_example_review_builds_with_the_recomputed_numbers() {
+    // Build a copy, so the test never touches the repository's book/.
+    let dir = std::env::temp_dir().join(format!("metabook-example-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(root().join("book.toml"), dir.join("book.toml")).unwrap();
+    copy_dir(&root().join("report"), &dir.join("report"));
+    copy_dir(&root().join("data"), &dir.join("data"));
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results = std::fs::read_to_string(dir.join("book/html/results.html")).unwrap();
+    assert!(results.contains("SMD 1.52 (95% CI 1.09 to 1.96)"), "spasticity");
+    assert!(results.contains("SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)"), "gait");
+    assert!(results.contains("Before ITB") && results.contains("Favours after ITB"));
+    let appendix = std::fs::read_to_string(dir.join("book/html/appendix.html")).unwrap();
+    assert!(appendix.contains("1.86") && appendix.contains("1.16"), "the published values are shown beside");
+    let _ = std::fs::remove_dir_all(&dir);
+}

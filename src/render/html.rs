@@ -158,7 +158,9 @@ fn directive_html(
                     if j == 0 {
                         html.push_str(&format!("<th scope=\"row\">{}</th>", e(cell)));
                     } else if looks_numeric(cell) {
-                        html.push_str(&format!("<td class=\"num\">{}</td>", e(cell)));
+                        // Numbers typed in a data file get the true minus sign too.
+                        let cell = cell.replacen('-', "\u{2212}", usize::from(cell.starts_with('-')));
+                        html.push_str(&format!("<td class=\"num\">{}</td>", e(&cell)));
                     } else {
                         html.push_str(&format!("<td>{}</td>", e(cell)));
                     }

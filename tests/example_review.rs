@@ -4,25 +4,16 @@
 //! (tests/fixtures/metafor/reference.json, cases seed_*_SMD_DL_z_revman5: spasticity
 //! 1.5244 (1.0863 to 1.9624), gait −0.4062 (−0.7664 to −0.0460)), rounded as the book prints them.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::copy_dir;
+use std::path::PathBuf;
 use std::process::Command;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 #[test]
 fn the_example_review_builds_with_the_recomputed_numbers() {

@@ -31,7 +31,7 @@ fn the_site_holds_the_computed_numbers_and_escapes_user_text() {
     let dir = book("numbers");
     let (code, out) = build(&dir);
     assert_eq!(code, 0, "{out}");
-    assert!(out.starts_with("built 2 pages, 1 figures, 1 tables from 1 analyses"), "{out}");
+    assert!(out.starts_with("built 2 pages, 1 figures, 1 tables from 1 analyses into book/html and book/a-minimal-review.pdf"), "{out}");
     let page = read(&dir, "results.html");
     // DerSimonian–Laird (the book's [analysis] default) on dat.bcg: RR 0.49 (0.34 to 0.70).
     assert!(page.contains("RR 0.49 (95% CI 0.34 to 0.70)"), "{page}");
@@ -60,6 +60,7 @@ fn a_failed_build_leaves_the_previous_site_intact() {
     let dir = book("atomic");
     assert_eq!(build(&dir).0, 0);
     let before = read(&dir, "results.html");
+    let pdf_before = std::fs::read(dir.join("book/a-minimal-review.pdf")).unwrap();
     let chapter = dir.join("report/results.md");
     let text = std::fs::read_to_string(&chapter).unwrap().replace("{{ bcg | effect }}", "{{ bcg | efect }}");
     std::fs::write(&chapter, text).unwrap();
@@ -67,7 +68,9 @@ fn a_failed_build_leaves_the_previous_site_intact() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("report/results.md:3:"), "{out}");
     assert_eq!(read(&dir, "results.html"), before);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("html")], "no temporary folders remain");
+    assert!(std::fs::read(dir.join("book/a-minimal-review.pdf")).unwrap() == pdf_before, "the PDF is untouched");
+    let mut leftovers: Vec<_> = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    leftovers.sort();
+    assert_eq!(leftovers, ["a-minimal-review.pdf", "html"], "no temporary files or folders remain");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,3 +34,29 @@ fn the_example_review_builds_with_the_recomputed_numbers() {
     assert!(appendix.contains("1.86") && appendix.contains("1.16"), "the published values are shown beside");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_example_pdf_holds_the_numbers_and_is_deterministic() {
+    let dir = std::env::temp_dir().join(format!("metabook-example-pdf-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(root().join("book.toml"), dir.join("book.toml")).unwrap();
+    copy_dir(&root().join("report"), &dir.join("report"));
+    copy_dir(&root().join("data"), &dir.join("data"));
+    let build = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let pdf = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("a PDF in book/");
+        (pdf.clone(), std::fs::read(pdf).unwrap())
+    };
+    let (path, first) = build();
+    let (_, second) = build();
+    assert!(first == second, "two builds must give byte-identical PDFs");
+    // The text of the PDF (pdftotext, from poppler-utils, which .ci/run installs).
+    let text = Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext (apt-get install poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("SMD 1.52 (95% CI 1.09 to 1.96)"), "{text}");
+    assert!(text.contains("SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)"), "{text}");
+    assert!(text.contains("Figure 1"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,7 +10,7 @@ use crate::diag::Diagnostic;
 use crate::directive::{self, Directive, TableDirective};
 use crate::engine;
 use crate::output;
-use crate::render::html;
+use crate::render::{chapter, html, typst};
 use std::path::Path;
 use std::time::Instant;
 
@@ -44,31 +44,63 @@ pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
             .map_err(|e| vec![d.error_at(name.span(), format!("cannot read the data file: {e}"), "here")])?;
         csv_table(&source)
     };
-    let mut counters = html::Counters::default();
-    let mut bodies = Vec::new();
-    for (chapter, range) in book.chapters.iter().zip(per_chapter) {
+    let mut counters = chapter::Counters::default();
+    let mut prepared = Vec::new();
+    for (c, range) in book.chapters.iter().zip(per_chapter) {
         let own: Vec<&Directive> = directives[range].iter().collect();
-        match html::chapter_body(&chapter.source, &own, &analyses, &data_table, &mut counters) {
-            Ok(body) => bodies.push(body),
+        match chapter::prepare(&c.source, &own, &analyses, &data_table, &mut counters) {
+            Ok(p) => prepared.push(p),
             Err(mut e) => problems.append(&mut e),
         }
     }
+    let bodies: Vec<String> = prepared.iter().map(html::chapter_body).collect();
     if !problems.is_empty() {
         return Err(problems);
     }
     let pages = html::site(&book, &bodies, &templates)?;
+    let pdf_start = Instant::now();
+    let pdf = typst::compile_pdf(typst::document(&book, &prepared), &book.config.book.title)?;
+    let pdf_time = pdf_start.elapsed();
     let build_dir = book.root.join(&book.config.build.build_dir);
     let files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
     output::replace_folder(&build_dir.join("html"), &files)
         .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
+    let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
+    output::replace_file(&pdf_path, &pdf).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", pdf_path.display()))])?;
     Ok(format!(
-        "built {} pages, {} figures, {} tables from {} analyses into {} in {} ms (analyses {} ms)\n",
+        "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms, PDF {} ms)\n",
         files.len() - 1,
         counters.figures,
         counters.tables,
         analyses.by_name.len(),
         book.config.build.build_dir.join("html").display(),
+        book.config.build.build_dir.join(pdf_path.file_name().unwrap_or_default()).display(),
         start.elapsed().as_millis(),
-        executed.as_millis()
+        executed.as_millis(),
+        pdf_time.as_millis()
     ))
+}
+
+/// A file name from a title: lower-case words joined by `-`, at most 60 characters.
+pub fn slug(title: &str) -> String {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    let mut out = String::new();
+    for w in words {
+        if out.len() + w.len() + 1 > 60 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&w);
+    }
+    if out.is_empty() {
+        "book".to_string()
+    } else {
+        out
+    }
 }

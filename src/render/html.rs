@@ -7,16 +7,13 @@
 //! (inline values) and then as Markdown; the placeholders are replaced by the directives'
 //! HTML. Pages are laid out by the `page.html` template, which a book can override.
 
-use super::{forest, json, prose, revman};
+use super::chapter::{placeholder, PreparedChapter, View};
+use super::forest;
 use crate::book::{Book, Templates};
-use crate::diag::{Diagnostic, Source};
-use crate::directive::{Body, Directive, TableDirective};
-use crate::engine::{Analyses, AnalysisResult};
-use crate::format;
+use crate::diag::Diagnostic;
 use minijinja::Environment;
 use pulldown_cmark::{html, Options, Parser};
 use serde::Serialize;
-use std::sync::Arc;
 
 /// A finished page: its file name in the site and its HTML.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,130 +22,37 @@ pub struct Page {
     pub html: String,
 }
 
-/// Numbers figures and tables across the book, in reading order.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub figures: usize,
-    pub tables: usize,
-}
-
-fn placeholder(n: usize) -> String {
-    format!("<!--metabook-directive-{n}-->")
-}
-
-/// The file name of a chapter's page: its path with `.html`, folders joined by `-`.
-pub fn page_file(path: &std::path::Path) -> String {
-    let stem = path.with_extension("");
-    let flat: Vec<String> = stem.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    format!("{}.html", flat.join("-"))
-}
-
-/// The HTML body of one chapter. `directives` are the chapter's own, in order.
-pub fn chapter_body(
-    source: &Arc<Source>,
-    directives: &[&Directive],
-    analyses: &Analyses,
-    data_tables: &dyn Fn(&Directive, &TableDirective) -> Result<crate::data::CsvTable, Vec<Diagnostic>>,
-    counters: &mut Counters,
-) -> Result<String, Vec<Diagnostic>> {
-    let values: Vec<(String, serde_json::Value)> = analyses.by_name.iter().map(|(n, r)| (n.clone(), json::value(r))).collect();
-    let env = prose::environment();
-    // Validate the prose where positions are the author's, then render with placeholders.
-    prose::render_chapter(&env, source, &values).map_err(|d| vec![d])?;
-    let mut text = String::with_capacity(source.text.len());
-    let mut at = 0;
-    for (n, d) in directives.iter().enumerate() {
-        text.push_str(&source.text[at..d.span.start]);
-        text.push_str(&format!("\n{}\n", placeholder(n)));
-        at = d.span.end;
-    }
-    text.push_str(&source.text[at..]);
-    let templated = env.render_str(&text, values.iter().map(|(n, v)| (n.as_str(), minijinja::Value::from_serialize(v))).collect::<std::collections::BTreeMap<_, _>>())
-        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", source.name))])?;
+/// The HTML body of a prepared chapter.
+pub fn chapter_body(chapter: &PreparedChapter) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES;
     let mut body = String::new();
-    html::push_html(&mut body, Parser::new_ext(&templated, options));
-    let mut problems = Vec::new();
-    for (n, d) in directives.iter().enumerate() {
-        let rendered = match directive_html(d, analyses, data_tables, counters) {
-            Ok(h) => h,
-            Err(mut e) => {
-                problems.append(&mut e);
-                String::new()
-            }
-        };
-        body = body.replace(&placeholder(n), &rendered);
+    html::push_html(&mut body, Parser::new_ext(&chapter.markdown, options));
+    for (n, v) in chapter.views.iter().enumerate() {
+        body = body.replace(&placeholder(n), &view_html(v));
     }
-    if problems.is_empty() {
-        Ok(body)
-    } else {
-        Err(problems)
-    }
+    body
 }
 
-fn analysis<'a>(analyses: &'a Analyses, d: &Directive, name: &toml::Spanned<String>) -> Result<&'a AnalysisResult, Vec<Diagnostic>> {
-    analyses.get(name.get_ref()).ok_or_else(|| vec![d.error_at(name.span(), format!("no analysis named `{}`", name.get_ref()), "here")])
-}
-
-fn directive_html(
-    d: &Directive,
-    analyses: &Analyses,
-    data_tables: &dyn Fn(&Directive, &TableDirective) -> Result<crate::data::CsvTable, Vec<Diagnostic>>,
-    counters: &mut Counters,
-) -> Result<String, Vec<Diagnostic>> {
+/// A directive's view as HTML; all text escaped.
+fn view_html(v: &View) -> String {
     let e = forest::escape;
-    Ok(match &d.body {
-        Body::Analysis(_) => String::new(),
-        Body::Forest(f) => {
-            let result = analysis(analyses, d, &f.analysis)?;
-            counters.figures += 1;
-            let options = forest::ForestOptions {
-                favours: f.favours.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
-                prediction: f.prediction,
-                groups: f.groups.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
-            };
-            let caption = f.caption.clone().unwrap_or_else(|| format!("Forest plot of the analysis “{}”.", f.analysis.get_ref()));
-            format!(
-                "<figure class=\"forest\" id=\"figure-{n}\"><div class=\"scroll\">{}</div><figcaption><strong>Figure {n}.</strong> {}</figcaption></figure>\n",
-                forest::svg(result, &options),
-                e(&caption),
-                n = counters.figures
-            )
-        }
-        Body::Results(r) => {
-            let result = analysis(analyses, d, &r.analysis)?;
-            let a = &result.analysis;
-            let ratio = a.spec.measure.is_ratio() || a.spec.method == crate::stats::Method::PETO;
-            let shown = |x: f64| if ratio { x.exp() } else { x };
-            let p = &a.pooled;
-            let mut html = format!(
-                "<div class=\"results\"><p><strong>{}</strong> ({}, {} studies)</p>",
-                e(&format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2)),
-                e(&a.spec.method.revman_label()),
-                a.k
-            );
-            for line in revman::footer_lines(a) {
-                html.push_str(&format!("<p>{}</p>", e(&line)));
+    match v {
+        View::Nothing => String::new(),
+        View::Figure { number, svg, caption } => format!(
+            "<figure class=\"forest\" id=\"figure-{number}\"><div class=\"scroll\">{svg}</div><figcaption><strong>Figure {number}.</strong> {}</figcaption></figure>\n",
+            e(caption)
+        ),
+        View::Results { effect, method, k, lines } => {
+            let mut html = format!("<div class=\"results\"><p><strong>{}</strong> ({}, {k} studies)</p>", e(effect), e(method));
+            for line in lines {
+                html.push_str(&format!("<p>{}</p>", e(line)));
             }
             html.push_str("</div>\n");
             html
         }
-        Body::Table(t) => {
-            counters.tables += 1;
-            let (headings, rows) = match (&t.analysis, &t.data) {
-                (Some(name), _) => study_table(analysis(analyses, d, name)?),
-                (None, Some(_)) => csv_rows(d, t, &data_tables(d, t)?)?,
-                (None, None) => return Err(vec![Diagnostic::error("a table needs `analysis` or `data`").at(&d.source, d.span.clone(), "this table").hint("e.g. data = \"characteristics.csv\"")]),
-            };
-            let headings = match &t.headings {
-                Some(h) if h.get_ref().len() == headings.len() => h.get_ref().clone(),
-                Some(h) => {
-                    return Err(vec![d.error_at(h.span(), format!("{} headings for {} columns", h.get_ref().len(), headings.len()), "here").hint("give one heading per column")])
-                }
-                None => headings,
-            };
-            let mut html = format!("<table id=\"table-{n}\"><caption>Table {n}. {}</caption><thead><tr>", e(t.caption.as_deref().unwrap_or("")), n = counters.tables);
-            for h in &headings {
+        View::Table { number, caption, headings, rows } => {
+            let mut html = format!("<table id=\"table-{number}\"><caption>Table {number}. {}</caption><thead><tr>", e(caption));
+            for h in headings {
                 html.push_str(&format!("<th scope=\"col\">{}</th>", e(h)));
             }
             html.push_str("</tr></thead><tbody>");
@@ -170,7 +74,14 @@ fn directive_html(
             html.push_str("</tbody></table>\n");
             html
         }
-    })
+    }
+}
+
+/// The file name of a chapter's page: its path with `.html`, folders joined by `-`.
+pub fn page_file(path: &std::path::Path) -> String {
+    let stem = path.with_extension("");
+    let flat: Vec<String> = stem.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    format!("{}.html", flat.join("-"))
 }
 
 /// Numbers (and effects with intervals) are right-aligned in tables.
@@ -178,59 +89,6 @@ fn looks_numeric(cell: &str) -> bool {
     let plain = cell.replace('\u{2212}', "-");
     let starts_numeric = plain.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '.');
     plain.parse::<f64>().is_ok() || (starts_numeric && (plain.ends_with('%') || plain.ends_with(']')))
-}
-
-/// An analysis' studies: label, group data, weight, effect with CI.
-fn study_table(result: &AnalysisResult) -> (Vec<String>, Vec<Vec<String>>) {
-    let a = &result.analysis;
-    let ratio = a.spec.measure.is_ratio() || a.spec.method == crate::stats::Method::PETO;
-    let shown = |x: f64| if ratio { x.exp() } else { x };
-    let z = crate::stats::dist::qnorm(1.0 - a.spec.alpha() / 2.0);
-    let (group_heads, cells) = revman::group_columns(result);
-    let mut headings = vec!["Study".to_string()];
-    headings.extend(group_heads);
-    headings.push("Weight".to_string());
-    headings.push(format!("{} ({}% CI)", a.spec.measure.name(), format::fixed(a.spec.level, 0)));
-    let rows = result
-        .table
-        .studies
-        .iter()
-        .zip(a.studies())
-        .zip(cells)
-        .map(|((s, r), c)| {
-            let mut row = vec![s.label.clone()];
-            row.extend(c);
-            row.push(r.weight.map_or(String::new(), format::weight));
-            row.push(r.effect.map_or("Not estimable".to_string(), |e| {
-                format::effect_ci_brackets(shown(e.yi), shown(e.yi - z * e.vi.sqrt()), shown(e.yi + z * e.vi.sqrt()), 2)
-            }));
-            row
-        })
-        .collect();
-    (headings, rows)
-}
-
-/// The chosen columns of a CSV file.
-fn csv_rows(d: &Directive, t: &TableDirective, table: &crate::data::CsvTable) -> Result<(Vec<String>, Vec<Vec<String>>), Vec<Diagnostic>> {
-    let columns: Vec<usize> = match &t.columns {
-        None => (0..table.header.len()).collect(),
-        Some(cols) => {
-            let mut idx = Vec::new();
-            for c in cols.get_ref() {
-                match table.column(c) {
-                    Some(i) => idx.push(i),
-                    None => {
-                        let have: Vec<&str> = table.header.iter().map(|h| h.text.as_str()).collect();
-                        return Err(vec![d.error_at(cols.span(), format!("no column `{c}` in {}", table.source.name), "here").hint(format!("columns: {}", have.join(", ")))]);
-                    }
-                }
-            }
-            idx
-        }
-    };
-    let headings = columns.iter().map(|&i| table.header[i].text.clone()).collect();
-    let rows = table.rows.iter().map(|r| columns.iter().map(|&i| r[i].text.clone()).collect()).collect();
-    Ok((headings, rows))
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,200 @@
+//! One chapter, ready for any output: its prose templated (inline values filled in) with a
+//! placeholder where each directive stood, and each directive turned into a [`View`] — the
+//! numbers, rows and figure it shows — computed once and drawn by each renderer (HTML, Typst).
+//!
+//! Placeholders follow zola's shortcodes: an HTML comment on its own line survives Markdown
+//! parsing as a raw HTML block, where a renderer swaps in the directive's output.
+
+use super::{forest, json, prose, revman};
+use crate::diag::{Diagnostic, Source};
+use crate::directive::{Body, Directive, TableDirective};
+use crate::engine::{Analyses, AnalysisResult};
+use crate::format;
+use std::sync::Arc;
+
+/// Numbers figures and tables across the book, in reading order.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub figures: usize,
+    pub tables: usize,
+}
+
+
+/// What a directive shows, independent of the output format.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    /// `analysis` shows nothing where it stands.
+    Nothing,
+    Figure { number: usize, svg: String, caption: String },
+    Results { effect: String, method: String, k: usize, lines: Vec<String> },
+    Table { number: usize, caption: String, headings: Vec<String>, rows: Vec<Vec<String>> },
+}
+
+/// A chapter's templated Markdown (with placeholders) and its directives' views.
+#[derive(Debug, Clone)]
+pub struct PreparedChapter {
+    pub markdown: String,
+    pub views: Vec<View>,
+}
+
+/// The placeholder comment standing for directive `n` of a chapter.
+pub fn placeholder(n: usize) -> String {
+    format!("<!--metabook-directive-{n}-->")
+}
+
+/// The directive number of a placeholder comment, if `html` is one.
+pub fn placeholder_number(html: &str) -> Option<usize> {
+    html.trim().strip_prefix("<!--metabook-directive-")?.strip_suffix("-->")?.parse().ok()
+}
+
+/// Reads a data file for a `table` directive (the caller does the I/O).
+pub type DataTables<'a> = dyn Fn(&Directive, &TableDirective) -> Result<crate::data::CsvTable, Vec<Diagnostic>> + 'a;
+
+/// Prepare one chapter. `directives` are the chapter's own, in order.
+pub fn prepare(
+    source: &Arc<Source>,
+    directives: &[&Directive],
+    analyses: &Analyses,
+    data_tables: &DataTables<'_>,
+    counters: &mut Counters,
+) -> Result<PreparedChapter, Vec<Diagnostic>> {
+    let values: Vec<(String, serde_json::Value)> = analyses.by_name.iter().map(|(n, r)| (n.clone(), json::value(r))).collect();
+    let env = prose::environment();
+    // Validate the prose where positions are the author's, then render with placeholders.
+    prose::render_chapter(&env, source, &values).map_err(|d| vec![d])?;
+    let mut text = String::with_capacity(source.text.len());
+    let mut at = 0;
+    for (n, d) in directives.iter().enumerate() {
+        text.push_str(&source.text[at..d.span.start]);
+        text.push_str(&format!("\n{}\n", placeholder(n)));
+        at = d.span.end;
+    }
+    text.push_str(&source.text[at..]);
+    let context: std::collections::BTreeMap<&str, minijinja::Value> =
+        values.iter().map(|(n, v)| (n.as_str(), minijinja::Value::from_serialize(v))).collect();
+    let markdown = env.render_str(&text, context).map_err(|e| vec![Diagnostic::error(format!("{}: {e}", source.name))])?;
+    let mut views = Vec::with_capacity(directives.len());
+    let mut problems = Vec::new();
+    for d in directives {
+        match view(d, analyses, data_tables, counters) {
+            Ok(v) => views.push(v),
+            Err(mut e) => problems.append(&mut e),
+        }
+    }
+    if problems.is_empty() {
+        Ok(PreparedChapter { markdown, views })
+    } else {
+        Err(problems)
+    }
+}
+
+fn analysis<'a>(analyses: &'a Analyses, d: &Directive, name: &toml::Spanned<String>) -> Result<&'a AnalysisResult, Vec<Diagnostic>> {
+    analyses.get(name.get_ref()).ok_or_else(|| vec![d.error_at(name.span(), format!("no analysis named `{}`", name.get_ref()), "here")])
+}
+
+/// What one directive shows.
+fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
+    Ok(match &d.body {
+        Body::Analysis(_) => View::Nothing,
+        Body::Forest(f) => {
+            let result = analysis(analyses, d, &f.analysis)?;
+            counters.figures += 1;
+            let options = forest::ForestOptions {
+                favours: f.favours.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
+                prediction: f.prediction,
+                groups: f.groups.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
+            };
+            let caption = f.caption.clone().unwrap_or_else(|| format!("Forest plot of the analysis “{}”.", f.analysis.get_ref()));
+            View::Figure { number: counters.figures, svg: forest::svg(result, &options), caption }
+        }
+        Body::Results(r) => {
+            let result = analysis(analyses, d, &r.analysis)?;
+            let a = &result.analysis;
+            let ratio = a.spec.measure.is_ratio() || a.spec.method == crate::stats::Method::PETO;
+            let shown = |x: f64| if ratio { x.exp() } else { x };
+            let p = &a.pooled;
+            View::Results {
+                effect: format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2),
+                method: a.spec.method.revman_label(),
+                k: a.k,
+                lines: revman::footer_lines(a),
+            }
+        }
+        Body::Table(t) => {
+            let (headings, rows) = match (&t.analysis, &t.data) {
+                (Some(name), _) => study_table(analysis(analyses, d, name)?),
+                (None, Some(_)) => csv_rows(d, t, &data_tables(d, t)?)?,
+                (None, None) => {
+                    return Err(vec![Diagnostic::error("a table needs `analysis` or `data`")
+                        .at(&d.source, d.span.clone(), "this table")
+                        .hint("e.g. data = \"characteristics.csv\"")])
+                }
+            };
+            let headings = match &t.headings {
+                Some(h) if h.get_ref().len() == headings.len() => h.get_ref().clone(),
+                Some(h) => {
+                    return Err(vec![d
+                        .error_at(h.span(), format!("{} headings for {} columns", h.get_ref().len(), headings.len()), "here")
+                        .hint("give one heading per column")])
+                }
+                None => headings,
+            };
+            counters.tables += 1;
+            View::Table { number: counters.tables, caption: t.caption.clone().unwrap_or_default(), headings, rows }
+        }
+    })
+}
+
+/// An analysis' studies: label, group data, weight, effect with CI.
+fn study_table(result: &AnalysisResult) -> (Vec<String>, Vec<Vec<String>>) {
+    let a = &result.analysis;
+    let ratio = a.spec.measure.is_ratio() || a.spec.method == crate::stats::Method::PETO;
+    let shown = |x: f64| if ratio { x.exp() } else { x };
+    let z = crate::stats::dist::qnorm(1.0 - a.spec.alpha() / 2.0);
+    let (group_heads, cells) = revman::group_columns(result);
+    let mut headings = vec!["Study".to_string()];
+    headings.extend(group_heads);
+    headings.push("Weight".to_string());
+    headings.push(format!("{} ({}% CI)", a.spec.measure.name(), format::fixed(a.spec.level, 0)));
+    let rows = result
+        .table
+        .studies
+        .iter()
+        .zip(a.studies())
+        .zip(cells)
+        .map(|((s, r), c)| {
+            let mut row = vec![s.label.clone()];
+            row.extend(c);
+            row.push(r.weight.map_or(String::new(), format::weight));
+            row.push(r.effect.map_or("Not estimable".to_string(), |e| {
+                format::effect_ci_brackets(shown(e.yi), shown(e.yi - z * e.vi.sqrt()), shown(e.yi + z * e.vi.sqrt()), 2)
+            }));
+            row
+        })
+        .collect();
+    (headings, rows)
+}
+
+/// The chosen columns of a CSV file.
+fn csv_rows(d: &Directive, t: &TableDirective, table: &crate::data::CsvTable) -> Result<(Vec<String>, Vec<Vec<String>>), Vec<Diagnostic>> {
+    let columns: Vec<usize> = match &t.columns {
+        None => (0..table.header.len()).collect(),
+        Some(cols) => {
+            let mut idx = Vec::new();
+            for c in cols.get_ref() {
+                match table.column(c) {
+                    Some(i) => idx.push(i),
+                    None => {
+                        let have: Vec<&str> = table.header.iter().map(|h| h.text.as_str()).collect();
+                        return Err(vec![d.error_at(cols.span(), format!("no column `{c}` in {}", table.source.name), "here").hint(format!("columns: {}", have.join(", ")))]);
+                    }
+                }
+            }
+            idx
+        }
+    };
+    let headings = columns.iter().map(|&i| table.header[i].text.clone()).collect();
+    let rows = table.rows.iter().map(|r| columns.iter().map(|&i| r[i].text.clone()).collect()).collect();
+    Ok((headings, rows))
+}
+

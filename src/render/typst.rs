@@ -1,0 +1,316 @@
+//! The typeset PDF, through typst embedded as a library.
+//!
+//! Markdown is turned into Typst *code*, not markup: every run of user text becomes a string
+//! literal (`#"…"`), and structure is built from function calls (`#heading`, `#strong`,
+//! `#list`), so no character an author types can be read as Typst syntax. The compiler sees
+//! only what [`BookWorld`] gives it — one generated source file and the fonts embedded in the
+//! binary (typst-assets) — and the PDF gets a fixed identifier, date and timestamp, so two
+//! builds of the same book give the same bytes.
+
+use super::chapter::{placeholder_number, PreparedChapter, View};
+use crate::book::Book;
+use crate::config::{Font as BookFont, Paper};
+use crate::diag::Diagnostic;
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::sync::OnceLock;
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Duration, Smart};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
+
+/// The fonts shipped with typst-assets, loaded once per process.
+fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
+    static FONTS: OnceLock<(LazyHash<FontBook>, Vec<Font>)> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let fonts: Vec<Font> = typst_assets::fonts().flat_map(|data| Font::iter(Bytes::new(data))).collect();
+        (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
+    })
+}
+
+fn library() -> &'static LazyHash<Library> {
+    static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();
+    LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
+}
+
+/// Everything the compiler may read: one source and the embedded fonts.
+pub struct BookWorld {
+    main: Source,
+}
+
+impl BookWorld {
+    pub fn new(typst_source: String) -> BookWorld {
+        let path = VirtualPath::new("/main.typ").expect("a valid virtual path");
+        let id = FileId::new(RootedPath::new(VirtualRoot::Project, path));
+        BookWorld { main: Source::new(id, typst_source) }
+    }
+}
+
+impl World for BookWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        library()
+    }
+    fn book(&self) -> &LazyHash<FontBook> {
+        &fonts().0
+    }
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else {
+            Err(FileError::AccessDenied)
+        }
+    }
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == self.main.id() {
+            Ok(Bytes::from_string(self.main.clone()))
+        } else {
+            Err(FileError::AccessDenied)
+        }
+    }
+    fn font(&self, index: usize) -> Option<Font> {
+        fonts().1.get(index).cloned()
+    }
+    /// A fixed date: the document must not change with the day it is built.
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        Datetime::from_ymd(2000, 1, 1)
+    }
+}
+
+/// Compile Typst source to PDF bytes, deterministically.
+pub fn compile_pdf(typst_source: String, ident: &str) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let world = BookWorld::new(typst_source);
+    let document = typst::compile::<PagedDocument>(&world).output.map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| {
+                let at = world.range(e.span).map(|r| {
+                    let line = world.main.text()[..r.start].matches('\n').count() + 1;
+                    format!(" (generated Typst, line {line})")
+                });
+                Diagnostic::error(format!("typesetting failed: {}{}", e.message, at.unwrap_or_default()))
+                    .hint("this is a metabook bug if the book's Markdown is valid; please report it with the book")
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let options = typst_pdf::PdfOptions {
+        ident: Smart::Custom(ident.to_string()),
+        timestamp: Datetime::from_ymd_hms(2000, 1, 1, 0, 0, 0).map(typst_pdf::Timestamp::new_utc),
+        ..Default::default()
+    };
+    typst_pdf::pdf(&document, &options).map_err(|errors| errors.iter().map(|e| Diagnostic::error(format!("PDF export failed: {}", e.message))).collect())
+}
+
+/// A Typst string literal holding `text` exactly.
+pub fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text as Typst content: `#"…"` (the `#` leaves markup mode for one string literal).
+pub fn text(t: &str) -> String {
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!("#{}", string(t))
+    }
+}
+
+/// Markdown (already templated) into Typst code. `placeholder` turns a raw-HTML placeholder
+/// comment into the Typst of the directive it stands for.
+pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_MATH;
+    let mut out = String::new();
+    // For lists and tables: whether the next item/cell needs a separating comma.
+    // Inside a code block the text continues one string literal.
+    let mut in_code = false;
+    for event in Parser::new_ext(md, options) {
+        match event {
+            Event::Start(tag) => match tag {
+                Tag::Paragraph => {}
+                Tag::Heading { level, .. } => {
+                    let n = match level {
+                        HeadingLevel::H1 => 1,
+                        HeadingLevel::H2 => 2,
+                        HeadingLevel::H3 => 3,
+                        HeadingLevel::H4 => 4,
+                        HeadingLevel::H5 => 5,
+                        HeadingLevel::H6 => 6,
+                    };
+                    out.push_str(&format!("\n#heading(level: {n})["));
+                }
+                Tag::BlockQuote(_) => out.push_str("\n#quote(block: true)["),
+                Tag::CodeBlock(kind) => {
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(l) if !l.is_empty() => format!("lang: {}, ", string(l.split_whitespace().next().unwrap_or(""))),
+                        _ => String::new(),
+                    };
+                    out.push_str(&format!("\n#raw(block: true, {lang}\""));
+                    in_code = true;
+                }
+                Tag::List(Some(start)) => out.push_str(&format!("\n#enum(start: {start}, ")),
+                Tag::List(None) => out.push_str("\n#list("),
+                Tag::Item => out.push('['),
+                Tag::Emphasis => out.push_str("#emph["),
+                Tag::Strong => out.push_str("#strong["),
+                Tag::Strikethrough => out.push_str("#strike["),
+                Tag::Link { dest_url, .. } => out.push_str(&format!("#link({})[", string(&dest_url))),
+                Tag::Table(aligns) => {
+                    out.push_str(&format!("\n#table(columns: {}, stroke: none, table.hline(), ", aligns.len()));
+                }
+                Tag::TableHead | Tag::TableRow => {}
+                Tag::TableCell => out.push('['),
+                Tag::FootnoteDefinition(_) => out.push_str("\n#block["),
+                _ => {}
+            },
+            Event::End(tag) => match tag {
+                TagEnd::Paragraph => out.push_str("\n\n"),
+                TagEnd::Heading(_) => out.push_str("]\n"),
+                TagEnd::BlockQuote(_) => out.push_str("]\n"),
+                TagEnd::CodeBlock => {
+                    out.push_str("\")\n");
+                    in_code = false;
+                }
+                TagEnd::List(_) => out.push_str(")\n"),
+                TagEnd::Item => out.push_str("], "),
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => out.push(']'),
+                TagEnd::Table => {
+                    out.push_str("table.hline())\n");
+                }
+                TagEnd::TableHead => out.push_str("table.hline(), "),
+                TagEnd::TableCell => out.push_str("], "),
+                TagEnd::FootnoteDefinition => out.push_str("]\n"),
+                _ => {}
+            },
+            Event::Text(t) => {
+                if in_code {
+                    let s = string(&t);
+                    out.push_str(&s[1..s.len() - 1]);
+                } else {
+                    out.push_str(&text(&t));
+                }
+            }
+            Event::Code(t) => out.push_str(&format!("#raw({})", string(&t))),
+            Event::InlineMath(t) | Event::DisplayMath(t) => out.push_str(&format!("#raw({})", string(&t))),
+            Event::Html(h) | Event::InlineHtml(h) => {
+                if let Some(typst) = placeholder(h.trim()) {
+                    out.push('\n');
+                    out.push_str(&typst);
+                    out.push('\n');
+                }
+            }
+            Event::SoftBreak => out.push_str("#\" \""),
+            Event::HardBreak => out.push_str("#linebreak()"),
+            Event::Rule => out.push_str("\n#line(length: 100%)\n"),
+            Event::FootnoteReference(label) => out.push_str(&format!("#super[{}]", text(&label))),
+            Event::TaskListMarker(done) => out.push_str(if done { "☑ " } else { "☐ " }),
+        }
+    }
+    out
+}
+
+/// A directive's view as Typst code; all text passed as string literals.
+fn view_typst(v: &View) -> String {
+    match v {
+        View::Nothing => String::new(),
+        View::Figure { svg, caption, .. } => format!(
+            "#figure(image(bytes({}), format: \"svg\", width: 100%), caption: [{}], kind: image)\n",
+            string(svg),
+            text(caption)
+        ),
+        View::Results { effect, method, k, lines } => {
+            let mut out = format!("#block(inset: (left: 8pt), stroke: (left: 1.5pt + rgb(\"#1f5fa8\")))[#strong[{}] {}\n", text(effect), text(&format!("({method}, {k} studies)")));
+            for l in lines {
+                out.push_str(&format!("\n{}\n", text(l)));
+            }
+            out.push_str("]\n");
+            out
+        }
+        View::Table { caption, headings, rows, .. } => {
+            let mut out = format!("#figure(kind: table, caption: [{}], table(columns: {}, stroke: none, align: left, table.hline(), ", text(caption), headings.len());
+            let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
+            out.push_str(&format!("table.header({}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
+            for row in rows {
+                for cell in row {
+                    let cell = if cell.starts_with('-') && cell.replace('-', "").chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                        cell.replacen('-', "\u{2212}", 1)
+                    } else {
+                        cell.clone()
+                    };
+                    out.push_str(&format!("[{}], ", text(&cell)));
+                }
+            }
+            out.push_str("table.hline()))\n");
+            out
+        }
+    }
+}
+
+/// One chapter as Typst, starting on a new page.
+pub fn chapter(prepared: &PreparedChapter) -> String {
+    let views = &prepared.views;
+    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(view_typst));
+    format!("#pagebreak(weak: true)\n{body}\n")
+}
+
+/// The whole document: settings, title page, contents and the chapters.
+pub fn document(book: &Book, chapters: &[PreparedChapter]) -> String {
+    let meta = &book.config.book;
+    let pdf = &book.config.output.pdf;
+    let paper = match pdf.paper {
+        Paper::A4 => "a4",
+        Paper::UsLetter => "us-letter",
+    };
+    let font = match pdf.font {
+        BookFont::LibertinusSerif => "Libertinus Serif",
+        BookFont::NewComputerModern => "New Computer Modern",
+    };
+    let authors: Vec<String> = meta.authors.iter().map(|a| string(a)).collect();
+    let mut out = format!(
+        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show table: set text(size: 9pt)\n",
+        string(&meta.title),
+        authors.iter().map(|a| format!("{a},")).collect::<String>(),
+        string(paper),
+        string(font),
+        string(&meta.language),
+    );
+    out.push_str(&format!(
+        "#page(numbering: none)[#v(30%)#align(center)[#text(size: 20pt, weight: \"bold\")[{}]\n\n#v(1em)#text(size: 12pt)[{}]\n\n#v(1em){}]]\n",
+        text(&meta.title),
+        text(&meta.authors.join(", ")),
+        meta.description.as_deref().map(text).unwrap_or_default()
+    ));
+    out.push_str("#outline(depth: 2)\n");
+    for c in chapters {
+        out.push_str(&chapter(c));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_is_never_markup() {
+        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \"quotes\" \\ back.\n", &|_| None);
+        assert!(t.contains("#heading(level: 1)[#\"Title \"#emph[#\"with\"]#\" \"#raw(\"code\")]"), "{t}");
+        assert!(t.contains("#\"A #set and \"#raw(\"x\")#\" and \\\"quotes\\\" \\\\ back.\""), "{t}");
+    }
+}

@@ -15,15 +15,20 @@ fn root() -> PathBuf {
 }
 
 
-#[test]
-fn the_example_review_builds_with_the_recomputed_numbers() {
-    // Build a copy, so the test never touches the repository's book/.
-    let dir = std::env::temp_dir().join(format!("metabook-example-{}", std::process::id()));
+/// A private copy of the example review, so the tests never touch the repository's book/.
+fn example_copy(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("metabook-example-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(root().join("book.toml"), dir.join("book.toml")).unwrap();
     copy_dir(&root().join("report"), &dir.join("report"));
     copy_dir(&root().join("data"), &dir.join("data"));
+    dir
+}
+
+#[test]
+fn the_example_review_builds_with_the_recomputed_numbers() {
+    let dir = example_copy("html");
     let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let results = std::fs::read_to_string(dir.join("book/html/results.html")).unwrap();
@@ -37,12 +42,7 @@ fn the_example_review_builds_with_the_recomputed_numbers() {
 
 #[test]
 fn the_example_pdf_holds_the_numbers_and_is_deterministic() {
-    let dir = std::env::temp_dir().join(format!("metabook-example-pdf-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(root().join("book.toml"), dir.join("book.toml")).unwrap();
-    copy_dir(&root().join("report"), &dir.join("report"));
-    copy_dir(&root().join("data"), &dir.join("data"));
+    let dir = example_copy("pdf");
     let build = || {
         let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

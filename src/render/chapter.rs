@@ -110,8 +110,7 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
         Body::Results(r) => {
             let result = analysis(analyses, d, &r.analysis)?;
             let a = &result.analysis;
-            let ratio = a.spec.measure.is_ratio() || a.spec.method == crate::stats::Method::PETO;
-            let shown = |x: f64| if ratio { x.exp() } else { x };
+            let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
             let p = &a.pooled;
             View::Results {
                 effect: format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2),
@@ -148,8 +147,7 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
 /// An analysis' studies: label, group data, weight, effect with CI.
 fn study_table(result: &AnalysisResult) -> (Vec<String>, Vec<Vec<String>>) {
     let a = &result.analysis;
-    let ratio = a.spec.measure.is_ratio() || a.spec.method == crate::stats::Method::PETO;
-    let shown = |x: f64| if ratio { x.exp() } else { x };
+    let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
     let z = crate::stats::dist::qnorm(1.0 - a.spec.alpha() / 2.0);
     let (group_heads, cells) = revman::group_columns(result);
     let mut headings = vec!["Study".to_string()];
@@ -167,7 +165,8 @@ fn study_table(result: &AnalysisResult) -> (Vec<String>, Vec<Vec<String>>) {
             row.extend(c);
             row.push(r.weight.map_or(String::new(), format::weight));
             row.push(r.effect.map_or("Not estimable".to_string(), |e| {
-                format::effect_ci_brackets(shown(e.yi), shown(e.yi - z * e.vi.sqrt()), shown(e.yi + z * e.vi.sqrt()), 2)
+                let (lo, hi) = e.ci(z);
+                format::effect_ci_brackets(shown(e.yi), shown(lo), shown(hi), 2)
             }));
             row
         })

@@ -12,7 +12,7 @@
 use super::revman::{effect_title, footer_lines, group_columns, group_header, group_totals};
 use crate::engine::AnalysisResult;
 use crate::format::{self, fixed};
-use crate::stats::{Method, Pooled};
+use crate::stats::Pooled;
 use std::fmt::Write;
 
 /// What the author chose in the `forest` directive.
@@ -89,7 +89,7 @@ impl Axis {
 pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let a = &result.analysis;
     let spec = &a.spec;
-    let ratio = spec.measure.is_ratio() || spec.method == Method::PETO;
+    let ratio = spec.log_scale();
     let z = crate::stats::dist::qnorm(1.0 - spec.alpha() / 2.0);
     let analysed: Vec<_> = a.studies().collect();
     let (groups, sub) = group_header(result);
@@ -133,7 +133,10 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let study_extent = analysed
         .iter()
         .filter_map(|r| r.effect)
-        .map(|e| (e.yi - z * e.vi.sqrt()).abs().max((e.yi + z * e.vi.sqrt()).abs()))
+        .map(|e| {
+            let (lo, hi) = e.ci(z);
+            lo.abs().max(hi.abs())
+        })
         .fold(0.0, f64::max);
     let extent = study_extent.min(4.0 * pooled_extent.max(1e-9)).max(pooled_extent) * 1.05;
     let axis = Axis::new(ratio, extent);
@@ -251,7 +254,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
                 text(&mut s, weight_right, y, "end", false, &r.weight.map_or(String::new(), format::weight));
                 match r.effect {
                     Some(e) => {
-                        let (lo, hi) = (e.yi - z * e.vi.sqrt(), e.yi + z * e.vi.sqrt());
+                        let (lo, hi) = e.ci(z);
                         text(&mut s, effect_right, y, "end", false, &effect_text(e.yi, lo, hi));
                         let cy = y - 4.0;
                         let _ = write!(s, r#"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="black" stroke-width="1"/>"#, px(lo), px(hi));

@@ -97,7 +97,7 @@ fn pair(p: Option<(f64, f64)>) -> Option<[f64; 2]> {
 
 fn pooled_json(analysis: &Analysis) -> PooledJson {
     let p: &Pooled = &analysis.pooled;
-    let ratio = analysis.spec.measure.is_ratio() || analysis.spec.method == crate::stats::Method::PETO;
+    let ratio = analysis.spec.log_scale();
     let exp = |x: f64| ratio.then(|| x.exp());
     let h = p.heterogeneity.as_ref();
     PooledJson {

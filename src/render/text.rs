@@ -5,13 +5,13 @@
 use crate::engine::AnalysisResult;
 use super::revman::{effect_title, footer_lines, group_columns, group_totals};
 use crate::format::{self, fixed};
-use crate::stats::{Method, Pooled};
+use crate::stats::Pooled;
 
 /// Render a whole analysis as text.
 pub fn render(result: &AnalysisResult) -> String {
     let a = &result.analysis;
     let spec = &a.spec;
-    let ratio = spec.measure.is_ratio() || spec.method == Method::PETO;
+    let ratio = spec.log_scale();
     let mut out = String::new();
     out.push_str(&format!(
         "{}, {}, {}% CI ({} convention)\n",
@@ -46,7 +46,10 @@ pub fn render(result: &AnalysisResult) -> String {
         row.extend(group_cells[i].iter().cloned());
         row.push(r.weight.map_or("".to_string(), format::weight));
         row.push(match r.effect {
-            Some(e) => effect_text(e.yi, e.yi - z * e.vi.sqrt(), e.yi + z * e.vi.sqrt()),
+            Some(e) => {
+                let (lo, hi) = e.ci(z);
+                effect_text(e.yi, lo, hi)
+            }
             None => "Not estimable".to_string(),
         });
         row

@@ -31,6 +31,15 @@ pub struct EffectSize {
     pub vi: f64,
 }
 
+impl EffectSize {
+    /// The Wald confidence interval yi ± z·√vi (z the normal quantile for the level), as
+    /// RevMan and metafor show for each study.
+    pub fn ci(&self, z: f64) -> (f64, f64) {
+        let half = z * self.vi.sqrt();
+        (self.yi - half, self.yi + half)
+    }
+}
+
 /// The effects of all studies of an analysis, stored as plain columns (`yi`, `vi`) so that
 /// the pooling passes read them directly and a million-study analysis keeps one copy.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -117,6 +117,12 @@ impl Spec {
         }
     }
 
+    /// Whether results are on the log scale and reported exponentiated: ratio measures, and
+    /// Peto's method (always an odds ratio).
+    pub fn log_scale(&self) -> bool {
+        self.measure.is_ratio() || self.method == Method::PETO
+    }
+
     /// α for two-sided intervals, e.g. 0.05 for a 95% level.
     pub fn alpha(&self) -> f64 {
         1.0 - self.level / 100.0

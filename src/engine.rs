@@ -157,20 +157,17 @@ fn run_analysis_directive(
             problems.push(d.error_at(r.span(), format!("correlation {v} is not between −1 and 1"), "here").hint("e.g. r = 0.5"));
         }
     }
-    let path = match crate::book::resolve_inside(&book.data_dir(), a.data.get_ref()) {
-        Ok(p) => Some(p),
+    let source = match crate::book::read_data(book, a.data.get_ref()) {
+        Ok(s) => Some(s),
         Err(why) => {
             problems.push(d.error_at(a.data.span(), format!("data file {why}"), "here").hint(format!("data files live in the book's `{}` folder", book.config.build.data.display())));
             None
         }
     };
-    let (Some(measure), Some(method), Some(test), Some(convention), Some(path), true) = (measure, method, test, convention, path, problems.is_empty()) else {
+    let (Some(measure), Some(method), Some(test), Some(convention), Some(source), true) = (measure, method, test, convention, source, problems.is_empty()) else {
         return Err(problems);
     };
     let spec = Spec { measure, method, test, level, convention, control: IterControl::default() };
-    let relative = book.config.build.data.join(a.data.get_ref());
-    let source = crate::book::read_source(&book.root, &relative)
-        .map_err(|e| vec![d.error_at(a.data.span(), format!("cannot read the data file `{}`: {e}", path.display()), "here")])?;
     let table = crate::data::csv_table(&source)?;
     let studies = crate::data::load_studies(&table, measure, a.r.as_ref().map(|r| *r.get_ref()))?;
     analyse(studies, &spec).map_err(|e| vec![e])

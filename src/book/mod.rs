@@ -117,6 +117,13 @@ pub fn inside(path: &Path) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Read a data file named in a directive: it must lie inside the book's data folder. The
+/// source is named by its path relative to the book, as users see it.
+pub fn read_data(book: &Book, name: &str) -> Result<Arc<Source>, String> {
+    resolve_inside(&book.data_dir(), name)?;
+    read_source(&book.root, &book.config.build.data.join(name)).map_err(|e| format!("`{name}` cannot be read: {e}"))
+}
+
 /// Resolve `relative` inside `folder`, refusing `..`, absolute paths and symbolic links that
 /// lead out of the folder.
 pub fn resolve_inside(folder: &Path, relative: &str) -> Result<PathBuf, String> {

@@ -1,21 +1,34 @@
-//! `metabook build`: the whole review, from book.toml to the HTML site in `book/html/`.
-//! (The typeset PDF follows in the next step of the work; see the README.)
+//! `metabook build`: the whole review, from book.toml to the HTML site in `book/html/` and the
+//! typeset PDF in `book/<title-slug>.pdf`.
 //!
-//! load → parse → execute → render, then write. Every problem is reported before anything is
-//! written, and the site is swapped in whole, so a failed build leaves the previous one intact.
+//! load → parse → execute → render, then write. [`prepare`] does everything but the output
+//! formats and is shared with `metabook check`; every problem is reported before anything is
+//! written, and the outputs are swapped in whole, so a failed build leaves the previous one intact.
 
-use crate::book;
+use crate::book::{self, Book};
 use crate::data::{csv_table, CsvTable};
 use crate::diag::Diagnostic;
 use crate::directive::{self, Directive, TableDirective};
-use crate::engine;
+use crate::engine::{self, Analyses};
 use crate::output;
-use crate::render::{chapter, html, typst};
+use crate::render::chapter::{self, PreparedChapter};
+use crate::render::{html, typst};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Build the book in `root`; on success, the closing line with timings.
-pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
+/// A book loaded, its directives parsed, its analyses run and its chapters prepared.
+pub struct Prepared {
+    pub book: Book,
+    pub directives: usize,
+    pub analyses: Analyses,
+    pub chapters: Vec<PreparedChapter>,
+    pub counters: chapter::Counters,
+    /// Time to load, parse and run the analyses.
+    pub executed: Duration,
+}
+
+/// Load, parse, execute and prepare the book in `root`, collecting every problem.
+pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     let start = Instant::now();
     let book = book::load(root)?;
     let mut directives: Vec<Directive> = Vec::new();
@@ -34,29 +47,33 @@ pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
     }
     let analyses = engine::run_directives(&book, &directives)?;
     let executed = start.elapsed();
-
-    let templates = book::templates(&book)?;
-    let data_dir = book.data_dir();
     let data_table = |d: &Directive, t: &TableDirective| -> Result<CsvTable, Vec<Diagnostic>> {
         let name = t.data.as_ref().expect("called for data tables");
-        book::resolve_inside(&data_dir, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])?;
-        let source = book::read_source(&book.root, &book.config.build.data.join(name.get_ref()))
-            .map_err(|e| vec![d.error_at(name.span(), format!("cannot read the data file: {e}"), "here")])?;
+        let source = book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])?;
         csv_table(&source)
     };
     let mut counters = chapter::Counters::default();
-    let mut prepared = Vec::new();
+    let mut chapters = Vec::new();
     for (c, range) in book.chapters.iter().zip(per_chapter) {
         let own: Vec<&Directive> = directives[range].iter().collect();
         match chapter::prepare(&c.source, &own, &analyses, &data_table, &mut counters) {
-            Ok(p) => prepared.push(p),
+            Ok(p) => chapters.push(p),
             Err(mut e) => problems.append(&mut e),
         }
     }
-    let bodies: Vec<String> = prepared.iter().map(html::chapter_body).collect();
     if !problems.is_empty() {
         return Err(problems);
     }
+    let directives = directives.len();
+    Ok(Prepared { book, directives, analyses, chapters, counters, executed })
+}
+
+/// Build the book in `root`; on success, the closing line with timings.
+pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
+    let start = Instant::now();
+    let Prepared { book, analyses, chapters: prepared, counters, executed, .. } = prepare(root)?;
+    let templates = book::templates(&book)?;
+    let bodies: Vec<String> = prepared.iter().map(html::chapter_body).collect();
     let pages = html::site(&book, &bodies, &templates)?;
     let pdf_start = Instant::now();
     let pdf = typst::compile_pdf(typst::document(&book, &prepared), &book.config.book.title)?;

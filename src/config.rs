@@ -21,6 +21,18 @@ pub struct Config {
     pub output: Output,
     #[serde(default)]
     pub analysis: AnalysisDefaults,
+    pub bibliography: Option<BibliographyConfig>,
+}
+
+/// `[bibliography]`: the works the prose cites as `[@key]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BibliographyConfig {
+    /// A BibTeX/BibLaTeX (`.bib`) or Hayagriva YAML (`.yaml`, `.yml`) file inside the data folder.
+    pub file: Spanned<String>,
+    /// A citation style: a name hayagriva knows (`vancouver`, `apa`, `springer-vancouver`, …)
+    /// or a `.csl` file inside the data folder. Vancouver by default.
+    pub style: Option<Spanned<String>>,
 }
 
 /// `[book]`: what the review is.

@@ -27,6 +27,8 @@ pub struct Book {
     pub root: PathBuf,
     pub config: Config,
     pub defaults: Defaults,
+    /// book.toml as read, for diagnostics about its values.
+    pub config_source: Arc<Source>,
     pub summary: Arc<Source>,
     pub chapters: Vec<Chapter>,
 }
@@ -77,7 +79,7 @@ pub fn load(root: &Path) -> Result<Book, Vec<Diagnostic>> {
         problems.push(Diagnostic::error("SUMMARY.md lists no chapters").at(&summary, 0..0, "here").hint("add links such as `- [Introduction](introduction.md)`"));
     }
     if problems.is_empty() {
-        Ok(Book { root: root.to_path_buf(), config, defaults, summary, chapters })
+        Ok(Book { root: root.to_path_buf(), config, defaults, config_source, summary, chapters })
     } else {
         Err(problems)
     }

@@ -12,7 +12,9 @@ use crate::directive::{self, Directive, TableDirective};
 use crate::engine::{self, Analyses};
 use crate::output;
 use crate::render::chapter::{self, PreparedChapter};
+use crate::render::cite::{self, Bibliography};
 use crate::render::{html, typst};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -61,29 +63,91 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
             Err(mut e) => problems.append(&mut e),
         }
     }
+    problems.extend(duplicate_labels(&directives));
     if !problems.is_empty() {
         return Err(problems);
     }
+    let bibliography = bibliography(&book)?;
+    cite::resolve(&mut chapters, bibliography.as_ref(), &book.config.book.language)?;
     let directives = directives.len();
     Ok(Prepared { book, directives, analyses, chapters, counters, executed })
 }
 
-/// Build the book in `root`; on success, the closing line with timings.
+/// The `[bibliography]` of book.toml: the file read and parsed, the style chosen.
+fn bibliography(book: &Book) -> Result<Option<Bibliography>, Vec<Diagnostic>> {
+    let Some(config) = &book.config.bibliography else { return Ok(None) };
+    let at = |span: std::ops::Range<usize>, message: String, hint: String| vec![Diagnostic::error(message).at(&book.config_source, span, "here").hint(hint)];
+    let file = config.file.get_ref();
+    let source = book::read_data(book, file).map_err(|why| at(config.file.span(), format!("bibliography file {why}"), "the file is looked for in the data folder".into()))?;
+    let library = cite::parse_library(&source)?;
+    let style = match &config.style {
+        None => cite::builtin_style("vancouver").expect("vancouver is built in"),
+        Some(name) if name.get_ref().ends_with(".csl") => {
+            let csl = book::read_data(book, name.get_ref()).map_err(|why| at(name.span(), format!("citation style {why}"), "a .csl file is looked for in the data folder".into()))?;
+            cite::csl_style(&csl).map_err(|e| at(name.span(), format!("cannot read the citation style {}: {e}", csl.name), "an independent CSL 1.0 style is expected".into()))?
+        }
+        Some(name) => cite::builtin_style(name.get_ref()).ok_or_else(|| {
+            let close = cite::style_names().min_by_key(|n| strsim::levenshtein(n, name.get_ref())).unwrap_or("vancouver");
+            at(name.span(), format!("unknown citation style `{}`", name.get_ref()), format!("did you mean `{close}`? Or give a .csl file in the data folder"))
+        })?,
+    };
+    Ok(Some(Bibliography { library, style, source }))
+}
+
+/// Two figures or tables with one label would make `@label` ambiguous.
+fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashMap::new();
+    let mut problems = Vec::new();
+    for d in directives {
+        let label = match &d.body {
+            directive::Body::Forest(f) => f.label.as_ref(),
+            directive::Body::Table(t) => t.label.as_ref(),
+            _ => None,
+        };
+        if let Some(l) = label {
+            if seen.insert(l.get_ref().clone(), ()).is_some() {
+                problems.push(d.error_at(l.span(), format!("the label `{}` is used twice", l.get_ref()), "second use").hint("labels must be unique in the book"));
+            }
+        }
+    }
+    problems
+}
+
+/// Build the book in `root`; on success, the closing line with timings. On a terminal, a
+/// progress bar on stderr names the phase under way (indicatif draws nothing elsewhere).
 pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
     let start = Instant::now();
+    let progress = ProgressBar::with_draw_target(Some(5), ProgressDrawTarget::stderr());
+    progress.set_style(ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg}").expect("a valid template").progress_chars("=> "));
+    let step = |message: &'static str| {
+        progress.set_message(message);
+        progress.inc(1);
+    };
+    progress.set_message("loading the book and running its analyses");
+    let outcome = build(root, start, &step);
+    progress.finish_and_clear();
+    outcome
+}
+
+fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<String, Vec<Diagnostic>> {
     let Prepared { book, analyses, chapters: prepared, counters, executed, .. } = prepare(root)?;
+    step("writing the HTML pages");
     let templates = book::templates(&book)?;
-    let bodies: Vec<String> = prepared.iter().map(html::chapter_body).collect();
+    let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
+    let bodies: Vec<String> = prepared.iter().map(|c| html::chapter_body(c, &page_files)).collect();
     let pages = html::site(&book, &bodies, &templates)?;
+    step("typesetting the PDF");
     let pdf_start = Instant::now();
     let pdf = typst::compile_pdf(typst::document(&book, &prepared), &book.config.book.title)?;
     let pdf_time = pdf_start.elapsed();
+    step("writing the output");
     let build_dir = book.root.join(&book.config.build.build_dir);
     let files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
     output::replace_folder(&build_dir.join("html"), &files)
         .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
     let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
     output::replace_file(&pdf_path, &pdf).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", pdf_path.display()))])?;
+    step("done");
     Ok(format!(
         "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms, PDF {} ms)\n",
         files.len() - 1,

@@ -28,10 +28,11 @@ pub enum Kind {
     Forest,
     Table,
     Results,
+    References,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results];
+    pub const ALL: [Kind; 5] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -39,6 +40,7 @@ impl Kind {
             Kind::Forest => "forest",
             Kind::Table => "table",
             Kind::Results => "results",
+            Kind::References => "references",
         }
     }
 }
@@ -71,6 +73,8 @@ pub struct ForestDirective {
     #[serde(default)]
     pub prediction: bool,
     pub caption: Option<String>,
+    /// A name for cross-references in the prose (`@fig-spasticity`); starts with `fig-`.
+    pub label: Option<Spanned<String>>,
 }
 
 /// `metabook table`: a table from a CSV file or from an analysis' studies.
@@ -82,6 +86,8 @@ pub struct TableDirective {
     pub columns: Option<Spanned<Vec<String>>>,
     pub headings: Option<Spanned<Vec<String>>>,
     pub caption: Option<String>,
+    /// A name for cross-references in the prose (`@tbl-characteristics`); starts with `tbl-`.
+    pub label: Option<Spanned<String>>,
 }
 
 /// `metabook results`: a RevMan-style result block of a named analysis.
@@ -91,12 +97,19 @@ pub struct ResultsDirective {
     pub analysis: Spanned<String>,
 }
 
+/// `metabook references`: the list of the works cited, where the block stands (without one,
+/// the list closes the last chapter).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReferencesDirective {}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
     Forest(ForestDirective),
     Table(TableDirective),
     Results(ResultsDirective),
+    References(ReferencesDirective),
 }
 
 /// A directive as found in a chapter.
@@ -206,6 +219,7 @@ fn parse_directive(
         Kind::Forest => Body::Forest(toml::from_str(body).map_err(located)?),
         Kind::Table => Body::Table(toml::from_str(body).map_err(located)?),
         Kind::Results => Body::Results(toml::from_str(body).map_err(located)?),
+        Kind::References => Body::References(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

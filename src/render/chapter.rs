@@ -5,6 +5,7 @@
 //! Placeholders follow zola's shortcodes: an HTML comment on its own line survives Markdown
 //! parsing as a raw HTML block, where a renderer swaps in the directive's output.
 
+use super::cite::{self, Found, Inline};
 use super::{forest, json, prose, revman};
 use crate::diag::{Diagnostic, Source};
 use crate::directive::{Body, Directive, TableDirective};
@@ -25,16 +26,23 @@ pub struct Counters {
 pub enum View {
     /// `analysis` shows nothing where it stands.
     Nothing,
-    Figure { number: usize, svg: String, caption: String },
+    Figure { number: usize, svg: String, caption: String, label: Option<String> },
     Results { effect: String, method: String, k: usize, lines: Vec<String> },
-    Table { number: usize, caption: String, headings: Vec<String>, rows: Vec<Vec<String>> },
+    Table { number: usize, caption: String, headings: Vec<String>, rows: Vec<Vec<String>>, label: Option<String> },
+    /// The list of references, filled in by [`cite::resolve`] once the whole book is read.
+    References { entries: Vec<cite::Entry> },
 }
 
-/// A chapter's templated Markdown (with placeholders) and its directives' views.
+/// A chapter's templated Markdown (with placeholders for directives and markers for
+/// citations and cross-references) and what stands in their place.
 #[derive(Debug, Clone)]
 pub struct PreparedChapter {
     pub markdown: String,
     pub views: Vec<View>,
+    /// The citations and cross-references, in order, as found.
+    pub refs: Vec<Found>,
+    /// The same, resolved by [`cite::resolve`] (None before).
+    pub inlines: Vec<Option<Inline>>,
 }
 
 /// The placeholder comment standing for directive `n` of a chapter.
@@ -73,6 +81,7 @@ pub fn prepare(
     let context: std::collections::BTreeMap<&str, minijinja::Value> =
         values.iter().map(|(n, v)| (n.as_str(), minijinja::Value::from_serialize(v))).collect();
     let markdown = env.render_str(&text, context).map_err(|e| vec![Diagnostic::error(format!("{}: {e}", source.name))])?;
+    let (markdown, refs) = cite::extract(&markdown, source)?;
     let mut views = Vec::with_capacity(directives.len());
     let mut problems = Vec::new();
     for d in directives {
@@ -82,7 +91,7 @@ pub fn prepare(
         }
     }
     if problems.is_empty() {
-        Ok(PreparedChapter { markdown, views })
+        Ok(PreparedChapter { markdown, views, refs, inlines: Vec::new() })
     } else {
         Err(problems)
     }
@@ -105,7 +114,8 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
                 groups: f.groups.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
             };
             let caption = f.caption.clone().unwrap_or_else(|| format!("Forest plot of the analysis “{}”.", f.analysis.get_ref()));
-            View::Figure { number: counters.figures, svg: forest::svg(result, &options), caption }
+            let label = checked_label(d, &f.label, "fig-")?;
+            View::Figure { number: counters.figures, svg: forest::svg(result, &options), caption, label }
         }
         Body::Results(r) => {
             let result = analysis(analyses, d, &r.analysis)?;
@@ -138,10 +148,26 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
                 }
                 None => headings,
             };
+            let label = checked_label(d, &t.label, "tbl-")?;
             counters.tables += 1;
-            View::Table { number: counters.tables, caption: t.caption.clone().unwrap_or_default(), headings, rows }
+            View::Table { number: counters.tables, caption: t.caption.clone().unwrap_or_default(), headings, rows, label }
         }
+        Body::References(_) => View::References { entries: Vec::new() },
     })
+}
+
+/// A figure's or table's label for cross-references, which must start with `prefix`, as in
+/// Quarto, so that `@fig-…` and `@tbl-…` in the prose are never read as citations.
+fn checked_label(d: &Directive, label: &Option<toml::Spanned<String>>, prefix: &str) -> Result<Option<String>, Vec<Diagnostic>> {
+    let Some(l) = label else { return Ok(None) };
+    let name = l.get_ref();
+    let rest = name.strip_prefix(prefix).unwrap_or("");
+    if rest.is_empty() || !rest.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') || rest.ends_with('-') {
+        return Err(vec![d
+            .error_at(l.span(), format!("the label `{name}` must start with `{prefix}` and go on with letters, digits, `-` or `_`"), "here")
+            .hint(format!("e.g. label = \"{prefix}spasticity\""))]);
+    }
+    Ok(Some(name.clone()))
 }
 
 /// An analysis' studies: label, group data, weight, effect with CI.

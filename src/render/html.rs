@@ -8,11 +8,12 @@
 //! HTML. Pages are laid out by the `page.html` template, which a book can override.
 
 use super::chapter::{placeholder, PreparedChapter, View};
+use super::cite::{self, Inline, Piece, Run};
 use super::forest;
 use crate::book::{Book, Templates};
 use crate::diag::Diagnostic;
 use minijinja::Environment;
-use pulldown_cmark::{html, Options, Parser};
+use pulldown_cmark::{html, Event, Options, Parser};
 use serde::Serialize;
 
 /// A finished page: its file name in the site and its HTML.
@@ -22,15 +23,58 @@ pub struct Page {
     pub html: String,
 }
 
-/// The HTML body of a prepared chapter.
-pub fn chapter_body(chapter: &PreparedChapter) -> String {
+/// The HTML body of a prepared chapter. `pages` are the page files of the book's chapters,
+/// in order, for links between chapters.
+pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES;
+    let mut events = Vec::new();
+    for event in cite::merge_text(Parser::new_ext(&chapter.markdown, options)) {
+        match event {
+            Event::Text(t) if t.contains('\u{FDD0}') => {
+                for piece in cite::pieces(&t) {
+                    events.push(match piece {
+                        Piece::Text(s) => Event::Text(s.to_string().into()),
+                        Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
+                    });
+                }
+            }
+            e => events.push(e),
+        }
+    }
     let mut body = String::new();
-    html::push_html(&mut body, Parser::new_ext(&chapter.markdown, options));
+    html::push_html(&mut body, events.into_iter());
     for (n, v) in chapter.views.iter().enumerate() {
         body = body.replace(&placeholder(n), &view_html(v));
     }
     body
+}
+
+/// A citation or cross-reference as a link.
+fn inline_html(inline: &Inline, pages: &[String]) -> String {
+    let e = forest::escape;
+    let href = |t: &cite::Target| format!("{}#{}", pages.get(t.chapter).map_or("", String::as_str), t.anchor);
+    match inline {
+        Inline::Citation { runs, target } => format!("<a class=\"citation\" href=\"{}\">{}</a>", e(&href(target)), runs_html(runs)),
+        Inline::CrossRef { text, target } => format!("<a class=\"xref\" href=\"{}\">{}</a>", e(&href(target)), e(text)),
+    }
+}
+
+/// Formatted text from the citation style, escaped.
+fn runs_html(runs: &[Run]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        let mut t = forest::escape(&r.text);
+        for (on, tag) in [(r.italic, "i"), (r.bold, "b"), (r.superscript, "sup"), (r.subscript, "sub")] {
+            if on {
+                t = format!("<{tag}>{t}</{tag}>");
+            }
+        }
+        if let Some(url) = &r.link {
+            t = format!("<a href=\"{}\">{t}</a>", forest::escape(url));
+        }
+        out.push_str(&t);
+    }
+    out
 }
 
 /// A directive's view as HTML; all text escaped.
@@ -38,7 +82,16 @@ fn view_html(v: &View) -> String {
     let e = forest::escape;
     match v {
         View::Nothing => String::new(),
-        View::Figure { number, svg, caption } => format!(
+        View::References { entries } => {
+            let mut html = String::from("<ol class=\"references\">");
+            for entry in entries {
+                let label = entry.label.as_ref().map_or(String::new(), |l| format!("<span class=\"label\">{}</span> ", runs_html(l)));
+                html.push_str(&format!("<li id=\"{}\">{label}<span class=\"entry\">{}</span></li>", e(&entry.anchor), runs_html(&entry.runs)));
+            }
+            html.push_str("</ol>\n");
+            html
+        }
+        View::Figure { number, svg, caption, .. } => format!(
             "<figure class=\"forest\" id=\"figure-{number}\"><div class=\"scroll\">{svg}</div><figcaption><strong>Figure {number}.</strong> {}</figcaption></figure>\n",
             e(caption)
         ),
@@ -50,7 +103,7 @@ fn view_html(v: &View) -> String {
             html.push_str("</div>\n");
             html
         }
-        View::Table { number, caption, headings, rows } => {
+        View::Table { number, caption, headings, rows, .. } => {
             let mut html = format!("<table id=\"table-{number}\"><caption>Table {number}. {}</caption><thead><tr>", e(caption));
             for h in headings {
                 html.push_str(&format!("<th scope=\"col\">{}</th>", e(h)));

@@ -1,10 +1,15 @@
 //! The render phase: results into the forms people and programs read.
 //!
 //! - [`json`]: the public JSON interface of `metabook pool` (stable keys).
-//! - [`text`]: a RevMan-style analysis for the terminal.
+//! - [`text`]: a RevMan-style analysis for the terminal; [`revman`] its shared pieces.
+//! - [`forest`]: the forest plot as SVG, used by both outputs.
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
+//! - [`chapter`]: a chapter made ready for any output: prose templated, directives as views.
+//! - [`cite`]: citations, cross-references and the list of references, for the whole book.
+//! - [`html`] and [`typst`]: the two outputs, the HTML site and the typeset PDF.
 
 pub mod chapter;
+pub mod cite;
 pub mod forest;
 pub mod html;
 pub mod json;

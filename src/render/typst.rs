@@ -8,6 +8,7 @@
 //! builds of the same book give the same bytes.
 
 use super::chapter::{placeholder_number, PreparedChapter, View};
+use super::cite::{self, Inline, Piece, Run};
 use crate::book::Book;
 use crate::config::{Font as BookFont, Paper};
 use crate::diag::Diagnostic;
@@ -133,14 +134,22 @@ pub fn text(t: &str) -> String {
 }
 
 /// Markdown (already templated) into Typst code. `placeholder` turns a raw-HTML placeholder
-/// comment into the Typst of the directive it stands for.
-pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>) -> String {
+/// comment into the Typst of the directive it stands for; `inline` the marker of a citation or
+/// cross-reference into its Typst.
+///
+/// Footnotes become Typst footnotes where they are referenced: definitions are collected on
+/// the way (into their own buffer) and put in at the end, so a definition may stand anywhere.
+pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: &dyn Fn(usize) -> String) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_MATH;
     let mut out = String::new();
-    // For lists and tables: whether the next item/cell needs a separating comma.
     // Inside a code block the text continues one string literal.
     let mut in_code = false;
-    for event in Parser::new_ext(md, options) {
+    // Footnotes: labels in order of first reference, their definitions, and the main text
+    // while a definition is being written.
+    let mut notes: Vec<String> = Vec::new();
+    let mut definitions: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut outside_note: Option<(String, String)> = None;
+    for event in cite::merge_text(Parser::new_ext(md, options)) {
         match event {
             Event::Start(tag) => match tag {
                 Tag::Paragraph => {}
@@ -176,7 +185,7 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>) -> Strin
                 }
                 Tag::TableHead | Tag::TableRow => {}
                 Tag::TableCell => out.push('['),
-                Tag::FootnoteDefinition(_) => out.push_str("\n#block["),
+                Tag::FootnoteDefinition(label) => outside_note = Some((label.to_string(), std::mem::take(&mut out))),
                 _ => {}
             },
             Event::End(tag) => match tag {
@@ -195,7 +204,11 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>) -> Strin
                 }
                 TagEnd::TableHead => out.push_str("table.hline(), "),
                 TagEnd::TableCell => out.push_str("], "),
-                TagEnd::FootnoteDefinition => out.push_str("]\n"),
+                TagEnd::FootnoteDefinition => {
+                    if let Some((label, main)) = outside_note.take() {
+                        definitions.insert(label, std::mem::replace(&mut out, main).trim().to_string());
+                    }
+                }
                 _ => {}
             },
             Event::Text(t) => {
@@ -203,7 +216,12 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>) -> Strin
                     let s = string(&t);
                     out.push_str(&s[1..s.len() - 1]);
                 } else {
-                    out.push_str(&text(&t));
+                    for piece in cite::pieces(&t) {
+                        match piece {
+                            Piece::Text(t) => out.push_str(&text(t)),
+                            Piece::Ref(n) => out.push_str(&inline(n)),
+                        }
+                    }
                 }
             }
             Event::Code(t) => out.push_str(&format!("#raw({})", string(&t))),
@@ -218,9 +236,55 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>) -> Strin
             Event::SoftBreak => out.push_str("#\" \""),
             Event::HardBreak => out.push_str("#linebreak()"),
             Event::Rule => out.push_str("\n#line(length: 100%)\n"),
-            Event::FootnoteReference(label) => out.push_str(&format!("#super[{}]", text(&label))),
+            Event::FootnoteReference(label) => {
+                let n = notes.iter().position(|l| *l == *label).unwrap_or_else(|| {
+                    notes.push(label.to_string());
+                    notes.len() - 1
+                });
+                out.push_str(&note_marker(n));
+            }
             Event::TaskListMarker(done) => out.push_str(if done { "☑ " } else { "☐ " }),
         }
+    }
+    // The first reference to a footnote carries it; later ones refer to it by its label.
+    for (n, label) in notes.iter().enumerate() {
+        let note = match definitions.get(label) {
+            Some(body) => format!("#footnote[{body}]<footnote-{n}>"),
+            None => format!("#super[{}]", text(label)),
+        };
+        out = out.replacen(&note_marker(n), &note, 1).replace(&note_marker(n), &format!("#footnote(<footnote-{n}>)"));
+    }
+    out
+}
+
+/// Where footnote `n` is referenced, until the footnotes are put in. A noncharacter never
+/// occurs in the text (see [`cite::extract`]) nor in generated code.
+fn note_marker(n: usize) -> String {
+    format!("\u{FDD2}{n}\u{FDD3}")
+}
+
+/// A citation or cross-reference as a link.
+fn inline_typst(inline: &Inline) -> String {
+    match inline {
+        Inline::Citation { runs: r, target } => format!("#link(<{}>)[{}]", target.anchor, runs(r)),
+        Inline::CrossRef { text: t, target } => format!("#link(<{}>)[{}]", target.anchor, text(t)),
+    }
+}
+
+/// Formatted text from the citation style, every run a string literal.
+fn runs(runs: &[Run]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        let mut t = text(&r.text);
+        for (on, function) in [(r.italic, "emph"), (r.bold, "strong"), (r.superscript, "super"), (r.subscript, "sub")] {
+            if on {
+                t = format!("#{function}[{t}]");
+            }
+        }
+        if let Some(url) = &r.link {
+            t = format!("#link({})[{t}]", string(url));
+        }
+        out.push_str(&t);
     }
     out
 }
@@ -229,11 +293,20 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>) -> Strin
 fn view_typst(v: &View) -> String {
     match v {
         View::Nothing => String::new(),
-        View::Figure { svg, caption, .. } => format!(
-            "#figure(image(bytes({}), format: \"svg\", width: 100%), caption: [{}], kind: image)\n",
+        View::Figure { number, svg, caption, .. } => format!(
+            "#figure(image(bytes({}), format: \"svg\", width: 100%), caption: [{}], kind: image)<figure-{number}>\n",
             string(svg),
             text(caption)
         ),
+        View::References { entries } => {
+            let mut out = String::from("#block(width: 100%)[#set par(justify: false, hanging-indent: 0pt)\n#set text(size: 9.5pt)\n#grid(columns: (auto, 1fr), column-gutter: 0.6em, row-gutter: 0.65em, ");
+            for e in entries {
+                let label = e.label.as_ref().map_or(String::new(), |l| runs(l));
+                out.push_str(&format!("[#metadata(none)<{}>{label}], [{}], ", e.anchor, runs(&e.runs)));
+            }
+            out.push_str(")]\n");
+            out
+        }
         View::Results { effect, method, k, lines } => {
             let mut out = format!("#block(inset: (left: 8pt), stroke: (left: 1.5pt + rgb(\"#1f5fa8\")))[#strong[{}] {}\n", text(effect), text(&format!("({method}, {k} studies)")));
             for l in lines {
@@ -242,7 +315,7 @@ fn view_typst(v: &View) -> String {
             out.push_str("]\n");
             out
         }
-        View::Table { caption, headings, rows, .. } => {
+        View::Table { number, caption, headings, rows, .. } => {
             let mut out = format!("#figure(kind: table, caption: [{}], table(columns: {}, stroke: none, align: left, table.hline(), ", text(caption), headings.len());
             let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
             out.push_str(&format!("table.header({}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
@@ -256,7 +329,7 @@ fn view_typst(v: &View) -> String {
                     out.push_str(&format!("[{}], ", text(&cell)));
                 }
             }
-            out.push_str("table.hline()))\n");
+            out.push_str(&format!("table.hline()))<table-{number}>\n"));
             out
         }
     }
@@ -265,7 +338,8 @@ fn view_typst(v: &View) -> String {
 /// One chapter as Typst, starting on a new page.
 pub fn chapter(prepared: &PreparedChapter) -> String {
     let views = &prepared.views;
-    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(view_typst));
+    let inline = |n: usize| prepared.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), inline_typst);
+    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(view_typst), &inline);
     format!("#pagebreak(weak: true)\n{body}\n")
 }
 
@@ -309,7 +383,7 @@ mod tests {
 
     #[test]
     fn user_text_is_never_markup() {
-        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \"quotes\" \\ back.\n", &|_| None);
+        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \"quotes\" \\ back.\n", &|_| None, &|_| String::new());
         assert!(t.contains("#heading(level: 1)[#\"Title \"#emph[#\"with\"]#\" \"#raw(\"code\")]"), "{t}");
         assert!(t.contains("#\"A #set and \"#raw(\"x\")#\" and \\\"quotes\\\" \\\\ back.\""), "{t}");
     }

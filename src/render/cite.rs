@@ -1,0 +1,563 @@
+//! Citations (`[@key]`, `[@a; @b]`) and cross-references (`@fig-label`, `@tbl-label`) in the
+//! prose, and the list of references.
+//!
+//! Both are resolved for the whole book at once, after every chapter is prepared: a Vancouver
+//! number is the order of a work's first citation anywhere in the book, and a cross-reference
+//! may point forward to a figure in a later chapter. So preparing a chapter only *finds* them
+//! ([`extract`]) and leaves a marker in its Markdown; [`resolve`] then numbers them with
+//! hayagriva and a CSL style, and each renderer draws the resolved [`Inline`]s and the list in
+//! its own format. Formatted text from the style comes as [`Run`]s (text with italic, bold,
+//! super/subscript or a link), never as markup, so a title cannot inject HTML or Typst.
+
+use super::chapter::{PreparedChapter, View};
+use crate::diag::{Diagnostic, Source};
+use hayagriva::citationberg::{self, FontStyle, FontWeight, IndependentStyle, LocaleCode, VerticalAlign};
+use hayagriva::{BibliographyDriver, BibliographyRequest, CitationItem, CitationRequest, ElemChild, ElemChildren, Library};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// A reference as written in the prose.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ref {
+    /// `[@a; @b]`: the keys in order.
+    Cite(Vec<String>),
+    /// `@fig-x` or `@tbl-x`.
+    CrossRef(String),
+}
+
+/// A reference found in a chapter, with where the author wrote it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub reference: Ref,
+    /// The chapter's source (the Markdown as the author wrote it) and the span in it.
+    pub source: Arc<Source>,
+    pub span: Range<usize>,
+}
+
+/// A reference resolved for output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inline {
+    /// The citation as the style writes it ("[1,2]"), linked to the first work's entry.
+    Citation { runs: Vec<Run>, target: Target },
+    /// "Figure 2", linked to the figure.
+    CrossRef { text: String, target: Target },
+}
+
+/// Where a link goes: a chapter (by index) and an anchor in it (`figure-2`, `table-1`, `ref-3`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub chapter: usize,
+    pub anchor: String,
+}
+
+/// A run of formatted text from the citation style.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Run {
+    pub text: String,
+    pub italic: bool,
+    pub bold: bool,
+    pub superscript: bool,
+    pub subscript: bool,
+    pub link: Option<String>,
+}
+
+/// One entry of the list of references.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The entry's number or label as the style writes it ("1."), if the style has one.
+    pub label: Option<Vec<Run>>,
+    pub runs: Vec<Run>,
+    /// `ref-N`, the target of citations.
+    pub anchor: String,
+}
+
+/// The marker standing for reference `n` of a chapter in its Markdown: two Unicode
+/// noncharacters (reserved for a program's internal use, never text) around the number.
+pub fn marker(n: usize) -> String {
+    format!("\u{FDD0}{n}\u{FDD1}")
+}
+
+/// A piece of text: plain, or the marker of a reference.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Ref(usize),
+}
+
+/// Join neighbouring text events (pulldown-cmark splits text at `[`, `\\` and the like), so
+/// that a marker is never cut in two.
+pub fn merge_text<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let mut out: Vec<Event<'a>> = Vec::new();
+    for e in events {
+        match (out.last_mut(), e) {
+            (Some(Event::Text(last)), Event::Text(t)) => *last = format!("{last}{t}").into(),
+            (_, e) => out.push(e),
+        }
+    }
+    out
+}
+
+/// Split text at reference markers.
+pub fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('\u{FDD0}') {
+        let after = &rest[start + '\u{FDD0}'.len_utf8()..];
+        let Some(end) = after.find('\u{FDD1}') else { break };
+        let Ok(n) = after[..end].parse() else { break };
+        if start > 0 {
+            out.push(Piece::Text(&rest[..start]));
+        }
+        out.push(Piece::Ref(n));
+        rest = &after[end + '\u{FDD1}'.len_utf8()..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
+}
+
+fn key_char(c: char) -> bool {
+    c.is_alphanumeric() || "_:.#$%&+?<>~/-".contains(c)
+}
+
+/// A key at the start of `s` (after `@`): its length, trailing punctuation left out.
+fn key_len(s: &str) -> usize {
+    let mut len = s.char_indices().find(|&(_, c)| !key_char(c)).map_or(s.len(), |(i, _)| i);
+    while len > 0 && s[..len].ends_with(|c: char| ".:?-/".contains(c)) {
+        len -= 1;
+    }
+    len
+}
+
+fn is_cross_ref(key: &str) -> bool {
+    key.starts_with("fig-") || key.starts_with("tbl-")
+}
+
+/// Byte ranges of `markdown` that are prose text (not code, math, HTML or link targets),
+/// adjacent text events merged.
+fn text_ranges(markdown: &str) -> Vec<Range<usize>> {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_MATH;
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    let mut in_code = false;
+    for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            // A citation may run over a line break: soft breaks join text.
+            Event::Text(_) | Event::SoftBreak if !in_code => match ranges.last_mut() {
+                Some(last) if last.end == range.start => last.end = range.end,
+                _ => ranges.push(range),
+            },
+            _ => {}
+        }
+    }
+    ranges
+}
+
+/// Where `needle` first stands in the author's source at or after `from`, for diagnostics
+/// (the Markdown seen here has its inline values filled in, so offsets differ).
+fn locate(source: &Source, needle: &str, from: &mut usize) -> Range<usize> {
+    match source.text.get(*from..).and_then(|rest| rest.find(needle)) {
+        Some(i) => {
+            let start = *from + i;
+            *from = start + needle.len();
+            start..start + needle.len()
+        }
+        None => match source.text.find(needle) {
+            Some(i) => i..i + needle.len(),
+            None => 0..0,
+        },
+    }
+}
+
+/// Find the citations and cross-references of a chapter's templated Markdown. Returns the
+/// Markdown with a [`marker`] in place of each, and the references in order.
+pub fn extract(markdown: &str, source: &Arc<Source>) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
+    // Noncharacters never belong in text; dropping them keeps markers (here and in the
+    // renderers) unambiguous.
+    let markdown: String = markdown.chars().filter(|c| !('\u{FDD0}'..='\u{FDEF}').contains(c)).collect();
+    let mut found: Vec<(Range<usize>, Found)> = Vec::new();
+    let mut problems = Vec::new();
+    let mut cursor = 0;
+    for range in text_ranges(&markdown) {
+        let text = &markdown[range.clone()];
+        let mut i = 0;
+        while let Some(at) = text[i..].find('@').map(|a| a + i) {
+            let before = text[..at].chars().next_back();
+            if before == Some('[') && !text[..at - 1].ends_with('\\') {
+                // A bracketed citation: `[@a; @b]`.
+                let open = at - 1;
+                let Some(close) = text[at..].find(']').map(|c| c + at) else {
+                    i = at + 1;
+                    continue;
+                };
+                let inner = &text[at..close];
+                let written = &text[open..=close];
+                let mut keys = Vec::new();
+                let mut bad = None;
+                for item in inner.split(';') {
+                    let item = item.trim();
+                    let key = item.strip_prefix('@').unwrap_or("");
+                    if key.is_empty() || key_len(key) != key.len() {
+                        bad = Some(item.to_string());
+                        break;
+                    }
+                    keys.push(key.to_string());
+                }
+                let span = locate(source, written, &mut cursor);
+                match bad {
+                    Some(item) => problems.push(
+                        Diagnostic::error(format!("cannot read the citation `{written}`: `{item}` is not `@key`"))
+                            .at(source, span, "here")
+                            .hint("write citations as [@key] or [@key1; @key2]; locators and prefixes are not supported"),
+                    ),
+                    None if keys.iter().any(|k| is_cross_ref(k)) => problems.push(
+                        Diagnostic::error(format!("cross-reference in brackets: `{written}`"))
+                            .at(source, span, "here")
+                            .hint(format!("write a cross-reference without brackets: @{}", keys.iter().find(|k| is_cross_ref(k)).map_or("", |k| k.as_str()))),
+                    ),
+                    None => found.push((range.start + open..range.start + close + 1, Found { reference: Ref::Cite(keys), source: Arc::clone(source), span })),
+                }
+                i = close + 1;
+                continue;
+            }
+            // A bare `@fig-x` / `@tbl-x`: only after a space, punctuation or the start.
+            let starts_word = before.is_none_or(|c| !(c.is_alphanumeric() || c == '\\' || c == '@'));
+            let len = key_len(&text[at + 1..]);
+            let key = &text[at + 1..at + 1 + len];
+            if starts_word && is_cross_ref(key) {
+                let span = locate(source, &format!("@{key}"), &mut cursor);
+                found.push((range.start + at..range.start + at + 1 + len, Found { reference: Ref::CrossRef(key.to_string()), source: Arc::clone(source), span }));
+            }
+            i = at + 1 + len;
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut out = String::with_capacity(markdown.len());
+    let mut at = 0;
+    let mut refs = Vec::with_capacity(found.len());
+    for (n, (range, f)) in found.into_iter().enumerate() {
+        out.push_str(&markdown[at..range.start]);
+        out.push_str(&marker(n));
+        at = range.end;
+        refs.push(f);
+    }
+    out.push_str(&markdown[at..]);
+    Ok((out, refs))
+}
+
+/// A bibliography file read and a citation style chosen.
+pub struct Bibliography {
+    pub library: Library,
+    pub style: IndependentStyle,
+    pub source: Arc<Source>,
+}
+
+/// Parse a bibliography file (BibLaTeX/BibTeX, or Hayagriva YAML for `.yaml`/`.yml`).
+pub fn parse_library(source: &Arc<Source>) -> Result<Library, Vec<Diagnostic>> {
+    if source.name.ends_with(".yaml") || source.name.ends_with(".yml") {
+        return hayagriva::io::from_yaml_str(&source.text).map_err(|e| {
+            let span = e.location().map_or(0..0, |l| l.index()..l.index());
+            vec![Diagnostic::error(format!("cannot read the bibliography: {e}")).at(source, span, "here").hint("see hayagriva's YAML format")]
+        });
+    }
+    hayagriva::io::from_biblatex_str(&source.text).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| {
+                let (span, what) = match e {
+                    hayagriva::io::BibLaTeXError::Parse(p) => (p.span.clone(), p.kind.to_string()),
+                    hayagriva::io::BibLaTeXError::Type(t) => (t.span.clone(), t.kind.to_string()),
+                };
+                Diagnostic::error(format!("cannot read the bibliography: {what}"))
+                    .at(source, span, "here")
+                    .hint("entries are written as @article{key, author = {…}, title = {…}, …}")
+            })
+            .collect()
+    })
+}
+
+/// The names of the citation styles built in.
+pub fn style_names() -> impl Iterator<Item = &'static str> {
+    hayagriva::archive::ArchivedStyle::all().iter().flat_map(|s| s.names().iter().copied())
+}
+
+/// A built-in style by name. `vancouver` is Elsevier's Vancouver style (numbers in brackets in
+/// order of citation, NLM references): hayagriva 0.10.1's own `vancouver`
+/// (nlm-citation-sequence) leaves the authors out of the list of references.
+pub fn builtin_style(name: &str) -> Option<IndependentStyle> {
+    use hayagriva::archive::ArchivedStyle;
+    let style = if name == "vancouver" { ArchivedStyle::ElsevierVancouver } else { ArchivedStyle::by_name(name)? };
+    match style.get() {
+        citationberg::Style::Independent(s) => Some(s),
+        citationberg::Style::Dependent(_) => None,
+    }
+}
+
+/// A style from a CSL file.
+pub fn csl_style(source: &Source) -> Result<IndependentStyle, String> {
+    IndependentStyle::from_xml(&source.text).map_err(|e| e.to_string())
+}
+
+/// Where figures and tables with a label are: label → (text, target).
+pub fn labels(chapters: &[PreparedChapter]) -> HashMap<String, (String, Target)> {
+    let mut out = HashMap::new();
+    for (c, chapter) in chapters.iter().enumerate() {
+        for v in &chapter.views {
+            let (label, text, anchor) = match v {
+                View::Figure { number, label: Some(l), .. } => (l, format!("Figure {number}"), format!("figure-{number}")),
+                View::Table { number, label: Some(l), .. } => (l, format!("Table {number}"), format!("table-{number}")),
+                _ => continue,
+            };
+            out.insert(label.clone(), (text, Target { chapter: c, anchor }));
+        }
+    }
+    out
+}
+
+fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    names.map(|n| (strsim::levenshtein(n, wanted), n)).filter(|(d, _)| *d <= 3).min().map(|(_, n)| n)
+}
+
+/// Resolve every chapter's references: number the citations with the style, fill in the list
+/// of references (where a `references` directive stands, or at the end of the last chapter),
+/// and turn cross-references into "Figure 2" with their target.
+pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliography>, language: &str) -> Result<(), Vec<Diagnostic>> {
+    let labels = labels(chapters);
+    let mut problems = Vec::new();
+    // Every citation in reading order, with its chapter and its number in the chapter.
+    let mut citations: Vec<(usize, usize, Vec<&hayagriva::Entry>)> = Vec::new();
+    let mut inlines: Vec<Vec<Option<Inline>>> = chapters.iter().map(|c| vec![None; c.refs.len()]).collect();
+    for (c, chapter) in chapters.iter().enumerate() {
+        for (n, f) in chapter.refs.iter().enumerate() {
+            let source = &f.source;
+            match &f.reference {
+                Ref::CrossRef(label) => match labels.get(label) {
+                    Some((text, target)) => inlines[c][n] = Some(Inline::CrossRef { text: text.clone(), target: target.clone() }),
+                    None => {
+                        let mut d = Diagnostic::error(format!("no figure or table labelled `{label}`")).at(source, f.span.clone(), "referenced here");
+                        d = match closest(label, labels.keys().map(String::as_str)) {
+                            Some(l) => d.hint(format!("did you mean `@{l}`?")),
+                            None => d.hint("give the figure or table `label = \"fig-…\"` (or \"tbl-…\") in its metabook block"),
+                        };
+                        problems.push(d);
+                    }
+                },
+                Ref::Cite(keys) => {
+                    let Some(bib) = bibliography else {
+                        problems.push(
+                            Diagnostic::error("a citation, but the book has no bibliography")
+                                .at(source, f.span.clone(), "cited here")
+                                .hint("add to book.toml: [bibliography] file = \"references.bib\" (a file in the data folder)"),
+                        );
+                        continue;
+                    };
+                    let mut entries = Vec::new();
+                    for k in keys {
+                        match bib.library.get(k) {
+                            Some(e) => entries.push(e),
+                            None => {
+                                let mut d = Diagnostic::error(format!("no entry `{k}` in {}", bib.source.name)).at(source, f.span.clone(), "cited here");
+                                if let Some(close) = closest(k, bib.library.iter().map(|e| e.key())) {
+                                    d = d.hint(format!("did you mean `@{close}`?"));
+                                } else {
+                                    d = d.hint(format!("add an entry with the key `{k}` to {}", bib.source.name));
+                                }
+                                problems.push(d);
+                            }
+                        }
+                    }
+                    citations.push((c, n, entries));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let Some(bib) = bibliography else {
+        for (chapter, i) in chapters.iter_mut().zip(inlines) {
+            chapter.inlines = i;
+        }
+        return Ok(());
+    };
+    let locales = hayagriva::archive::locales();
+    let locale = Some(LocaleCode(language.to_string()));
+    let mut driver = BibliographyDriver::new();
+    for (_, _, entries) in &citations {
+        let items = entries.iter().map(|e| CitationItem::with_entry(*e)).collect();
+        driver.citation(CitationRequest::new(items, &bib.style, locale.clone(), &locales, None));
+    }
+    let rendered = driver.finish(BibliographyRequest::new(&bib.style, locale.clone(), &locales));
+    let items = rendered.bibliography.map(|b| b.items).unwrap_or_default();
+    let anchor_of: HashMap<&str, String> = items.iter().enumerate().map(|(i, item)| (item.key.as_str(), format!("ref-{}", i + 1))).collect();
+    let entries: Vec<Entry> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Entry { label: item.first_field.as_ref().map(|f| runs_of_child(f)), runs: runs(&item.content), anchor: format!("ref-{}", i + 1) })
+        .collect();
+    // The list goes where a `references` directive stands, or closes the last chapter.
+    let mut list_chapter = None;
+    for (c, chapter) in chapters.iter_mut().enumerate() {
+        for v in chapter.views.iter_mut() {
+            if let View::References { entries: e } = v {
+                *e = entries.clone();
+                list_chapter.get_or_insert(c);
+            }
+        }
+    }
+    if list_chapter.is_none() && !citations.is_empty() {
+        let last = chapters.len() - 1;
+        let chapter = &mut chapters[last];
+        chapter.markdown.push_str(&format!("\n\n## References\n\n{}\n", super::chapter::placeholder(chapter.views.len())));
+        chapter.views.push(View::References { entries: entries.clone() });
+        list_chapter = Some(last);
+    }
+    let list_chapter = list_chapter.unwrap_or(0);
+    for ((c, n, entries), r) in citations.iter().zip(rendered.citations) {
+        let anchor = entries.first().and_then(|e| anchor_of.get(e.key())).cloned().unwrap_or_default();
+        inlines[*c][*n] = Some(Inline::Citation { runs: runs(&r.citation), target: Target { chapter: list_chapter, anchor } });
+    }
+    for (chapter, i) in chapters.iter_mut().zip(inlines) {
+        chapter.inlines = i;
+    }
+    Ok(())
+}
+
+/// The runs of formatted text of a rendered element tree.
+fn runs(children: &ElemChildren) -> Vec<Run> {
+    let mut out = Vec::new();
+    for child in &children.0 {
+        push_runs(child, &mut out);
+    }
+    merge(out)
+}
+
+fn runs_of_child(child: &ElemChild) -> Vec<Run> {
+    let mut out = Vec::new();
+    push_runs(child, &mut out);
+    merge(out)
+}
+
+fn push_runs(child: &ElemChild, out: &mut Vec<Run>) {
+    let formatted = |f: &hayagriva::Formatted, link: Option<String>| Run {
+        text: f.text.clone(),
+        italic: f.formatting.font_style == FontStyle::Italic,
+        bold: f.formatting.font_weight == FontWeight::Bold,
+        superscript: f.formatting.vertical_align == VerticalAlign::Sup,
+        subscript: f.formatting.vertical_align == VerticalAlign::Sub,
+        link,
+    };
+    match child {
+        ElemChild::Text(f) => out.push(formatted(f, None)),
+        ElemChild::Elem(e) => e.children.0.iter().for_each(|c| push_runs(c, out)),
+        ElemChild::Markup(m) => out.push(Run { text: m.clone(), ..Run::default() }),
+        ElemChild::Link { text, url } => out.push(formatted(text, Some(url.clone()))),
+        ElemChild::Transparent { .. } => {}
+    }
+}
+
+/// Join neighbouring runs with the same formatting.
+fn merge(runs: Vec<Run>) -> Vec<Run> {
+    let mut out: Vec<Run> = Vec::with_capacity(runs.len());
+    for r in runs {
+        match out.last_mut() {
+            Some(last) if Run { text: String::new(), ..last.clone() } == Run { text: String::new(), ..r.clone() } => last.text.push_str(&r.text),
+            _ if r.text.is_empty() => {}
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// The runs as plain text.
+pub fn plain(runs: &[Run]) -> String {
+    runs.iter().map(|r| r.text.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extract_str(md: &str) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
+        extract(md, &Source::new("ch.md", md))
+    }
+
+    #[test]
+    fn citations_and_cross_references_are_found_outside_code() {
+        let (md, refs) = extract_str("Spasticity [@lance1990] rises [@a;\n@b].\nSee @fig-forest, and `[@not]` or\n\n```\n[@code]\n```\nmail a@fig-x.org\n").unwrap();
+        let found: Vec<Ref> = refs.iter().map(|f| f.reference.clone()).collect();
+        assert_eq!(
+            found,
+            [Ref::Cite(vec!["lance1990".into()]), Ref::Cite(vec!["a".into(), "b".into()]), Ref::CrossRef("fig-forest".into())]
+        );
+        assert!(md.starts_with(&format!("Spasticity {} rises {}.\nSee {}, and `[@not]`", marker(0), marker(1), marker(2))), "{md}");
+        assert!(md.contains("[@code]") && md.contains("a@fig-x.org"));
+        // Spans point at what the author wrote.
+        assert_eq!(refs[2].span, 44..55);
+        assert_eq!(&"Spasticity [@lance1990] rises [@a; @b].\nSee @fig-forest"[44..55], "@fig-forest");
+    }
+
+    #[test]
+    fn markers_split_text_back() {
+        let t = format!("a{}b{}", marker(0), marker(12));
+        assert_eq!(pieces(&t), [Piece::Text("a"), Piece::Ref(0), Piece::Text("b"), Piece::Ref(12)]);
+        assert_eq!(pieces("plain"), [Piece::Text("plain")]);
+    }
+
+    #[test]
+    fn malformed_citations_are_located() {
+        let e = extract_str("Intro.\n\nAs shown [@a, p. 5].\n").unwrap_err();
+        assert_eq!(e[0].position().unwrap(), "ch.md:3:10");
+        let e = extract_str("See [@fig-a].\n").unwrap_err();
+        assert!(e[0].hints[0].contains("@fig-a"), "{:?}", e[0].hints);
+    }
+
+    #[test]
+    fn vancouver_numbers_in_order_of_first_citation() {
+        let bib = Source::new(
+            "refs.bib",
+            "@article{b, author={Bee, A.}, title={Second}, journal={J}, year={2001}, volume={2}, pages={3--4}}\n@article{a, author={Ay, B.}, title={First <i>}, journal={J}, year={2000}}\n",
+        );
+        let library = parse_library(&bib).unwrap();
+        let bibliography = Bibliography { library, style: builtin_style("vancouver").unwrap(), source: bib };
+        let md = "Cited [@b] then [@a; @b].\n";
+        let source = Source::new("ch.md", md);
+        let (markdown, refs) = extract(md, &source).unwrap();
+        let mut chapters = vec![PreparedChapter { markdown, views: vec![], refs, inlines: vec![] }];
+        resolve(&mut chapters, Some(&bibliography), "en-US").unwrap();
+        let texts: Vec<String> = chapters[0].inlines.iter().map(|i| match i.as_ref().unwrap() {
+            Inline::Citation { runs, .. } => plain(runs),
+            other => panic!("{other:?}"),
+        }).collect();
+        assert_eq!(texts, ["[1]", "[1,2]"]);
+        let View::References { entries } = &chapters[0].views[0] else { panic!() };
+        assert_eq!(plain(&entries[0].runs), "Bee A. Second. J 2001;2:3–4.");
+        assert_eq!(plain(&entries[1].runs), "Ay B. First <i>. J 2000.");
+    }
+
+    #[test]
+    fn unknown_keys_and_labels_are_errors_with_suggestions() {
+        let bib = Source::new("refs.bib", "@article{lance1990, author={Lance, J.}, title={T}, journal={J}, year={1990}}\n");
+        let bibliography = Bibliography { library: parse_library(&bib).unwrap(), style: builtin_style("vancouver").unwrap(), source: bib };
+        let md = "A [@lance1909] and @fig-forst.\n";
+        let source = Source::new("ch.md", md);
+        let (markdown, refs) = extract(md, &source).unwrap();
+        let mut chapters = vec![PreparedChapter {
+            markdown,
+            views: vec![View::Figure { number: 1, svg: String::new(), caption: String::new(), label: Some("fig-forest".into()) }],
+            refs,
+            inlines: vec![],
+        }];
+        let e = resolve(&mut chapters, Some(&bibliography), "en-US").unwrap_err();
+        assert_eq!(e[0].position().unwrap(), "ch.md:1:3");
+        assert!(e[0].hints[0].contains("@lance1990"));
+        assert_eq!(e[1].position().unwrap(), "ch.md:1:20");
+        assert!(e[1].hints[0].contains("@fig-forest"));
+    }
+}

@@ -1,0 +1,62 @@
+//! Snapshots of what each directive, citation, cross-reference, footnote and formula becomes
+//! in both outputs: the HTML fragment of every chapter and the Typst code the PDF is typeset
+//! from, for the fixture book `tests/fixtures/books/directives` (one chapter per directive
+//! kind). Review a change with `cargo insta review`.
+//!
+//! The forest plot's SVG has its own snapshot (tests/forest_plot.rs); here it is cut to its
+//! length so that these snapshots show the structure around it.
+
+use metabook::cmd::build::prepare;
+use metabook::render::{html, typst};
+use std::path::Path;
+
+fn book() -> metabook::cmd::build::Prepared {
+    match prepare(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books/directives")) {
+        Ok(p) => p,
+        Err(d) => panic!("{}", metabook::diag::render(&d, false)),
+    }
+}
+
+/// Replace each `<svg …</svg>` (HTML) or `bytes("…")` (Typst) by its length.
+fn without_svg(text: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(open) {
+        let end = rest[start..].find(close).map_or(rest.len(), |e| start + e + close.len());
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("[svg, {} bytes]", end - start));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn chapter_index(p: &metabook::cmd::build::Prepared, file: &str) -> usize {
+    p.book.chapters.iter().position(|c| c.path == Path::new(file)).expect("a chapter of the fixture book")
+}
+
+#[test]
+fn html_fragments_of_every_directive() {
+    let p = book();
+    let pages: Vec<String> = p.book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
+    for file in ["analysis.md", "forest.md", "table.md", "results.md", "references.md"] {
+        let body = html::chapter_body(&p.chapters[chapter_index(&p, file)], &pages);
+        insta::assert_snapshot!(format!("html_{}", file.trim_end_matches(".md")), without_svg(&body, "<svg", "</svg>"));
+    }
+}
+
+#[test]
+fn typst_code_of_every_directive() {
+    let p = book();
+    for file in ["analysis.md", "forest.md", "table.md", "results.md", "references.md"] {
+        let code = typst::chapter(&p.chapters[chapter_index(&p, file)]);
+        insta::assert_snapshot!(format!("typst_{}", file.trim_end_matches(".md")), without_svg(&code, "bytes(\"", "\")"));
+    }
+}
+
+#[test]
+fn the_whole_fixture_book_typesets() {
+    let p = book();
+    let pdf = typst::compile_pdf(typst::document(&p.book, &p.chapters), "fixture").expect("the generated Typst compiles");
+    assert!(pdf.starts_with(b"%PDF"));
+}

@@ -79,3 +79,14 @@ fn undefined_inline_values_are_located_with_a_suggestion() {
     assert!(stderr.contains("did you mean `bcg`?"), "{stderr}");
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn unknown_citation_keys_and_labels_are_located_with_suggestions() {
+    let (code, _, stderr) = check(&books().join("bad_citation"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("report/results.md:3:12"), "{stderr}");
+    assert!(stderr.contains("did you mean `@colditz1994`?"), "{stderr}");
+    assert!(stderr.contains("report/results.md:3:40"), "{stderr}");
+    assert!(stderr.contains("did you mean `@fig-forest`?"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}

@@ -310,8 +310,8 @@ pub fn labels(chapters: &[PreparedChapter]) -> HashMap<String, (String, Target)>
     for (c, chapter) in chapters.iter().enumerate() {
         for v in &chapter.views {
             let (label, text, anchor) = match v {
-                View::Figure { number, label: Some(l), .. } => (l, format!("Figure {number}"), format!("figure-{number}")),
-                View::Table { number, label: Some(l), .. } => (l, format!("Table {number}"), format!("table-{number}")),
+                View::Figure { number, label: Some(l), .. } => (l, format!("Figure\u{a0}{number}"), format!("figure-{number}")),
+                View::Table { number, label: Some(l), .. } => (l, format!("Table\u{a0}{number}"), format!("table-{number}")),
                 _ => continue,
             };
             out.insert(label.clone(), (text, Target { chapter: c, anchor }));
@@ -539,6 +539,16 @@ mod tests {
         let View::References { entries } = &chapters[0].views[0] else { panic!() };
         assert_eq!(plain(&entries[0].runs), "Bee A. Second. J 2001;2:3–4.");
         assert_eq!(plain(&entries[1].runs), "Ay B. First <i>. J 2000.");
+    }
+
+    #[test]
+    fn a_broken_bibliography_is_located() {
+        let bib = Source::new("refs.bib", "@article{a, author={A, B.}, title={T}, year={2000}}\n@article{b, title={Unclosed, year={2001}}\n");
+        let e = parse_library(&bib).unwrap_err();
+        assert!(e[0].position().unwrap().starts_with("refs.bib:"), "{:?}", e[0]);
+        assert!(e[0].message.starts_with("cannot read the bibliography: "), "{}", e[0].message);
+        let yaml = Source::new("refs.yaml", "a:\n  type: article\n  title: [unclosed\n");
+        assert!(parse_library(&yaml).unwrap_err()[0].position().unwrap().starts_with("refs.yaml:"));
     }
 
     #[test]

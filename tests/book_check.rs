@@ -90,3 +90,13 @@ fn unknown_citation_keys_and_labels_are_located_with_suggestions() {
     assert!(stderr.contains("did you mean `@fig-forest`?"), "{stderr}");
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn images_must_exist_inside_the_source_folder_in_a_known_format() {
+    let (code, _, stderr) = check(&books().join("bad_image"));
+    assert_eq!(code, 1);
+    for at in ["report/results.md:3:17", "report/results.md:3:53", "report/results.md:3:91"] {
+        assert!(stderr.contains(at), "{at}: {stderr}");
+    }
+    insta::assert_snapshot!(stderr);
+}

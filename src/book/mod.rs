@@ -126,6 +126,52 @@ pub fn read_data(book: &Book, name: &str) -> Result<Arc<Source>, String> {
     read_source(&book.root, &book.config.build.data.join(name)).map_err(|e| format!("`{name}` cannot be read: {e}"))
 }
 
+/// An image a chapter shows, read from the source folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// Where it goes in the outputs: `images/<path inside the source folder>`.
+    pub site_path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The image formats both outputs can show.
+pub const IMAGE_FORMATS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "svg"];
+
+/// Whether an image address is remote (left to the browser; the PDF shows its alt text).
+pub fn is_remote(dest: &str) -> bool {
+    dest.starts_with("http://") || dest.starts_with("https://") || dest.starts_with("data:")
+}
+
+/// Read an image that `chapter` shows as `dest` (relative to the chapter's folder); it must lie
+/// inside the source folder and be a PNG, JPEG, GIF or SVG file.
+pub fn read_image(book: &Book, chapter: &Chapter, dest: &str) -> Result<Image, String> {
+    let relative = chapter.path.parent().unwrap_or(Path::new("")).join(dest);
+    let format = relative.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if !IMAGE_FORMATS.contains(&format.as_str()) {
+        return Err(format!("`{dest}` is not an image metabook can show (it takes {})", IMAGE_FORMATS.join(", ")));
+    }
+    // Normalise `a/./b` and `a/../b` within the source folder; leaving it is refused below.
+    let mut parts: Vec<String> = Vec::new();
+    for c in relative.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir if !parts.is_empty() => {
+                parts.pop();
+            }
+            _ => return Err(format!("`{dest}` leaves the source folder")),
+        }
+    }
+    let inside_src = parts.join("/");
+    let src = book.root.join(&book.config.build.src);
+    if !src.join(&inside_src).exists() {
+        return Err(format!("`{dest}` does not exist (looked for {})", book.config.build.src.join(&inside_src).display()));
+    }
+    let path = resolve_inside(&src, &inside_src)?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{dest}`: {e}"))?;
+    Ok(Image { site_path: format!("images/{inside_src}"), bytes })
+}
+
 /// Resolve `relative` inside `folder`, refusing `..`, absolute paths and symbolic links that
 /// lead out of the folder.
 pub fn resolve_inside(folder: &Path, relative: &str) -> Result<PathBuf, String> {

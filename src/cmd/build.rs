@@ -15,6 +15,7 @@ use crate::render::chapter::{self, PreparedChapter};
 use crate::render::cite::{self, Bibliography};
 use crate::render::{html, typst};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ pub struct Prepared {
     pub analyses: Analyses,
     pub chapters: Vec<PreparedChapter>,
     pub counters: chapter::Counters,
+    /// The images the chapters show: where the outputs keep them → their bytes.
+    pub images: BTreeMap<String, Vec<u8>>,
     /// Time to load, parse and run the analyses.
     pub executed: Duration,
 }
@@ -63,6 +66,22 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
             Err(mut e) => problems.append(&mut e),
         }
     }
+    let mut images = BTreeMap::new();
+    for (c, prepared) in book.chapters.iter().zip(chapters.iter_mut()) {
+        for (dest, span) in image_links(&c.source) {
+            match book::read_image(&book, c, &dest) {
+                Ok(image) => {
+                    prepared.images.insert(dest, image.site_path.clone());
+                    images.insert(image.site_path, image.bytes);
+                }
+                Err(why) => problems.push(
+                    Diagnostic::error(format!("image {why}"))
+                        .at(&c.source, span, "this image")
+                        .hint(format!("images are files inside {}, addressed from the chapter's folder", book.config.build.src.display())),
+                ),
+            }
+        }
+    }
     problems.extend(duplicate_labels(&directives));
     if !problems.is_empty() {
         return Err(problems);
@@ -70,7 +89,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     let bibliography = bibliography(&book)?;
     cite::resolve(&mut chapters, bibliography.as_ref(), &book.config.book.language)?;
     let directives = directives.len();
-    Ok(Prepared { book, directives, analyses, chapters, counters, executed })
+    Ok(Prepared { book, directives, analyses, chapters, counters, images, executed })
 }
 
 /// The `[bibliography]` of book.toml: the file read and parsed, the style chosen.
@@ -92,6 +111,18 @@ fn bibliography(book: &Book) -> Result<Option<Bibliography>, Vec<Diagnostic>> {
         })?,
     };
     Ok(Some(Bibliography { library, style, source }))
+}
+
+/// The local images of a chapter: (address, span of the image in the Markdown).
+fn image_links(source: &crate::diag::Source) -> Vec<(String, std::ops::Range<usize>)> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    Parser::new_ext(&source.text, Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES)
+        .into_offset_iter()
+        .filter_map(|(event, span)| match event {
+            Event::Start(Tag::Image { dest_url, .. }) if !book::is_remote(&dest_url) => Some((dest_url.to_string(), span)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Two figures or tables with one label would make `@label` ambiguous.
@@ -130,7 +161,7 @@ pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
 }
 
 fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<String, Vec<Diagnostic>> {
-    let Prepared { book, analyses, chapters: prepared, counters, executed, .. } = prepare(root)?;
+    let Prepared { book, analyses, chapters: prepared, counters, images, executed, .. } = prepare(root)?;
     step("writing the HTML pages");
     let templates = book::templates(&book)?;
     let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
@@ -138,11 +169,13 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<Str
     let pages = html::site(&book, &bodies, &templates)?;
     step("typesetting the PDF");
     let pdf_start = Instant::now();
-    let pdf = typst::compile_pdf(typst::document(&book, &prepared), &book.config.book.title)?;
+    let pdf = typst::compile_pdf(typst::document(&book, &prepared), &book.config.book.title, &images)?;
     let pdf_time = pdf_start.elapsed();
     step("writing the output");
     let build_dir = book.root.join(&book.config.build.build_dir);
-    let files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
+    let pages_written = pages.len() - 1;
+    let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
+    files.extend(images);
     output::replace_folder(&build_dir.join("html"), &files)
         .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
     let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
@@ -150,7 +183,7 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<Str
     step("done");
     Ok(format!(
         "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms, PDF {} ms)\n",
-        files.len() - 1,
+        pages_written,
         counters.figures,
         counters.tables,
         analyses.by_name.len(),

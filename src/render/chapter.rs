@@ -43,6 +43,9 @@ pub struct PreparedChapter {
     pub refs: Vec<Found>,
     /// The same, resolved by [`cite::resolve`] (None before).
     pub inlines: Vec<Option<Inline>>,
+    /// The chapter's local images: the address as written → where the outputs keep it
+    /// (`images/…`). Remote images are not listed.
+    pub images: std::collections::BTreeMap<String, String>,
 }
 
 /// The placeholder comment standing for directive `n` of a chapter.
@@ -91,7 +94,7 @@ pub fn prepare(
         }
     }
     if problems.is_empty() {
-        Ok(PreparedChapter { markdown, views, refs, inlines: Vec::new() })
+        Ok(PreparedChapter { markdown, views, refs, inlines: Vec::new(), images: Default::default() })
     } else {
         Err(problems)
     }

@@ -529,7 +529,7 @@ mod tests {
         let md = "Cited [@b] then [@a; @b].\n";
         let source = Source::new("ch.md", md);
         let (markdown, refs) = extract(md, &source).unwrap();
-        let mut chapters = vec![PreparedChapter { markdown, views: vec![], refs, inlines: vec![] }];
+        let mut chapters = vec![PreparedChapter { markdown, views: vec![], refs, inlines: vec![], images: Default::default() }];
         resolve(&mut chapters, Some(&bibliography), "en-US").unwrap();
         let texts: Vec<String> = chapters[0].inlines.iter().map(|i| match i.as_ref().unwrap() {
             Inline::Citation { runs, .. } => plain(runs),
@@ -563,6 +563,7 @@ mod tests {
             views: vec![View::Figure { number: 1, svg: String::new(), caption: String::new(), label: Some("fig-forest".into()) }],
             refs,
             inlines: vec![],
+            images: Default::default(),
         }];
         let e = resolve(&mut chapters, Some(&bibliography), "en-US").unwrap_err();
         assert_eq!(e[0].position().unwrap(), "ch.md:1:3");

@@ -13,7 +13,7 @@ use super::forest;
 use crate::book::{Book, Templates};
 use crate::diag::Diagnostic;
 use minijinja::Environment;
-use pulldown_cmark::{html, Event, Options, Parser};
+use pulldown_cmark::{html, Event, Options, Parser, Tag};
 use serde::Serialize;
 
 /// A finished page: its file name in the site and its HTML.
@@ -37,6 +37,11 @@ pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
                         Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
                     });
                 }
+            }
+            // Local images are kept at `images/…` in the site, whatever the chapter's folder.
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let dest_url = chapter.images.get(dest_url.as_ref()).map_or(dest_url, |site| site.clone().into());
+                events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
             }
             e => events.push(e),
         }

@@ -12,7 +12,8 @@ use super::cite::{self, Inline, Piece, Run};
 use crate::book::Book;
 use crate::config::{Font as BookFont, Paper};
 use crate::diag::Diagnostic;
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
@@ -36,16 +37,22 @@ fn library() -> &'static LazyHash<Library> {
     LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
 }
 
-/// Everything the compiler may read: one source and the embedded fonts.
+/// Everything the compiler may read: one source, the book's images (read by the load phase,
+/// at `/images/…`) and the embedded fonts.
 pub struct BookWorld {
     main: Source,
+    files: HashMap<FileId, Bytes>,
+}
+
+fn file_id(path: &str) -> Option<FileId> {
+    Some(FileId::new(RootedPath::new(VirtualRoot::Project, VirtualPath::new(path).ok()?)))
 }
 
 impl BookWorld {
-    pub fn new(typst_source: String) -> BookWorld {
-        let path = VirtualPath::new("/main.typ").expect("a valid virtual path");
-        let id = FileId::new(RootedPath::new(VirtualRoot::Project, path));
-        BookWorld { main: Source::new(id, typst_source) }
+    pub fn new(typst_source: String, images: &BTreeMap<String, Vec<u8>>) -> BookWorld {
+        let id = file_id("/main.typ").expect("a valid virtual path");
+        let files = images.iter().filter_map(|(path, bytes)| Some((file_id(&format!("/{path}"))?, Bytes::new(bytes.clone())))).collect();
+        BookWorld { main: Source::new(id, typst_source), files }
     }
 }
 
@@ -70,7 +77,7 @@ impl World for BookWorld {
         if id == self.main.id() {
             Ok(Bytes::from_string(self.main.clone()))
         } else {
-            Err(FileError::AccessDenied)
+            self.files.get(&id).cloned().ok_or(FileError::AccessDenied)
         }
     }
     fn font(&self, index: usize) -> Option<Font> {
@@ -83,8 +90,8 @@ impl World for BookWorld {
 }
 
 /// Compile Typst source to PDF bytes, deterministically.
-pub fn compile_pdf(typst_source: String, ident: &str) -> Result<Vec<u8>, Vec<Diagnostic>> {
-    let world = BookWorld::new(typst_source);
+pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let world = BookWorld::new(typst_source, images);
     let document = typst::compile::<PagedDocument>(&world).output.map_err(|errors| {
         errors
             .iter()
@@ -139,7 +146,7 @@ pub fn text(t: &str) -> String {
 ///
 /// Footnotes become Typst footnotes where they are referenced: definitions are collected on
 /// the way (into their own buffer) and put in at the end, so a definition may stand anywhere.
-pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: &dyn Fn(usize) -> String) -> String {
+pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: &dyn Fn(usize) -> String, images: &BTreeMap<String, String>) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_MATH;
     let mut out = String::new();
     // Inside a code block the text continues one string literal.
@@ -149,6 +156,8 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
     let mut notes: Vec<String> = Vec::new();
     let mut definitions: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut outside_note: Option<(String, String)> = None;
+    // An image's alt text, collected until its end: (the local path, if any; the text).
+    let mut image: Option<(Option<String>, String)> = None;
     for event in cite::merge_text(Parser::new_ext(md, options)) {
         match event {
             Event::Start(tag) => match tag {
@@ -180,8 +189,24 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 Tag::Strong => out.push_str("#strong["),
                 Tag::Strikethrough => out.push_str("#strike["),
                 Tag::Link { dest_url, .. } => out.push_str(&format!("#link({})[", string(&dest_url))),
+                Tag::Image { dest_url, .. } => match images.get(dest_url.as_ref()) {
+                    Some(path) => image = Some((Some(format!("/{path}")), String::new())),
+                    // A remote image cannot be fetched: its alt text, linked.
+                    None => {
+                        out.push_str(&format!("#link({})[", string(&dest_url)));
+                        image = Some((None, String::new()));
+                    }
+                },
                 Tag::Table(aligns) => {
-                    out.push_str(&format!("\n#table(columns: {}, stroke: none, table.hline(), ", aligns.len()));
+                    let align: Vec<&str> = aligns
+                        .iter()
+                        .map(|a| match a {
+                            Alignment::Center => "center",
+                            Alignment::Right => "right",
+                            Alignment::Left | Alignment::None => "left",
+                        })
+                        .collect();
+                    out.push_str(&format!("\n#table(columns: {}, align: ({},), stroke: none, table.hline(), ", aligns.len(), align.join(", ")));
                 }
                 Tag::TableHead | Tag::TableRow => {}
                 Tag::TableCell => out.push('['),
@@ -199,6 +224,11 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 TagEnd::List(_) => out.push_str(")\n"),
                 TagEnd::Item => out.push_str("], "),
                 TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => out.push(']'),
+                TagEnd::Image => match image.take() {
+                    Some((Some(path), alt)) => out.push_str(&format!("#box(image({}, alt: {}))", string(&path), string(&alt))),
+                    Some((None, alt)) => out.push_str(&format!("{}]", text(&alt))),
+                    None => {}
+                },
                 TagEnd::Table => {
                     out.push_str("table.hline())\n");
                 }
@@ -212,7 +242,9 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 _ => {}
             },
             Event::Text(t) => {
-                if in_code {
+                if let Some((_, alt)) = image.as_mut() {
+                    alt.push_str(&t);
+                } else if in_code {
                     let s = string(&t);
                     out.push_str(&s[1..s.len() - 1]);
                 } else {
@@ -339,7 +371,7 @@ fn view_typst(v: &View) -> String {
 pub fn chapter(prepared: &PreparedChapter) -> String {
     let views = &prepared.views;
     let inline = |n: usize| prepared.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), inline_typst);
-    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(view_typst), &inline);
+    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(view_typst), &inline, &prepared.images);
     format!("#pagebreak(weak: true)\n{body}\n")
 }
 
@@ -383,7 +415,7 @@ mod tests {
 
     #[test]
     fn user_text_is_never_markup() {
-        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \"quotes\" \\ back.\n", &|_| None, &|_| String::new());
+        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \"quotes\" \\ back.\n", &|_| None, &|_| String::new(), &BTreeMap::new());
         assert!(t.contains("#heading(level: 1)[#\"Title \"#emph[#\"with\"]#\" \"#raw(\"code\")]"), "{t}");
         assert!(t.contains("#\"A #set and \"#raw(\"x\")#\" and \\\"quotes\\\" \\\\ back.\""), "{t}");
     }

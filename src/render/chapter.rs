@@ -48,6 +48,27 @@ pub struct PreparedChapter {
     pub images: std::collections::BTreeMap<String, String>,
 }
 
+/// A table cell as both outputs show it, and whether it is a number (right-aligned): numbers,
+/// percentages and effects with intervals. A number typed in a data file with a hyphen gets
+/// the true minus sign, as computed numbers do.
+pub fn table_cell(cell: &str) -> (String, bool) {
+    let plain = cell.replace('\u{2212}', "-");
+    let starts_numeric = plain.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '.');
+    let numeric = plain.parse::<f64>().is_ok() || (starts_numeric && (plain.ends_with('%') || plain.ends_with(']')));
+    if !numeric {
+        return (cell.to_string(), false);
+    }
+    // Every sign, also inside an interval: "-0.21 [-0.73, 0.32]".
+    let mut shown = String::with_capacity(plain.len() + 4);
+    let mut previous = ' ';
+    for (i, c) in plain.char_indices() {
+        let next_is_digit = plain[i + 1..].starts_with(|d: char| d.is_ascii_digit() || d == '.');
+        shown.push(if c == '-' && next_is_digit && matches!(previous, ' ' | '[' | '(' | ',') { '\u{2212}' } else { c });
+        previous = c;
+    }
+    (shown, true)
+}
+
 /// The placeholder comment standing for directive `n` of a chapter.
 pub fn placeholder(n: usize) -> String {
     format!("<!--metabook-directive-{n}-->")
@@ -226,3 +247,16 @@ fn csv_rows(d: &Directive, t: &TableDirective, table: &crate::data::CsvTable) ->
     Ok((headings, rows))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::table_cell;
+
+    #[test]
+    fn numbers_in_tables_get_the_true_minus_and_are_right_aligned() {
+        assert_eq!(table_cell("-13.15"), ("\u{2212}13.15".to_string(), true));
+        assert_eq!(table_cell("-0.21 [-0.73, 0.32]"), ("\u{2212}0.21 [\u{2212}0.73, 0.32]".to_string(), true));
+        assert_eq!(table_cell("38%"), ("38%".to_string(), true));
+        assert_eq!(table_cell("1997-2015"), ("1997-2015".to_string(), false));
+        assert_eq!(table_cell("not reported"), ("not reported".to_string(), false));
+    }
+}

@@ -7,7 +7,7 @@
 //! (inline values) and then as Markdown; the placeholders are replaced by the directives'
 //! HTML. Pages are laid out by the `page.html` template, which a book can override.
 
-use super::chapter::{placeholder, PreparedChapter, View};
+use super::chapter::{placeholder, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run};
 use super::forest;
 use crate::book::{Book, Templates};
@@ -117,14 +117,13 @@ fn view_html(v: &View) -> String {
             for row in rows {
                 html.push_str("<tr>");
                 for (j, cell) in row.iter().enumerate() {
+                    let (cell, numeric) = table_cell(cell);
                     if j == 0 {
-                        html.push_str(&format!("<th scope=\"row\">{}</th>", e(cell)));
-                    } else if looks_numeric(cell) {
-                        // Numbers typed in a data file get the true minus sign too.
-                        let cell = cell.replacen('-', "\u{2212}", usize::from(cell.starts_with('-')));
+                        html.push_str(&format!("<th scope=\"row\">{}</th>", e(&cell)));
+                    } else if numeric {
                         html.push_str(&format!("<td class=\"num\">{}</td>", e(&cell)));
                     } else {
-                        html.push_str(&format!("<td>{}</td>", e(cell)));
+                        html.push_str(&format!("<td>{}</td>", e(&cell)));
                     }
                 }
                 html.push_str("</tr>");
@@ -140,13 +139,6 @@ pub fn page_file(path: &std::path::Path) -> String {
     let stem = path.with_extension("");
     let flat: Vec<String> = stem.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     format!("{}.html", flat.join("-"))
-}
-
-/// Numbers (and effects with intervals) are right-aligned in tables.
-fn looks_numeric(cell: &str) -> bool {
-    let plain = cell.replace('\u{2212}', "-");
-    let starts_numeric = plain.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '.');
-    plain.parse::<f64>().is_ok() || (starts_numeric && (plain.ends_with('%') || plain.ends_with(']')))
 }
 
 #[derive(Serialize)]

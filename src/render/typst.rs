@@ -7,7 +7,7 @@
 //! binary (typst-assets) — and the PDF gets a fixed identifier, date and timestamp, so two
 //! builds of the same book give the same bytes.
 
-use super::chapter::{placeholder_number, PreparedChapter, View};
+use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run};
 use crate::book::Book;
 use crate::config::{Font as BookFont, Paper};
@@ -352,13 +352,11 @@ fn view_typst(v: &View) -> String {
             let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
             out.push_str(&format!("table.header({}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
             for row in rows {
-                for cell in row {
-                    let cell = if cell.starts_with('-') && cell.replace('-', "").chars().next().is_some_and(|c| c.is_ascii_digit()) {
-                        cell.replacen('-', "\u{2212}", 1)
-                    } else {
-                        cell.clone()
-                    };
-                    out.push_str(&format!("[{}], ", text(&cell)));
+                for (j, cell) in row.iter().enumerate() {
+                    match table_cell(cell) {
+                        (cell, true) if j > 0 => out.push_str(&format!("table.cell(align: right)[{}], ", text(&cell))),
+                        (cell, _) => out.push_str(&format!("[{}], ", text(&cell))),
+                    }
                 }
             }
             out.push_str(&format!("table.hline()))<table-{number}>\n"));

@@ -13,7 +13,7 @@ use super::forest;
 use crate::book::{Book, Templates};
 use crate::diag::Diagnostic;
 use minijinja::Environment;
-use pulldown_cmark::{html, Event, Options, Parser, Tag};
+use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 
 /// A finished page: its file name in the site and its HTML.
@@ -26,10 +26,22 @@ pub struct Page {
 /// The HTML body of a prepared chapter. `pages` are the page files of the book's chapters,
 /// in order, for links between chapters.
 pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES;
+    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_MATH;
     let mut events = Vec::new();
+    // Footnote definitions are gathered and set at the end of the page, wherever written.
+    let mut notes = Vec::new();
+    let mut in_note = false;
     for event in cite::merge_text(Parser::new_ext(&chapter.markdown, options)) {
+        let events = if in_note || matches!(event, Event::Start(Tag::FootnoteDefinition(_))) { &mut notes } else { &mut events };
         match event {
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                in_note = true;
+                events.push(Event::Start(Tag::FootnoteDefinition(label)));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                in_note = false;
+                events.push(Event::End(TagEnd::FootnoteDefinition));
+            }
             Event::Text(t) if t.contains('\u{FDD0}') => {
                 for piece in cite::pieces(&t) {
                     events.push(match piece {
@@ -43,8 +55,20 @@ pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
                 let dest_url = chapter.images.get(dest_url.as_ref()).map_or(dest_url, |site| site.clone().into());
                 events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
             }
+            // Formulas as MathML (no JavaScript); one metabook does not understand is shown as typed.
+            Event::InlineMath(t) => events.push(Event::InlineHtml(
+                super::math::to_mathml(&t, false).unwrap_or_else(|| format!("<code class=\"math\">{}</code>", forest::escape(&t))).into(),
+            )),
+            Event::DisplayMath(t) => events.push(Event::InlineHtml(
+                super::math::to_mathml(&t, true).unwrap_or_else(|| format!("<pre class=\"math\"><code>{}</code></pre>", forest::escape(&t))).into(),
+            )),
             e => events.push(e),
         }
+    }
+    if !notes.is_empty() {
+        events.push(Event::Html("<section class=\"footnotes\" aria-label=\"Notes\">\n".into()));
+        events.append(&mut notes);
+        events.push(Event::Html("</section>\n".into()));
     }
     let mut body = String::new();
     html::push_html(&mut body, events.into_iter());

@@ -902,9 +902,7 @@ mod typst {
     }
 
     /// A Typst string literal.
-    pub fn string(text: &str) -> String {
-        format!("\"{}\"", text.replace('\\', r"\\").replace('"', "\\\""))
-    }
+    pub use crate::render::typst::string;
 
     fn node(n: &Node) -> String {
         match n {
@@ -1001,9 +999,7 @@ mod mathml {
         }
     }
 
-    pub fn escape(text: &str) -> String {
-        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-    }
+    pub use crate::render::forest::escape;
 
     fn symbol(s: &Symbol) -> String {
         let text = escape(s.mathml);

@@ -6,6 +6,7 @@
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 //! - [`chapter`]: a chapter made ready for any output: prose templated, directives as views.
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
+//! - [`math`]: LaTeX formulas as Typst math and MathML, a whitelist so a formula never breaks a build.
 //! - [`html`] and [`typst`]: the two outputs, the HTML site and the typeset PDF.
 
 pub mod chapter;
@@ -13,6 +14,7 @@ pub mod cite;
 pub mod forest;
 pub mod html;
 pub mod json;
+pub mod math;
 pub mod prose;
 pub mod revman;
 pub mod text;

@@ -257,7 +257,15 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 }
             }
             Event::Code(t) => out.push_str(&format!("#raw({})", string(&t))),
-            Event::InlineMath(t) | Event::DisplayMath(t) => out.push_str(&format!("#raw({})", string(&t))),
+            // Formulas metabook understands are set as math; any other is shown as typed.
+            Event::InlineMath(t) => match super::math::to_typst(&t) {
+                Some(m) => out.push_str(&format!("${m}$")),
+                None => out.push_str(&format!("#raw({})", string(&t))),
+            },
+            Event::DisplayMath(t) => match super::math::to_typst(&t) {
+                Some(m) => out.push_str(&format!("\n$ {m} $\n")),
+                None => out.push_str(&format!("\n#raw(block: true, {})\n", string(&t))),
+            },
             Event::Html(h) | Event::InlineHtml(h) => {
                 if let Some(typst) = placeholder(h.trim()) {
                     out.push('\n');

@@ -423,6 +423,9 @@ mod tests {
     fn user_text_is_never_markup() {
         let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \"quotes\" \\ back.\n", &|_| None, &|_| String::new(), &BTreeMap::new());
         assert!(t.contains("#heading(level: 1)[#\"Title \"#emph[#\"with\"]#\" \"#raw(\"code\")]"), "{t}");
-        assert!(t.contains("#\"A #set and \"#raw(\"x\")#\" and \\\"quotes\\\" \\\\ back.\""), "{t}");
+        assert!(t.contains("#\"A #set and \"$x$#\" and \\\"quotes\\\" \\\\ back.\""), "{t}");
+        // A formula outside the converter's whitelist is shown as typed, never as Typst math.
+        let t = markdown("$#sys.exit()$ and $\\unknown{x}$\n", &|_| None, &|_| String::new(), &BTreeMap::new());
+        assert_eq!(t.trim(), "#raw(\"#sys.exit()\")#\" and \"#raw(\"\\\\unknown{x}\")");
     }
 }

@@ -37,6 +37,13 @@ fn the_example_review_builds_with_the_recomputed_numbers() {
     assert!(results.contains("Before ITB") && results.contains("Favours after ITB"));
     let appendix = std::fs::read_to_string(dir.join("book/html/appendix.html")).unwrap();
     assert!(appendix.contains("1.86") && appendix.contains("1.16"), "the published values are shown beside");
+    // The source review and its 18 references, numbered in order of first citation.
+    let references = std::fs::read_to_string(dir.join("book/html/references.html")).unwrap();
+    assert_eq!(references.matches("<li id=\"ref-").count(), 19);
+    assert!(references.contains("<li id=\"ref-2\"><span class=\"label\">[2]</span> <span class=\"entry\">Lance JW. What is spasticity?"), "{references}");
+    let introduction = std::fs::read_to_string(dir.join("book/html/introduction.html")).unwrap();
+    assert!(introduction.contains("<a class=\"citation\" href=\"references.html#ref-2\">[2]</a>"), "{introduction}");
+    assert!(results.contains("<a class=\"xref\" href=\"results.html#figure-1\">Figure\u{a0}1</a>"), "cross-reference");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -58,5 +65,6 @@ fn the_example_pdf_holds_the_numbers_and_is_deterministic() {
     assert!(text.contains("SMD 1.52 (95% CI 1.09 to 1.96)"), "{text}");
     assert!(text.contains("SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)"), "{text}");
     assert!(text.contains("Figure 1"), "{text}");
+    assert!(text.contains("[19] Stokic DS, Yablon SA, Hayes A."), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

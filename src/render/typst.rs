@@ -403,7 +403,7 @@ pub fn document(book: &Book, chapters: &[PreparedChapter]) -> String {
         string(&meta.language),
     );
     out.push_str(&format!(
-        "#page(numbering: none)[#v(30%)#align(center)[#text(size: 20pt, weight: \"bold\")[{}]\n\n#v(1em)#text(size: 12pt)[{}]\n\n#v(1em){}]]\n",
+        "#page(numbering: none)[#set par(justify: false)\n#v(30%)#align(center)[#text(size: 20pt, weight: \"bold\")[{}]\n\n#v(1em)#text(size: 12pt)[{}]\n\n#v(1em){}]]\n",
         text(&meta.title),
         text(&meta.authors.join(", ")),
         meta.description.as_deref().map(text).unwrap_or_default()

@@ -386,7 +386,7 @@ pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliogra
         }
         return Ok(());
     };
-    let locales = hayagriva::archive::locales();
+    let locales = locales_for(language);
     let locale = Some(LocaleCode(language.to_string()));
     let mut driver = BibliographyDriver::new();
     for (_, _, entries) in &citations {
@@ -427,6 +427,25 @@ pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliogra
         chapter.inlines = i;
     }
     Ok(())
+}
+
+/// The CSL locales (terms such as "et al.", "editors") for `language`, and en-US, the fallback
+/// CSL prescribes. hayagriva's `archive::locales()` decodes all 63 it ships, which took 68 ms
+/// of a 160 ms build (bench/book.sh); a locale file names its language near its start as a
+/// CBOR text string (`xx-YY`), so only the candidates are decoded.
+fn locales_for(language: &str) -> Vec<citationberg::Locale> {
+    let base = language.split(['-', '_']).next().unwrap_or("en").to_ascii_lowercase();
+    let wanted = |code: &str| code == "en-US" || code.split('-').next().is_some_and(|b| b.eq_ignore_ascii_case(&base));
+    // A five-character CBOR text string is the byte 0x65 followed by its UTF-8 bytes: look for
+    // "en-US" and for the start of "xx-YY" with the book's language.
+    let tag = |code: &str| [&[0x65u8][..], code.as_bytes()].concat();
+    let candidates = [tag("en-US"), tag(&format!("{base}-"))];
+    hayagriva::archive::LOCALES
+        .iter()
+        .filter(|bytes| candidates.iter().any(|c| bytes.windows(c.len()).any(|w| w == c.as_slice())))
+        .filter_map(|bytes| ciborium::de::from_reader::<citationberg::Locale, _>(*bytes).ok())
+        .filter(|l| l.lang.as_ref().is_some_and(|code| wanted(&code.0)))
+        .collect()
 }
 
 /// The runs of formatted text of a rendered element tree.
@@ -539,6 +558,21 @@ mod tests {
         let View::References { entries } = &chapters[0].views[0] else { panic!() };
         assert_eq!(plain(&entries[0].runs), "Bee A. Second. J 2001;2:3–4.");
         assert_eq!(plain(&entries[1].runs), "Ay B. First <i>. J 2000.");
+    }
+
+    #[test]
+    fn only_the_locales_of_the_language_are_decoded() {
+        let codes = |language: &str| -> Vec<String> { locales_for(language).into_iter().filter_map(|l| l.lang.map(|c| c.0)).collect() };
+        assert_eq!(codes("en"), ["en-GB", "en-US"]);
+        let de = codes("de-DE");
+        assert!(de.contains(&"de-DE".to_string()) && de.contains(&"en-US".to_string()) && !de.iter().any(|c| c.starts_with("fr")), "{de:?}");
+        // The same locales as the whole archive holds for those languages.
+        let all: Vec<String> = hayagriva::archive::locales().into_iter().filter_map(|l| l.lang.map(|c| c.0)).filter(|c| c.starts_with("de-") || c == "en-US").collect();
+        let mut de_sorted = de.clone();
+        de_sorted.sort();
+        let mut all_sorted = all;
+        all_sorted.sort();
+        assert_eq!(de_sorted, all_sorted);
     }
 
     #[test]

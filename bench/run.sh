@@ -280,6 +280,11 @@ It runs \`cargo bench --bench pool\` and, if R with metafor is installed, \`Rscr
 then rewrites this file. \`METAFOR_REPS_SMALL\`, \`METAFOR_REPS_MANY\` and \`METAFOR_TIMEOUT\`
 (seconds allowed for the single k = 10⁴ attempt) adjust the metafor side.
 EOF
+# Keep the section bench/book.sh writes (the cold build of the example review), with its notes.
+if [[ -f BENCHMARKS.md ]] && grep -q '^## Cold build of the example review' BENCHMARKS.md; then
+  echo >>"$tmp"
+  awk '/^## Cold build of the example review/ { keep = 1 } keep' BENCHMARKS.md >>"$tmp"
+fi
 mv "$tmp" BENCHMARKS.md
 tmp=""
 echo "== wrote BENCHMARKS.md" >&2

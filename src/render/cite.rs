@@ -481,10 +481,19 @@ fn push_runs(child: &ElemChild, out: &mut Vec<Run>) {
     }
 }
 
-/// Join neighbouring runs with the same formatting.
+/// Join neighbouring runs with the same formatting, and drop a full stop that the style puts
+/// after a title ending in `?` or `!` ("What is spasticity?." → "What is spasticity?"), as
+/// CSL processors such as citeproc-js do (hayagriva 0.10 does not).
 fn merge(runs: Vec<Run>) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::with_capacity(runs.len());
-    for r in runs {
+    for mut r in runs {
+        if r.link.is_none() {
+            r.text = r.text.replace("?.", "?").replace("!.", "!");
+            let ends_sentence = out.last().is_some_and(|l: &Run| l.link.is_none() && l.text.ends_with(['?', '!']));
+            if ends_sentence && r.text.starts_with('.') {
+                r.text.remove(0);
+            }
+        }
         match out.last_mut() {
             Some(last) if Run { text: String::new(), ..last.clone() } == Run { text: String::new(), ..r.clone() } => last.text.push_str(&r.text),
             _ if r.text.is_empty() => {}
@@ -541,7 +550,7 @@ mod tests {
     fn vancouver_numbers_in_order_of_first_citation() {
         let bib = Source::new(
             "refs.bib",
-            "@article{b, author={Bee, A.}, title={Second}, journal={J}, year={2001}, volume={2}, pages={3--4}}\n@article{a, author={Ay, B.}, title={First <i>}, journal={J}, year={2000}}\n",
+            "@article{b, author={Bee, A.}, title={Second?}, journal={J}, year={2001}, volume={2}, pages={3--4}}\n@article{a, author={Ay, B.}, title={First <i>}, journal={J}, year={2000}}\n",
         );
         let library = parse_library(&bib).unwrap();
         let bibliography = Bibliography { library, style: builtin_style("vancouver").unwrap(), source: bib };
@@ -556,7 +565,7 @@ mod tests {
         }).collect();
         assert_eq!(texts, ["[1]", "[1,2]"]);
         let View::References { entries } = &chapters[0].views[0] else { panic!() };
-        assert_eq!(plain(&entries[0].runs), "Bee A. Second. J 2001;2:3–4.");
+        assert_eq!(plain(&entries[0].runs), "Bee A. Second? J 2001;2:3–4.");
         assert_eq!(plain(&entries[1].runs), "Ay B. First <i>. J 2000.");
     }
 

@@ -16,14 +16,38 @@ use std::sync::Arc;
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    // Values land in Markdown that becomes HTML: escape them, so a study label can never
-    // inject markup.
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    // Values land in Markdown, which becomes HTML and Typst: every ASCII punctuation mark is
+    // backslash-escaped (CommonMark's escape, undone by the Markdown parser), so a study label
+    // such as `*Smith* & <Jones> [@x]` stays text in both outputs and can never be read as
+    // emphasis, HTML, a link, a citation or math.
+    env.set_formatter(|out, _state, value| {
+        let text = value.to_string();
+        if value.is_safe() {
+            out.write_str(&text)?;
+        } else {
+            out.write_str(&escape_markdown(&text))?;
+        }
+        Ok(())
+    });
     env.add_filter("effect", effect);
     env.add_filter("pct", |x: f64| format::percent0(x));
     env.add_filter("pval", |p: f64| format::p_journal(p));
     env.add_filter("num", |x: f64, decimals: Option<usize>| format::fixed(x, decimals.unwrap_or(2)));
     env
+}
+
+/// Text as Markdown that reads as exactly that text: the characters that can start markup
+/// inside a line (emphasis, code, links, HTML, entities, math, citations, pipes of tables,
+/// headings) are backslash-escaped. Parentheses need no escape once `]` has one.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_{}[]<>#!|~$@&^".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn number(v: &Value, key: &str) -> Result<f64, Error> {
@@ -118,11 +142,20 @@ mod tests {
     }
 
     #[test]
+    fn values_are_escaped_for_markdown() {
+        assert_eq!(escape_markdown("*Smith* & <Jones> [@x] $y$ a_b `c` #1 (2003)"), "\\*Smith\\* \\& \\<Jones\\> \\[\\@x\\] \\$y\\$ a\\_b \\`c\\` \\#1 (2003)");
+        // The Markdown parser gives the text back exactly.
+        let md = escape_markdown("*Smith* & <Jones> [@x] \\ a_b");
+        let text: String = pulldown_cmark::Parser::new(&md).filter_map(|e| if let pulldown_cmark::Event::Text(t) = e { Some(t.to_string()) } else { None }).collect();
+        assert_eq!(text, "*Smith* & <Jones> [@x] \\ a_b");
+    }
+
+    #[test]
     fn filters_format_through_the_one_formatting_module() {
         assert_eq!(render("{{ gait | effect }}").unwrap(), "SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)");
         assert_eq!(render("{{ bcg | effect }}").unwrap(), "RR 0.49 (95% CI 0.37 to 0.67)");
-        // Escaped for HTML: the text goes on into Markdown and the HTML page.
-        assert_eq!(render("I² = {{ bcg.i2 | pct }}, {{ bcg.p | pval }}").unwrap(), "I² = 92%, P &lt; 0.001");
+        // Escaped for Markdown: the text goes on into Markdown, then HTML and Typst.
+        assert_eq!(render("I² = {{ bcg.i2 | pct }}, {{ bcg.p | pval }}").unwrap(), "I² = 92%, P \\< 0.001");
         assert_eq!(render("{{ gait.estimate | num(3) }}").unwrap(), "\u{2212}0.406");
     }
 

@@ -4,6 +4,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use metabook::cmd::pool::{self, Format, PoolOptions};
+use metabook::cmd::Output;
 use metabook::diag;
 use metabook::stats::IterControl;
 use std::io::{IsTerminal, Write};
@@ -109,18 +110,22 @@ fn main() -> ExitCode {
             },
             r: a.r,
             control: IterControl { threshold: a.threshold, max_iter: a.max_iter, step: a.step },
-        }),
+        })
+        .map(Output::from),
     };
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match outcome {
         Ok(output) => {
+            if !output.warnings.is_empty() {
+                eprint!("{}", diag::render(&output.warnings, color));
+            }
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(output.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+            if stdout.write_all(output.stdout.as_bytes()).and_then(|_| stdout.flush()).is_err() {
                 return ExitCode::from(1);
             }
             ExitCode::SUCCESS
         }
         Err(diagnostics) => {
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             eprint!("{}", diag::render(&diagnostics, color));
             ExitCode::from(1)
         }

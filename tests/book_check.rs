@@ -100,3 +100,23 @@ fn images_must_exist_inside_the_source_folder_in_a_known_format() {
     }
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn risk_of_bias_errors_are_located() {
+    let (code, _, stderr) = check(&books().join("bad_rob"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("data/typo.csv:3:31"), "{stderr}");
+    assert!(stderr.contains("did you mean `Low`?"), "{stderr}");
+    assert!(stderr.contains("report/results.md:17:12"), "a study of the analysis without judgements: {stderr}");
+    assert!(stderr.contains("unknown risk-of-bias tool `RoB 7`"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn judgements_for_a_study_outside_the_analysis_are_a_warning() {
+    let (code, stdout, stderr) = check(&books().join("rob_warning"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("ok: "));
+    assert!(stderr.starts_with("warning: `Extra 2000` has risk-of-bias judgements but is not a study of the analysis `bcg`"), "{stderr}");
+    assert!(stderr.contains("data/rob.csv:15:1"), "{stderr}");
+}

@@ -43,7 +43,7 @@ fn the_example_review_builds_with_the_recomputed_numbers() {
     assert!(references.contains("<li id=\"ref-2\"><span class=\"label\">[2]</span> <span class=\"entry\">Lance JW. What is spasticity?"), "{references}");
     let introduction = std::fs::read_to_string(dir.join("book/html/introduction.html")).unwrap();
     assert!(introduction.contains("<a class=\"citation\" href=\"references.html#ref-2\">[2]</a>"), "{introduction}");
-    assert!(results.contains("<a class=\"xref\" href=\"results.html#figure-1\">Figure\u{a0}1</a>"), "cross-reference");
+    assert!(results.contains("<a class=\"xref\" href=\"results.html#figure-3\">Figure\u{a0}3</a>"), "cross-reference");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -8,7 +8,7 @@
 use crate::book::{self, Book};
 use crate::data::{csv_table, CsvTable};
 use crate::diag::Diagnostic;
-use crate::directive::{self, Directive, TableDirective};
+use crate::directive::{self, Directive};
 use crate::engine::{self, Analyses};
 use crate::output;
 use crate::render::chapter::{self, PreparedChapter};
@@ -28,6 +28,8 @@ pub struct Prepared {
     pub counters: chapter::Counters,
     /// The images the chapters show: where the outputs keep them → their bytes.
     pub images: BTreeMap<String, Vec<u8>>,
+    /// Problems that do not stop the build.
+    pub warnings: Vec<Diagnostic>,
     /// Time to load, parse and run the analyses.
     pub executed: Duration,
 }
@@ -52,8 +54,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     }
     let analyses = engine::run_directives(&book, &directives)?;
     let executed = start.elapsed();
-    let data_table = |d: &Directive, t: &TableDirective| -> Result<CsvTable, Vec<Diagnostic>> {
-        let name = t.data.as_ref().expect("called for data tables");
+    let data_table = |d: &Directive, name: &toml::Spanned<String>| -> Result<CsvTable, Vec<Diagnostic>> {
         let source = book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])?;
         csv_table(&source)
     };
@@ -89,7 +90,8 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     let bibliography = bibliography(&book)?;
     cite::resolve(&mut chapters, bibliography.as_ref(), &book.config.book.language)?;
     let directives = directives.len();
-    Ok(Prepared { book, directives, analyses, chapters, counters, images, executed })
+    let warnings = std::mem::take(&mut counters.warnings);
+    Ok(Prepared { book, directives, analyses, chapters, counters, images, warnings, executed })
 }
 
 /// The `[bibliography]` of book.toml: the file read and parsed, the style chosen.
@@ -146,7 +148,7 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
 
 /// Build the book in `root`; on success, the closing line with timings. On a terminal, a
 /// progress bar on stderr names the phase under way (indicatif draws nothing elsewhere).
-pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
+pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     let start = Instant::now();
     let progress = ProgressBar::with_draw_target(Some(5), ProgressDrawTarget::stderr());
     progress.set_style(ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg}").expect("a valid template").progress_chars("=> "));
@@ -160,8 +162,8 @@ pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
     outcome
 }
 
-fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<String, Vec<Diagnostic>> {
-    let Prepared { book, analyses, chapters: prepared, counters, images, executed, .. } = prepare(root)?;
+fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<super::Output, Vec<Diagnostic>> {
+    let Prepared { book, analyses, chapters: prepared, counters, images, warnings, executed, .. } = prepare(root)?;
     step("writing the HTML pages");
     let templates = book::templates(&book)?;
     let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
@@ -181,7 +183,7 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<Str
     let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
     output::replace_file(&pdf_path, &pdf).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", pdf_path.display()))])?;
     step("done");
-    Ok(format!(
+    let stdout = format!(
         "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms, PDF {} ms)\n",
         pages_written,
         counters.figures,
@@ -192,7 +194,8 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<Str
         start.elapsed().as_millis(),
         executed.as_millis(),
         pdf_time.as_millis()
-    ))
+    );
+    Ok(super::Output { stdout, warnings })
 }
 
 /// A file name from a title: lower-case words joined by `-`, at most 60 characters.

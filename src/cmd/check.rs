@@ -7,13 +7,14 @@ use crate::diag::Diagnostic;
 use std::path::Path;
 
 /// Check the book in `root`; on success, a one-line summary.
-pub fn run(root: &Path) -> Result<String, Vec<Diagnostic>> {
+pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     let p = super::build::prepare(root)?;
-    Ok(format!(
+    let stdout = format!(
         "ok: {} chapters, {} directives, {} analyses ({})\n",
         p.book.chapters.len(),
         p.directives,
         p.analyses.by_name.len(),
         p.analyses.by_name.iter().map(|(n, r)| format!("{n}: k = {}", r.analysis.k)).collect::<Vec<_>>().join(", ")
-    ))
+    );
+    Ok(super::Output { stdout, warnings: p.warnings })
 }

@@ -4,3 +4,18 @@
 pub mod build;
 pub mod check;
 pub mod pool;
+
+use crate::diag::Diagnostic;
+
+/// What a subcommand that succeeded prints: its output (stdout) and its warnings (stderr).
+#[derive(Debug, Default)]
+pub struct Output {
+    pub stdout: String,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl From<String> for Output {
+    fn from(stdout: String) -> Output {
+        Output { stdout, warnings: Vec::new() }
+    }
+}

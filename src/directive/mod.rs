@@ -29,10 +29,11 @@ pub enum Kind {
     Table,
     Results,
     References,
+    Rob,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References];
+    pub const ALL: [Kind; 6] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,6 +42,7 @@ impl Kind {
             Kind::Table => "table",
             Kind::Results => "results",
             Kind::References => "references",
+            Kind::Rob => "rob",
         }
     }
 }
@@ -103,6 +105,29 @@ pub struct ResultsDirective {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ReferencesDirective {}
 
+/// `metabook rob`: risk-of-bias judgements from a CSV file, drawn as a traffic-light plot, a
+/// summary plot or a table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RobDirective {
+    /// A CSV file inside the data folder: `study`, `D1`…`Dn`, optionally `overall`.
+    pub data: Spanned<String>,
+    /// `RoB 2`, `RoB 1`, `ROBINS-I`, `RoBANS 2` or `custom`.
+    pub tool: Spanned<String>,
+    /// Domain names: required for `custom`, or to rename a tool's domains.
+    pub domains: Option<Spanned<Vec<String>>>,
+    /// The analysis whose studies are assessed: checked against the rows, and its weights for
+    /// a weighted summary plot.
+    pub analysis: Option<Spanned<String>>,
+    /// `traffic-light` (the default), `summary` or `table`.
+    pub plot: Option<Spanned<String>>,
+    /// Summary plot: share of the analysis' weight rather than of studies.
+    #[serde(default)]
+    pub weighted: bool,
+    pub caption: Option<String>,
+    pub label: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -110,6 +135,7 @@ pub enum Body {
     Table(TableDirective),
     Results(ResultsDirective),
     References(ReferencesDirective),
+    Rob(RobDirective),
 }
 
 /// A directive as found in a chapter.
@@ -220,6 +246,7 @@ fn parse_directive(
         Kind::Table => Body::Table(toml::from_str(body).map_err(located)?),
         Kind::Results => Body::Results(toml::from_str(body).map_err(located)?),
         Kind::References => Body::References(toml::from_str(body).map_err(located)?),
+        Kind::Rob => Body::Rob(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

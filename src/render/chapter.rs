@@ -13,11 +13,13 @@ use crate::engine::{Analyses, AnalysisResult};
 use crate::format;
 use std::sync::Arc;
 
-/// Numbers figures and tables across the book, in reading order.
+/// Numbers figures and tables across the book, in reading order, and collects the warnings
+/// met on the way.
 #[derive(Debug, Default)]
 pub struct Counters {
     pub figures: usize,
     pub tables: usize,
+    pub warnings: Vec<Diagnostic>,
 }
 
 
@@ -80,7 +82,7 @@ pub fn placeholder_number(html: &str) -> Option<usize> {
 }
 
 /// Reads a data file for a `table` directive (the caller does the I/O).
-pub type DataTables<'a> = dyn Fn(&Directive, &TableDirective) -> Result<crate::data::CsvTable, Vec<Diagnostic>> + 'a;
+pub type DataTables<'a> = dyn Fn(&Directive, &toml::Spanned<String>) -> Result<crate::data::CsvTable, Vec<Diagnostic>> + 'a;
 
 /// Prepare one chapter. `directives` are the chapter's own, in order.
 pub fn prepare(
@@ -156,7 +158,7 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
         Body::Table(t) => {
             let (headings, rows) = match (&t.analysis, &t.data) {
                 (Some(name), _) => study_table(analysis(analyses, d, name)?),
-                (None, Some(_)) => csv_rows(d, t, &data_tables(d, t)?)?,
+                (None, Some(name)) => csv_rows(d, t, &data_tables(d, name)?)?,
                 (None, None) => {
                     return Err(vec![Diagnostic::error("a table needs `analysis` or `data`")
                         .at(&d.source, d.span.clone(), "this table")
@@ -177,7 +179,79 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
             View::Table { number: counters.tables, caption: t.caption.clone().unwrap_or_default(), headings, rows, label }
         }
         Body::References(_) => View::References { entries: Vec::new() },
+        Body::Rob(r) => rob_view(d, r, analyses, data_tables, counters)?,
     })
+}
+
+/// A `rob` directive: the judgements checked against the tool and against the analysis, drawn
+/// as the plot asked for.
+fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analyses, data_tables: &DataTables<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
+    use crate::data::rob;
+    let tool = rob::tool(r.tool.get_ref(), r.domains.as_ref().map(|v| v.get_ref().as_slice())).map_err(|why| {
+        let span = if why.contains("domains") { r.domains.as_ref().map_or(r.tool.span(), |v| v.span()) } else { r.tool.span() };
+        vec![d.error_at(span, why, "here").hint(format!("tools: {}", rob::TOOL_NAMES.join(", ")))]
+    })?;
+    let table = rob::load_rob(&data_tables(d, &r.data)?, tool)?;
+    let plot = r.plot.as_ref().map_or("traffic-light", |p| p.get_ref().as_str());
+    let result = match &r.analysis {
+        Some(name) => Some(analysis(analyses, d, name)?),
+        None => None,
+    };
+    let mut weights = None;
+    if let Some(result) = result {
+        // Every study of the analysis needs its judgements; a row for a study the analysis does
+        // not have may be deliberate (another outcome) and is only a warning.
+        let labels: Vec<&str> = result.table.studies.iter().map(|s| s.label.as_str()).collect();
+        let missing: Vec<&str> = labels.iter().copied().filter(|l| !table.rows.iter().any(|row| row.study == *l)).collect();
+        if !missing.is_empty() {
+            let name = r.analysis.as_ref().map_or(r.data.span(), |a| a.span());
+            return Err(vec![d
+                .error_at(name, format!("no risk-of-bias judgements for {} of the analysis: {}", if missing.len() == 1 { "a study" } else { "studies" }, missing.join(", ")), "this analysis")
+                .hint(format!("add a row for each to {} (with `Not reported` where the judgement is not known)", r.data.get_ref()))]);
+        }
+        for row in &table.rows {
+            if !labels.contains(&row.study.as_str()) {
+                counters.warnings.push(
+                    Diagnostic::warning(format!("`{}` has risk-of-bias judgements but is not a study of the analysis `{}`", row.study, r.analysis.as_ref().map_or("", |a| a.get_ref().as_str())))
+                        .at(&table.source, row.span.clone(), "this row")
+                        .hint(format!("studies of the analysis: {}", labels.join(", "))),
+                );
+            }
+        }
+        let by_label: std::collections::HashMap<&str, f64> = result.table.studies.iter().zip(result.analysis.studies()).map(|(s, st)| (s.label.as_str(), st.weight.unwrap_or(0.0))).collect();
+        weights = Some(table.rows.iter().map(|row| by_label.get(row.study.as_str()).copied().unwrap_or(0.0)).collect::<Vec<f64>>());
+    }
+    if r.weighted && weights.is_none() {
+        return Err(vec![d.error_at(r.data.span(), "a weighted summary plot needs the analysis whose weights it uses", "here").hint("add analysis = \"…\"")]);
+    }
+    let tool_name = table.tool.name.clone();
+    let caption = r.caption.clone();
+    match plot {
+        "traffic-light" | "summary" => {
+            let label = checked_label(d, &r.label, "fig-")?;
+            counters.figures += 1;
+            let (svg, default_caption) = if plot == "summary" {
+                (super::rob::summary(&table, if r.weighted { weights.as_deref() } else { None }), format!("Risk of bias ({tool_name}): share of {} at each judgement, by domain.", if r.weighted { "the analysis' weight" } else { "studies" }))
+            } else {
+                (super::rob::traffic_light(&table), format!("Risk of bias ({tool_name}) of each study, by domain."))
+            };
+            Ok(View::Figure { number: counters.figures, svg, caption: caption.unwrap_or(default_caption), label })
+        }
+        "table" => {
+            let label = checked_label(d, &r.label, "tbl-")?;
+            counters.tables += 1;
+            let mut headings = vec!["Study".to_string()];
+            headings.extend(table.tool.domains.iter().cloned());
+            if table.has_overall {
+                headings.push("Overall".to_string());
+            }
+            let rows = table.rows.iter().map(|row| std::iter::once(row.study.clone()).chain(row.judgements.iter().chain(row.overall.iter()).map(|j| j.name().to_string())).collect()).collect();
+            Ok(View::Table { number: counters.tables, caption: caption.unwrap_or_else(|| format!("Risk of bias ({tool_name}).")), headings, rows, label })
+        }
+        other => Err(vec![d
+            .error_at(r.plot.as_ref().map_or(r.data.span(), |p| p.span()), format!("unknown plot `{other}`"), "here")
+            .hint("plot = \"traffic-light\", \"summary\" or \"table\"")]),
+    }
 }
 
 /// A figure's or table's label for cross-references, which must start with `prefix`, as in

@@ -2,7 +2,7 @@
 //!
 //! - [`json`]: the public JSON interface of `metabook pool` (stable keys).
 //! - [`text`]: a RevMan-style analysis for the terminal; [`revman`] its shared pieces.
-//! - [`forest`]: the forest plot as SVG, used by both outputs.
+//! - [`forest`]: the forest plot as SVG, used by both outputs; [`rob`] the risk-of-bias plots.
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 //! - [`chapter`]: a chapter made ready for any output: prose templated, directives as views.
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
@@ -17,5 +17,6 @@ pub mod json;
 pub mod math;
 pub mod prose;
 pub mod revman;
+pub mod rob;
 pub mod text;
 pub mod typst;

@@ -329,13 +329,25 @@ fn runs(runs: &[Run]) -> String {
     out
 }
 
+/// How wide a figure is set: its SVG units at 0.8 pt each, so that its 11-unit text comes out
+/// at about 9 pt, like the tables; a figure wider than that (a forest plot) takes the text width.
+fn figure_width(svg: &str) -> String {
+    const TEXT_WIDTH_PT: f64 = 470.0;
+    let width = svg.split_once("width=\"").and_then(|(_, rest)| rest.split('"').next()).and_then(|w| w.parse::<f64>().ok());
+    match width {
+        Some(w) if w * 0.8 < TEXT_WIDTH_PT => format!("{:.0}pt", w * 0.8),
+        _ => "100%".to_string(),
+    }
+}
+
 /// A directive's view as Typst code; all text passed as string literals.
 fn view_typst(v: &View) -> String {
     match v {
         View::Nothing => String::new(),
         View::Figure { number, svg, caption, .. } => format!(
-            "#figure(image(bytes({}), format: \"svg\", width: 100%), caption: [{}], kind: image)<figure-{number}>\n",
+            "#figure(image(bytes({}), format: \"svg\", width: {}), caption: [{}], kind: image)<figure-{number}>\n",
             string(svg),
+            figure_width(svg),
             text(caption)
         ),
         View::References { entries } => {

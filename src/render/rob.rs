@@ -1,0 +1,222 @@
+//! Risk-of-bias figures as SVG, in the two forms robvis made standard: the traffic-light plot
+//! (a coloured circle with a symbol per study and domain, the overall judgement last, the
+//! domains spelt out under it) and the summary plot (per domain, a bar split into the share of
+//! studies — or of the analysis' weight — at each judgement).
+//!
+//! Pure: a checked [`RobTable`] in, SVG text out, every user text escaped. Colours and symbols
+//! come from [`Judgement`], so the two plots and the legend always agree; symbols are drawn as
+//! well as colours, so the figures read in black and white and for colour-blind readers.
+
+use super::forest::escape;
+use crate::data::rob::{Judgement, RobTable};
+use std::fmt::Write;
+
+const FONT: f64 = 11.0;
+const MARGIN: f64 = 8.0;
+
+fn text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * FONT * 0.52
+}
+
+/// The judgements that occur in the table, in the tool's order, for the legend.
+fn used(table: &RobTable) -> Vec<Judgement> {
+    let mut used: Vec<Judgement> = table.rows.iter().flat_map(|r| r.judgements.iter().copied().chain(r.overall)).collect();
+    used.sort();
+    used.dedup();
+    table.tool.judgements.iter().copied().filter(|j| used.contains(j)).collect()
+}
+
+fn open_svg(out: &mut String, width: f64, height: f64, title: &str, desc: &str) {
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" font-family=\"Libertinus Serif, Linux Libertine O, Georgia, serif\" font-size=\"{FONT}\">\n<title>{}</title>\n<desc>{}</desc>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        escape(title),
+        escape(desc)
+    );
+}
+
+/// The symbol of a judgement in a circle of radius `r` at (`x`, `y`).
+fn light(out: &mut String, x: f64, y: f64, r: f64, j: Judgement) {
+    let symbol_size = if j.symbol().chars().count() > 1 { r * 0.95 } else { r * 1.5 };
+    let _ = writeln!(
+        out,
+        "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"{}\" stroke=\"#333\" stroke-width=\"0.6\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-family=\"DejaVu Sans Mono, monospace\" font-weight=\"bold\" font-size=\"{symbol_size:.1}\" fill=\"{}\">{}</text>",
+        j.colour(),
+        y + symbol_size * 0.35,
+        if matches!(j, Judgement::SomeConcerns | Judgement::Moderate | Judgement::Unclear | Judgement::NotReported) { "#222" } else { "white" },
+        escape(j.symbol())
+    );
+}
+
+/// The legend of judgements, left to right from (`x`, `y`); returns its height.
+fn legend(out: &mut String, x: f64, y: f64, judgements: &[Judgement]) -> f64 {
+    let _ = writeln!(out, "<text x=\"{x:.1}\" y=\"{:.1}\" font-weight=\"bold\">Judgement</text>", y + FONT);
+    let mut cx = x;
+    let cy = y + FONT * 2.4;
+    for &j in judgements {
+        light(out, cx + 7.0, cy, 7.0, j);
+        let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>", cx + 18.0, cy + 4.0, escape(j.name()));
+        cx += 18.0 + text_width(j.name()) + 16.0;
+    }
+    FONT * 3.6
+}
+
+/// The traffic-light plot.
+pub fn traffic_light(table: &RobTable) -> String {
+    let domains = table.tool.domains.len();
+    let cell = 26.0;
+    // The overall column is as wide as its heading.
+    let overall_cell = text_width("Overall") + 12.0;
+    let row = 24.0;
+    let label_width = table.rows.iter().map(|r| text_width(&r.study)).fold(text_width("Study"), f64::max) + 12.0;
+    let key: Vec<String> = table.tool.domains.iter().enumerate().map(|(i, d)| format!("D{}: {d}", i + 1)).collect();
+    let used = used(table);
+    let legend_width: f64 = used.iter().map(|j| 34.0 + text_width(j.name())).sum();
+    let lights_width = domains as f64 * cell + if table.has_overall { overall_cell } else { 0.0 };
+    let grid_width = label_width + lights_width;
+    let key_width = key.iter().map(|k| text_width(k)).fold(0.0, f64::max);
+    let width = MARGIN * 2.0 + grid_width.max(key_width).max(legend_width);
+    let top = MARGIN + FONT * 2.6;
+    let grid_height = table.rows.len() as f64 * row;
+    let height = top + grid_height + 10.0 + key.len() as f64 * (FONT + 4.0) + 8.0 + FONT * 3.6 + MARGIN;
+    let mut out = String::new();
+    let desc = format!(
+        "Risk of bias ({}) of {} studies in {} domains{}; judgements: {}.",
+        table.tool.name,
+        table.rows.len(),
+        domains,
+        if table.has_overall { " and overall" } else { "" },
+        table
+            .rows
+            .iter()
+            .map(|r| format!("{}: {}", r.study, r.judgements.iter().chain(r.overall.iter()).map(|j| j.name()).collect::<Vec<_>>().join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    open_svg(&mut out, width, height, &format!("Risk of bias ({}), traffic-light plot", table.tool.name), &desc);
+    let x0 = MARGIN;
+    // The centre of column `c`: the domains, then the overall judgement.
+    let centre = |c: usize| if c < domains { x0 + label_width + (c as f64 + 0.5) * cell } else { x0 + label_width + domains as f64 * cell + overall_cell / 2.0 };
+    let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-weight=\"bold\">Risk of bias domains</text>", x0 + label_width + domains as f64 * cell / 2.0, MARGIN + FONT);
+    let _ = writeln!(out, "<text x=\"{x0:.1}\" y=\"{:.1}\" font-weight=\"bold\">Study</text>", top - 6.0);
+    for c in 0..domains + usize::from(table.has_overall) {
+        let head = if c < domains { format!("D{}", c + 1) } else { "Overall".to_string() };
+        let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-weight=\"bold\">{head}</text>", centre(c), top - 6.0);
+    }
+    // Light grid behind the circles, and a rule before the overall column.
+    let _ = writeln!(out, "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{lights_width:.1}\" height=\"{grid_height:.1}\" fill=\"#f3f3f3\" stroke=\"#999\" stroke-width=\"0.5\"/>", x0 + label_width);
+    if table.has_overall {
+        let x = x0 + label_width + domains as f64 * cell;
+        let _ = writeln!(out, "<line x1=\"{x:.1}\" y1=\"{top:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#999\" stroke-width=\"0.5\"/>", top + grid_height);
+    }
+    for (i, r) in table.rows.iter().enumerate() {
+        let cy = top + (i as f64 + 0.5) * row;
+        let _ = writeln!(out, "<text x=\"{x0:.1}\" y=\"{:.1}\">{}</text>", cy + 4.0, escape(&r.study));
+        for (c, j) in r.judgements.iter().chain(r.overall.iter()).enumerate() {
+            light(&mut out, centre(c), cy, 9.0, *j);
+        }
+    }
+    let mut y = top + grid_height + 10.0;
+    for k in &key {
+        y += FONT + 4.0;
+        let _ = writeln!(out, "<text x=\"{x0:.1}\" y=\"{y:.1}\">{}</text>", escape(k));
+    }
+    legend(&mut out, x0, y + 8.0, &used);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The summary plot: per domain, the share of studies (or of `weights`, in the order of the
+/// table's rows) at each judgement.
+pub fn summary(table: &RobTable, weights: Option<&[f64]>) -> String {
+    let mut labels: Vec<String> = table.tool.domains.clone();
+    if table.has_overall {
+        labels.push("Overall risk of bias".to_string());
+    }
+    let bar = 320.0;
+    let row = 22.0;
+    let label_width = labels.iter().map(|l| text_width(l)).fold(0.0, f64::max) + 14.0;
+    let used = used(table);
+    let legend_width: f64 = used.iter().map(|j| 34.0 + text_width(j.name())).sum();
+    let width = MARGIN * 2.0 + (label_width + bar + 10.0).max(legend_width);
+    let top = MARGIN + 4.0;
+    let height = top + labels.len() as f64 * row + 34.0 + FONT * 3.6 + MARGIN;
+    let total: f64 = match weights {
+        Some(w) => w.iter().sum(),
+        None => table.rows.len() as f64,
+    };
+    let weight = |i: usize| weights.map_or(1.0, |w| w.get(i).copied().unwrap_or(0.0));
+    let mut out = String::new();
+    let mut desc = format!("Risk of bias ({}), share of {} by judgement per domain: ", table.tool.name, if weights.is_some() { "the analysis' weight" } else { "studies" });
+    open_svg(&mut out, width, height, &format!("Risk of bias ({}), summary plot", table.tool.name), "");
+    let x0 = MARGIN + label_width;
+    for (d, label) in labels.iter().enumerate() {
+        let y = top + d as f64 * row;
+        let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", x0 - 8.0, y + row / 2.0 + 4.0, escape(label));
+        let mut x = x0;
+        let mut shares = Vec::new();
+        // Row `d` is a domain, or the overall judgement after the last domain.
+        let judgement_of = |r: &crate::data::rob::RobRow| if d < table.tool.domains.len() { r.judgements.get(d).copied() } else { r.overall };
+        for &j in table.tool.judgements {
+            let share: f64 = table.rows.iter().enumerate().filter(|(_, r)| judgement_of(r) == Some(j)).map(|(i, _)| weight(i)).sum::<f64>() / total.max(f64::MIN_POSITIVE);
+            if share <= 0.0 {
+                continue;
+            }
+            let w = share * bar;
+            let _ = writeln!(out, "<rect x=\"{x:.2}\" y=\"{:.1}\" width=\"{w:.2}\" height=\"{:.1}\" fill=\"{}\" stroke=\"#333\" stroke-width=\"0.5\"/>", y + 3.0, row - 6.0, j.colour());
+            shares.push(format!("{} {:.0}%", j.name(), share * 100.0));
+            x += w;
+        }
+        let _ = write!(desc, "{label}: {}; ", shares.join(", "));
+    }
+    let axis_y = top + labels.len() as f64 * row + 2.0;
+    let _ = writeln!(out, "<line x1=\"{x0:.1}\" y1=\"{axis_y:.1}\" x2=\"{:.1}\" y2=\"{axis_y:.1}\" stroke=\"#333\" stroke-width=\"0.8\"/>", x0 + bar);
+    for t in 0..=4 {
+        let x = x0 + bar * t as f64 / 4.0;
+        let _ = writeln!(out, "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#333\" stroke-width=\"0.8\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}%</text>", axis_y + 4.0, axis_y + 16.0, t * 25);
+    }
+    legend(&mut out, MARGIN, axis_y + 22.0, &used);
+    out.push_str("</svg>\n");
+    // The description lists every share; put it in now that it is known.
+    out.replacen("<desc></desc>", &format!("<desc>{}</desc>", escape(desc.trim_end_matches("; "))), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::rob::RobRow;
+
+    fn table() -> RobTable {
+        let tool = crate::data::rob::tool("RoB 2", None).unwrap();
+        let row = |study: &str, j: [Judgement; 5], overall: Judgement| RobRow { study: study.into(), span: 0..0, judgements: j.to_vec(), overall: Some(overall) };
+        use Judgement::*;
+        RobTable {
+            source: crate::diag::Source::new("rob.csv", ""),
+            tool,
+            rows: vec![
+                row("Smith <2001> & co", [Low, Low, SomeConcerns, Low, High], High),
+                row("Jones 2003", [Low, Low, Low, Low, Low], Low),
+                row("Lee 2010", [NotReported, NotReported, NotReported, NotReported, NotReported], NotReported),
+            ],
+            has_overall: true,
+        }
+    }
+
+    #[test]
+    fn traffic_light_shows_every_judgement_with_symbol_and_escaped_labels() {
+        let svg = traffic_light(&table());
+        assert!(svg.contains("Smith &lt;2001&gt; &amp; co"));
+        assert_eq!(svg.matches("<circle").count(), 3 * 6 + 4, "18 lights and 4 legend entries");
+        assert!(svg.contains("D5: Bias in selection of the reported result"));
+        assert!(svg.contains(">Not reported</text>") && svg.contains(">Overall</text>"));
+    }
+
+    #[test]
+    fn summary_shares_by_count_and_by_weight() {
+        let svg = summary(&table(), None);
+        assert!(svg.contains("Bias arising from the randomization process: Low 67%, Not reported 33%"), "{svg}");
+        let weighted = summary(&table(), Some(&[10.0, 80.0, 10.0]));
+        assert!(weighted.contains("Bias in selection of the reported result: Low 80%, High 10%, Not reported 10%"), "{weighted}");
+        assert!(weighted.contains("Overall risk of bias: Low 80%, High 10%, Not reported 10%"), "{weighted}");
+    }
+}

@@ -120,3 +120,19 @@ fn judgements_for_a_study_outside_the_analysis_are_a_warning() {
     assert!(stderr.starts_with("warning: `Extra 2000` has risk-of-bias judgements but is not a study of the analysis `bcg`"), "{stderr}");
     assert!(stderr.contains("data/rob.csv:15:1"), "{stderr}");
 }
+
+#[test]
+fn a_summary_of_findings_outcome_must_name_an_analysis() {
+    let (code, _, stderr) = check(&books().join("bad_sof"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("data/grade.toml:5:12"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_rating_the_data_question_is_a_warning() {
+    let (code, _, stderr) = check(&books().join("sof_warning"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.starts_with("warning: outcome `Tuberculosis`: I² is 92%, above 50%, but inconsistency is rated not serious"), "{stderr}");
+    assert!(stderr.contains("data/grade.toml:5:12"), "{stderr}");
+}

@@ -6,7 +6,6 @@
 //! written, and the outputs are swapped in whole, so a failed build leaves the previous one intact.
 
 use crate::book::{self, Book};
-use crate::data::{csv_table, CsvTable};
 use crate::diag::Diagnostic;
 use crate::directive::{self, Directive};
 use crate::engine::{self, Analyses};
@@ -54,9 +53,8 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     }
     let analyses = engine::run_directives(&book, &directives)?;
     let executed = start.elapsed();
-    let data_table = |d: &Directive, name: &toml::Spanned<String>| -> Result<CsvTable, Vec<Diagnostic>> {
-        let source = book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])?;
-        csv_table(&source)
+    let data_table = |d: &Directive, name: &toml::Spanned<String>| -> Result<std::sync::Arc<crate::diag::Source>, Vec<Diagnostic>> {
+        book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])
     };
     let mut counters = chapter::Counters::default();
     let mut chapters = Vec::new();

@@ -5,6 +5,7 @@
 //! study — points at the file, line and column. [`studies`] turns those cells into typed study
 //! rows for a measure, checking each value.
 
+pub mod grade;
 pub mod rob;
 pub mod studies;
 

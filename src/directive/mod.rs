@@ -30,10 +30,11 @@ pub enum Kind {
     Results,
     References,
     Rob,
+    Sof,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob];
+    pub const ALL: [Kind; 7] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob, Kind::Sof];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +44,7 @@ impl Kind {
             Kind::Results => "results",
             Kind::References => "references",
             Kind::Rob => "rob",
+            Kind::Sof => "sof",
         }
     }
 }
@@ -128,6 +130,16 @@ pub struct RobDirective {
     pub label: Option<Spanned<String>>,
 }
 
+/// `metabook sof`: a GRADE summary-of-findings table from a GRADE file in the data folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SofDirective {
+    /// A TOML file inside the data folder (see `data::grade`).
+    pub data: Spanned<String>,
+    pub caption: Option<String>,
+    pub label: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -136,6 +148,7 @@ pub enum Body {
     Results(ResultsDirective),
     References(ReferencesDirective),
     Rob(RobDirective),
+    Sof(SofDirective),
 }
 
 /// A directive as found in a chapter.
@@ -247,6 +260,7 @@ fn parse_directive(
         Kind::Results => Body::Results(toml::from_str(body).map_err(located)?),
         Kind::References => Body::References(toml::from_str(body).map_err(located)?),
         Kind::Rob => Body::Rob(toml::from_str(body).map_err(located)?),
+        Kind::Sof => Body::Sof(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

@@ -30,7 +30,7 @@ pub enum View {
     Nothing,
     Figure { number: usize, svg: String, caption: String, label: Option<String> },
     Results { effect: String, method: String, k: usize, lines: Vec<String> },
-    Table { number: usize, caption: String, headings: Vec<String>, rows: Vec<Vec<String>>, label: Option<String> },
+    Table { number: usize, caption: String, headings: Vec<String>, rows: Vec<Vec<String>>, notes: Vec<String>, label: Option<String> },
     /// The list of references, filled in by [`cite::resolve`] once the whole book is read.
     References { entries: Vec<cite::Entry> },
 }
@@ -81,15 +81,16 @@ pub fn placeholder_number(html: &str) -> Option<usize> {
     html.trim().strip_prefix("<!--metabook-directive-")?.strip_suffix("-->")?.parse().ok()
 }
 
-/// Reads a data file for a `table` directive (the caller does the I/O).
-pub type DataTables<'a> = dyn Fn(&Directive, &toml::Spanned<String>) -> Result<crate::data::CsvTable, Vec<Diagnostic>> + 'a;
+/// Reads a data file a directive names (the caller does the I/O and keeps it inside the data
+/// folder).
+pub type ReadData<'a> = dyn Fn(&Directive, &toml::Spanned<String>) -> Result<Arc<Source>, Vec<Diagnostic>> + 'a;
 
 /// Prepare one chapter. `directives` are the chapter's own, in order.
 pub fn prepare(
     source: &Arc<Source>,
     directives: &[&Directive],
     analyses: &Analyses,
-    data_tables: &DataTables<'_>,
+    read_data: &ReadData<'_>,
     counters: &mut Counters,
 ) -> Result<PreparedChapter, Vec<Diagnostic>> {
     let values: Vec<(String, serde_json::Value)> = analyses.by_name.iter().map(|(n, r)| (n.clone(), json::value(r))).collect();
@@ -111,7 +112,7 @@ pub fn prepare(
     let mut views = Vec::with_capacity(directives.len());
     let mut problems = Vec::new();
     for d in directives {
-        match view(d, analyses, data_tables, counters) {
+        match view(d, analyses, read_data, counters) {
             Ok(v) => views.push(v),
             Err(mut e) => problems.append(&mut e),
         }
@@ -128,7 +129,7 @@ fn analysis<'a>(analyses: &'a Analyses, d: &Directive, name: &toml::Spanned<Stri
 }
 
 /// What one directive shows.
-fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
+fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
     Ok(match &d.body {
         Body::Analysis(_) => View::Nothing,
         Body::Forest(f) => {
@@ -158,7 +159,7 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
         Body::Table(t) => {
             let (headings, rows) = match (&t.analysis, &t.data) {
                 (Some(name), _) => study_table(analysis(analyses, d, name)?),
-                (None, Some(name)) => csv_rows(d, t, &data_tables(d, name)?)?,
+                (None, Some(name)) => csv_rows(d, t, &crate::data::csv_table(&read_data(d, name)?)?)?,
                 (None, None) => {
                     return Err(vec![Diagnostic::error("a table needs `analysis` or `data`")
                         .at(&d.source, d.span.clone(), "this table")
@@ -176,22 +177,48 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
             };
             let label = checked_label(d, &t.label, "tbl-")?;
             counters.tables += 1;
-            View::Table { number: counters.tables, caption: t.caption.clone().unwrap_or_default(), headings, rows, label }
+            View::Table { number: counters.tables, caption: t.caption.clone().unwrap_or_default(), headings, rows, notes: Vec::new(), label }
         }
         Body::References(_) => View::References { entries: Vec::new() },
-        Body::Rob(r) => rob_view(d, r, analyses, data_tables, counters)?,
+        Body::Rob(r) => rob_view(d, r, analyses, read_data, counters)?,
+        Body::Sof(sof) => {
+            let grade = crate::data::grade::load_grade(&read_data(d, &sof.data)?)?;
+            let mut missing = Vec::new();
+            for o in &grade.outcomes {
+                if let crate::data::grade::EffectFrom::Analysis { name, span, .. } = &o.from {
+                    if analyses.get(name).is_none() {
+                        let names: Vec<&str> = analyses.by_name.iter().map(|(n, _)| n.as_str()).collect();
+                        let close = names.iter().copied().min_by_key(|n| strsim::levenshtein(n, name)).filter(|n| strsim::levenshtein(n, name) <= 3);
+                        missing.push(
+                            Diagnostic::error(format!("outcome `{}`: no analysis named `{name}`", o.name))
+                                .at(&grade.source, span.clone(), "here")
+                                .hint(close.map_or_else(|| format!("analyses: {}", names.join(", ")), |c| format!("did you mean `{c}`?"))),
+                        );
+                    }
+                }
+            }
+            if !missing.is_empty() {
+                return Err(missing);
+            }
+            let label = checked_label(d, &sof.label, "tbl-")?;
+            let (headings, rows, notes, warnings) = super::sof::table(&grade, analyses);
+            counters.warnings.extend(warnings);
+            counters.tables += 1;
+            let caption = sof.caption.clone().unwrap_or_else(|| format!("Summary of findings: {} (GRADE).", grade.intervention));
+            View::Table { number: counters.tables, caption, headings, rows, notes, label }
+        }
     })
 }
 
 /// A `rob` directive: the judgements checked against the tool and against the analysis, drawn
 /// as the plot asked for.
-fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analyses, data_tables: &DataTables<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
+fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analyses, read_data: &ReadData<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
     use crate::data::rob;
     let tool = rob::tool(r.tool.get_ref(), r.domains.as_ref().map(|v| v.get_ref().as_slice())).map_err(|why| {
         let span = if why.contains("domains") { r.domains.as_ref().map_or(r.tool.span(), |v| v.span()) } else { r.tool.span() };
         vec![d.error_at(span, why, "here").hint(format!("tools: {}", rob::TOOL_NAMES.join(", ")))]
     })?;
-    let table = rob::load_rob(&data_tables(d, &r.data)?, tool)?;
+    let table = rob::load_rob(&crate::data::csv_table(&read_data(d, &r.data)?)?, tool)?;
     let plot = r.plot.as_ref().map_or("traffic-light", |p| p.get_ref().as_str());
     let result = match &r.analysis {
         Some(name) => Some(analysis(analyses, d, name)?),
@@ -246,7 +273,7 @@ fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analys
                 headings.push("Overall".to_string());
             }
             let rows = table.rows.iter().map(|row| std::iter::once(row.study.clone()).chain(row.judgements.iter().chain(row.overall.iter()).map(|j| j.name().to_string())).collect()).collect();
-            Ok(View::Table { number: counters.tables, caption: caption.unwrap_or_else(|| format!("Risk of bias ({tool_name}).")), headings, rows, label })
+            Ok(View::Table { number: counters.tables, caption: caption.unwrap_or_else(|| format!("Risk of bias ({tool_name}).")), headings, rows, notes: Vec::new(), label })
         }
         other => Err(vec![d
             .error_at(r.plot.as_ref().map_or(r.data.span(), |p| p.span()), format!("unknown plot `{other}`"), "here")

@@ -132,7 +132,7 @@ fn view_html(v: &View) -> String {
             html.push_str("</div>\n");
             html
         }
-        View::Table { number, caption, headings, rows, .. } => {
+        View::Table { number, caption, headings, rows, notes, .. } => {
             let mut html = format!("<table id=\"table-{number}\"><caption>Table {number}. {}</caption><thead><tr>", e(caption));
             for h in headings {
                 html.push_str(&format!("<th scope=\"col\">{}</th>", e(h)));
@@ -152,7 +152,15 @@ fn view_html(v: &View) -> String {
                 }
                 html.push_str("</tr>");
             }
-            html.push_str("</tbody></table>\n");
+            html.push_str("</tbody>");
+            if !notes.is_empty() {
+                html.push_str(&format!("<tfoot><tr><td colspan=\"{}\" class=\"notes\">", headings.len()));
+                for n in notes {
+                    html.push_str(&format!("<p>{}</p>", e(n)));
+                }
+                html.push_str("</td></tr></tfoot>");
+            }
+            html.push_str("</table>\n");
             html
         }
     }

@@ -18,5 +18,6 @@ pub mod math;
 pub mod prose;
 pub mod revman;
 pub mod rob;
+pub mod sof;
 pub mod text;
 pub mod typst;

@@ -367,7 +367,7 @@ fn view_typst(v: &View) -> String {
             out.push_str("]\n");
             out
         }
-        View::Table { number, caption, headings, rows, .. } => {
+        View::Table { number, caption, headings, rows, notes, .. } => {
             let mut out = format!("#figure(kind: table, caption: [{}], table(columns: {}, stroke: none, align: left, table.hline(), ", text(caption), headings.len());
             let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
             out.push_str(&format!("table.header({}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
@@ -379,7 +379,12 @@ fn view_typst(v: &View) -> String {
                     }
                 }
             }
-            out.push_str(&format!("table.hline()))<table-{number}>\n"));
+            out.push_str("table.hline()");
+            // Footnotes span the table's width, under its last rule.
+            for n in notes {
+                out.push_str(&format!(", table.cell(colspan: {}, inset: (top: 3pt, bottom: 1pt))[#text(size: 8pt)[{}]]", headings.len(), text(n)));
+            }
+            out.push_str(&format!("))<table-{number}>\n"));
             out
         }
     }

@@ -1,0 +1,231 @@
+//! The GRADE summary-of-findings table: per outcome, the participants and studies and the
+//! effect with its CI — computed from the analysis, never typed — the certainty of the evidence
+//! with the reasons for each downgrade or upgrade as footnotes, and the statement in GRADE's
+//! standard words (Santesso et al., J Clin Epidemiol 2020;119:126–35): "results in", "likely
+//! results in", "may result in", "the evidence is very uncertain".
+//!
+//! It also reads the data against the ratings: where the author rated inconsistency or
+//! imprecision "not serious" but I² is above 50%, the CI crosses no effect, or fewer people took
+//! part than the optimal information size, it warns — the decision stays the author's.
+
+use crate::data::grade::{Certainty, Direction, Domain, EffectFrom, Grade, Outcome};
+use crate::diag::Diagnostic;
+use crate::engine::{Analyses, AnalysisResult};
+use crate::format;
+use crate::stats::StudyData;
+
+/// Participants below which GRADE's rule of thumb suggests rating down for imprecision
+/// (continuous outcomes; Guyatt et al., J Clin Epidemiol 2011;64:1283–93).
+pub const OPTIMAL_INFORMATION_SIZE: f64 = 400.0;
+
+/// An outcome's row, ready for any output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub outcome: String,
+    pub participants: String,
+    pub effect: String,
+    pub certainty: String,
+    pub statement: String,
+}
+
+/// People in an analysis: each study's groups summed, or its larger group when the two
+/// groups are the same people measured twice.
+pub fn participants(result: &AnalysisResult, same_people: bool) -> f64 {
+    result
+        .table
+        .studies
+        .iter()
+        .map(|s| match s.data {
+            StudyData::Continuous { n1, n2, .. } | StudyData::Binary { n1, n2, .. } => {
+                if same_people {
+                    n1.max(n2)
+                } else {
+                    n1 + n2
+                }
+            }
+            StudyData::PrePost { n, .. } | StudyData::Correlation { n, .. } => n,
+            StudyData::Generic { .. } => f64::NAN,
+        })
+        .sum()
+}
+
+/// "a"/"an" before a word.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// The size of a standardised mean difference in words (Cohen's thresholds, as Cochrane's
+/// plain-language guidance uses them): small below 0.5, moderate to 0.8, large above.
+pub fn smd_size(smd: f64) -> &'static str {
+    match smd.abs() {
+        x if x < 0.5 => "small",
+        x if x < 0.8 => "moderate",
+        _ => "large",
+    }
+}
+
+/// GRADE's statement for an effect of `certainty`: `change` is e.g. "a large reduction in
+/// spasticity", or None for little to no difference.
+pub fn statement(intervention: &str, outcome: &str, change: Option<&str>, certainty: Certainty) -> String {
+    let verb = match certainty {
+        Certainty::High => "results in",
+        Certainty::Moderate => "likely results in",
+        Certainty::Low => "may result in",
+        Certainty::VeryLow => return format!("The evidence is very uncertain about the effect of {intervention} on {outcome}."),
+    };
+    let mut subject = intervention.to_string();
+    if let Some(first) = subject.get(..1) {
+        subject.replace_range(..1, &first.to_uppercase());
+    }
+    match change {
+        Some(change) => format!("{subject} {verb} {change}."),
+        None => format!("{subject} {verb} little to no difference in {outcome}."),
+    }
+}
+
+fn superscript(n: usize) -> String {
+    const LETTERS: [&str; 26] = ["ᵃ", "ᵇ", "ᶜ", "ᵈ", "ᵉ", "ᶠ", "ᵍ", "ʰ", "ⁱ", "ʲ", "ᵏ", "ˡ", "ᵐ", "ⁿ", "ᵒ", "ᵖ", "q", "ʳ", "ˢ", "ᵗ", "ᵘ", "ᵛ", "ʷ", "ˣ", "ʸ", "ᶻ"];
+    LETTERS.get(n).map_or_else(|| format!("({})", n + 1), |l| l.to_string())
+}
+
+/// The table: headings, rows and footnotes; and the warnings for ratings the data question.
+pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String>>, Vec<String>, Vec<Diagnostic>) {
+    let headings = ["Outcome", "№ of participants (studies)", "Effect (95% CI)", "Certainty of the evidence (GRADE)", "What happens"].map(String::from).to_vec();
+    let mut notes: Vec<String> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut rows = Vec::new();
+    for o in &grade.outcomes {
+        let mut marks: Vec<usize> = Vec::new();
+        let mut note = |text: String, notes: &mut Vec<String>| {
+            let n = notes.iter().position(|t| *t == text).unwrap_or_else(|| {
+                notes.push(text);
+                notes.len() - 1
+            });
+            marks.push(n);
+        };
+        for j in &o.domains {
+            match (j.levels, &j.reason) {
+                (None, _) => note(format!("{}: not reported by the source.", capitalise(j.domain.name())), &mut notes),
+                (Some(l), reason) if l != 0 => {
+                    let moved = if l < 0 { format!("Rated down {} for {}", levels(-l), j.domain.name()) } else { format!("Rated up {} for {}", levels(l), j.domain.name()) };
+                    note(format!("{moved}{}", reason.as_ref().map_or(".".to_string(), |r| format!(": {r}"))), &mut notes);
+                }
+                _ => {}
+            }
+        }
+        if o.stated {
+            note("Certainty as stated by the source; not every rating behind it is reported.".to_string(), &mut notes);
+        }
+        if let Some(n) = &o.note {
+            note(n.clone(), &mut notes);
+        }
+        let (participants, effect, change) = match &o.from {
+            EffectFrom::Narrative { text, participants, studies, direction } => {
+                let count = match (participants, studies) {
+                    (Some(p), Some(s)) => format!("{p} ({s})"),
+                    (Some(p), None) => format!("{p} (not reported)"),
+                    (None, Some(s)) => format!("not reported ({s})"),
+                    (None, None) => "not reported".to_string(),
+                };
+                let (outcome_words, positive, negative) = &o.words;
+                let change = match direction {
+                    Direction::Positive => Some(format!("{} {positive} in {outcome_words}", article(positive))),
+                    Direction::Negative => Some(format!("{} {negative} in {outcome_words}", article(negative))),
+                    Direction::None => None,
+                };
+                (count, text.clone(), change)
+            }
+            EffectFrom::Analysis { name, same_people, .. } => {
+                let Some(result) = analyses.get(name) else { continue };
+                let a = &result.analysis;
+                let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
+                let p = &a.pooled;
+                let people = participants(result, *same_people);
+                let effect = format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2);
+                let null = if a.spec.log_scale() { 1.0 } else { 0.0 };
+                let crosses = shown(p.ci_lower) <= null && shown(p.ci_upper) >= null;
+                let smd = a.spec.measure.name() == "SMD";
+                let (outcome_words, positive, negative) = &o.words;
+                let change = if crosses && (!smd || p.estimate.abs() < 0.2) {
+                    None
+                } else {
+                    let direction = if shown(p.estimate) > null { positive } else { negative };
+                    let phrase = if smd { format!("{} {direction}", smd_size(p.estimate)) } else { direction.clone() };
+                    Some(format!("{} {phrase} in {outcome_words}", article(&phrase)))
+                };
+                check(o, result, people, crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
+                (format!("{} ({})", format::fixed(people, 0), a.k), effect, change)
+            }
+        };
+        let statement = statement(&grade.intervention, &o.words.0, change.as_deref(), o.certainty);
+        let marks: String = marks.iter().map(|&m| superscript(m)).collect();
+        rows.push(vec![o.name.clone(), participants, effect, format!("{} {}{marks}", o.certainty.symbols(), o.certainty.name()), statement]);
+    }
+    let notes = notes.iter().enumerate().map(|(i, n)| format!("{} {n}", superscript(i))).collect();
+    (headings, rows, notes, warnings)
+}
+
+/// Warn where the data suggest a downgrade the ratings do not make; note it where the rating
+/// is not reported.
+fn check(o: &Outcome, result: &AnalysisResult, people: f64, crosses: bool, source: &std::sync::Arc<crate::diag::Source>, warnings: &mut Vec<Diagnostic>, note: &mut dyn FnMut(String)) {
+    let rating = |d: Domain| o.domains.iter().find(|j| j.domain == d);
+    let span = match &o.from {
+        EffectFrom::Analysis { span, .. } => span.clone(),
+        EffectFrom::Narrative { .. } => 0..0,
+    };
+    let mut concerns = Vec::new();
+    if let Some(i2) = result.analysis.pooled.heterogeneity.as_ref().map(|h| h.i2).filter(|i2| *i2 > 50.0) {
+        concerns.push((Domain::Inconsistency, format!("I² is {}, above 50%", format::percent0(i2))));
+    }
+    if crosses {
+        concerns.push((Domain::Imprecision, "the confidence interval includes no effect".to_string()));
+    }
+    if people < OPTIMAL_INFORMATION_SIZE {
+        concerns.push((Domain::Imprecision, format!("{} participants, fewer than the optimal information size of {}", format::fixed(people, 0), format::fixed(OPTIMAL_INFORMATION_SIZE, 0))));
+    }
+    for (domain, why) in concerns {
+        match rating(domain).map(|j| j.levels) {
+            Some(Some(0)) => warnings.push(
+                Diagnostic::warning(format!("outcome `{}`: {why}, but {} is rated not serious", o.name, domain.name()))
+                    .at(source, span.clone(), "this outcome's analysis")
+                    .hint(format!("consider rating {} down, or give the reason it is not serious", domain.name())),
+            ),
+            Some(None) => note(format!("metabook: {why}; the source does not report its rating for {}.", domain.name())),
+            _ => {}
+        }
+    }
+}
+
+fn levels(n: i32) -> &'static str {
+    if n == 1 {
+        "one level"
+    } else {
+        "two levels"
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_in_grade_words() {
+        let s = |c| statement("intrathecal baclofen", "spasticity", Some("a large reduction in spasticity"), c);
+        assert_eq!(s(Certainty::High), "Intrathecal baclofen results in a large reduction in spasticity.");
+        assert_eq!(s(Certainty::Moderate), "Intrathecal baclofen likely results in a large reduction in spasticity.");
+        assert_eq!(s(Certainty::Low), "Intrathecal baclofen may result in a large reduction in spasticity.");
+        assert_eq!(s(Certainty::VeryLow), "The evidence is very uncertain about the effect of intrathecal baclofen on spasticity.");
+        assert_eq!(statement("ITB", "gait speed", None, Certainty::Low), "ITB may result in little to no difference in gait speed.");
+        assert_eq!((smd_size(-0.41), smd_size(0.5), smd_size(1.52)), ("small", "moderate", "large"));
+        assert_eq!(article("increase"), "an");
+    }
+}

@@ -28,6 +28,7 @@ fn run_case(case: &Value) -> Value {
         r: o.get("r").and_then(Value::as_f64),
         control: IterControl::default(),
         forest: Default::default(),
+        cumulative_by: o.get("cumulative_by").and_then(Value::as_str).map(str::to_string),
     };
     let out = pool::run(&opts).unwrap_or_else(|d| panic!("{}: {}", case["name"], metabook::diag::render(&d, false)));
     serde_json::from_str(&out).unwrap()

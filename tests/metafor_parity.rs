@@ -45,6 +45,7 @@ fn compare(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) 
             }
         }
         (Value::String(e), Value::String(a)) if e == a => {}
+        (Value::Bool(e), Value::Bool(a)) if e == a => {}
         (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
             for (i, (e, a)) in e.iter().zip(a).enumerate() {
                 compare(&format!("{path}[{i}]"), e, a, out);

@@ -135,12 +135,12 @@ fn pooled_mask(analysis: &Analysis) -> Vec<bool> {
 /// is tested with z, as metafor does.
 fn refit(data: &[StudyData], keep: &[usize], spec: &Spec) -> Result<(usize, Pooled), StatsError> {
     let subset: Vec<StudyData> = keep.iter().map(|&i| data[i]).collect();
-    let mut a = meta_analysis(&subset, spec);
-    if let (Ok(r), Test::Knha) = (&a, spec.test) {
-        if r.k == 1 {
-            a = meta_analysis(&subset, &Spec { test: Test::Z, ..*spec });
+    let a = match meta_analysis(&subset, spec) {
+        Err(StatsError::TooFewStudies { have: 1, .. }) if spec.test == Test::Knha => {
+            meta_analysis(&subset, &Spec { test: Test::Z, ..*spec })
         }
-    }
+        a => a,
+    };
     a.map(|a| (a.k, a.pooled))
 }
 

@@ -2,6 +2,8 @@
 //! `fixtures/metafor/make_fixtures.R`) is run through the same path as `metabook pool`
 //! (CSV → studies → analysis → JSON) and every expected number is compared at 1e-6 relative
 //! (with an absolute floor of 1e-9 for values near zero). Expected `null`s must be `null` too.
+//! Cases that carry `small_study` and `sensitivity` check Egger's and Begg's tests,
+//! trim-and-fill, leave-one-out, cumulative and influence analyses the same way.
 
 use metabook::cmd::pool::{self, Format, PoolOptions};
 use metabook::stats::IterControl;
@@ -69,6 +71,8 @@ fn every_reference_case_matches_metafor() {
     let reference: Value = serde_json::from_str(&text).unwrap();
     let cases = reference["cases"].as_array().unwrap();
     assert!(cases.len() >= 150, "the fixture should cover every estimator, test and measure");
+    let with_bias = cases.iter().filter(|c| c["expected"].get("small_study").is_some()).count();
+    assert!(with_bias >= 20, "the fixture should check the small-study and sensitivity analyses ({with_bias} cases)");
     let mut failures = Vec::new();
     for case in cases {
         let actual = run_case(case);

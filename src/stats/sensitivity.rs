@@ -19,6 +19,7 @@ use super::analysis::{fit_inverse_variance, is_inverse_variance, meta_analysis, 
 use super::dist;
 use super::effect::StudyData;
 use super::error::StatsError;
+use super::small_study::noted;
 use super::spec::{Spec, Test};
 
 /// Above this many studies the sensitivity analyses (k refits each) are not run.
@@ -229,15 +230,4 @@ pub fn influence(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Vec<Influence>, 
         });
     }
     Ok(rows)
-}
-
-/// `r`'s value, or `None` with a note saying why `what` is missing.
-fn noted<T>(notes: &mut Vec<String>, what: &str, r: Result<T, StatsError>) -> Option<T> {
-    match r {
-        Ok(x) => Some(x),
-        Err(e) => {
-            notes.push(format!("{what} could not be computed: {e}."));
-            None
-        }
-    }
 }

@@ -349,6 +349,17 @@ pub fn trim_and_fill(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<TrimFill, St
     Ok(TrimFill { side, k0, k0_se, filled, pooled })
 }
 
+/// `r`'s value, or `None` with a note saying why `what` is missing.
+pub(super) fn noted<T>(notes: &mut Vec<String>, what: &str, r: Result<T, StatsError>) -> Option<T> {
+    match r {
+        Ok(x) => Some(x),
+        Err(e) => {
+            notes.push(format!("{what} could not be computed: {e}."));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,16 +384,5 @@ mod tests {
         assert!(b.exact);
         // Two-sided exact p for n = 4, all concordant: 2/24.
         assert!((b.p - 2.0 / 24.0).abs() < 1e-15);
-    }
-}
-
-/// `r`'s value, or `None` with a note saying why `what` is missing.
-fn noted<T>(notes: &mut Vec<String>, what: &str, r: Result<T, StatsError>) -> Option<T> {
-    match r {
-        Ok(x) => Some(x),
-        Err(e) => {
-            notes.push(format!("{what} could not be computed: {e}."));
-            None
-        }
     }
 }

@@ -90,10 +90,10 @@ fn cumulative_order(table: &StudyTable, by: Option<&str>) -> Result<Vec<usize>, 
     if !known {
         let columns: Vec<&str> = table.studies.first().map_or(Vec::new(), |s| s.attributes.iter().map(|(n, _)| n.as_str()).collect());
         return Err(Diagnostic::error(format!("the data file has no column `{column}` to order the cumulative analysis by"))
-            .hint(if columns.is_empty() {
-                format!("the file `{}` has no extra columns (such as year); add one", table.source.name)
-            } else {
-                format!("columns that can order the studies: {}", columns.join(", "))
+            .hint(match columns.iter().copied().min_by_key(|c| strsim::levenshtein(&c.to_lowercase(), &column.to_lowercase())) {
+                None => format!("the file `{}` has no extra columns (such as year); add one", table.source.name),
+                Some(c) if strsim::levenshtein(&c.to_lowercase(), &column.to_lowercase()) <= 2 => format!("did you mean `{c}`?"),
+                Some(_) => format!("columns that can order the studies: {}", columns.join(", ")),
             }));
     }
     let numbers: Option<Vec<Option<f64>>> =

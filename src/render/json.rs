@@ -91,14 +91,14 @@ struct SensitivityJson<'a> {
 struct RefitJson<'a> {
     study: &'a str,
     k: usize,
-    estimate: f64,
-    se: f64,
-    ci_lower: f64,
-    ci_upper: f64,
-    stat_name: &'static str,
-    stat: f64,
+    estimate: Option<f64>,
+    se: Option<f64>,
+    ci_lower: Option<f64>,
+    ci_upper: Option<f64>,
+    stat_name: Option<&'static str>,
+    stat: Option<f64>,
     stat_df: Option<f64>,
-    p: f64,
+    p: Option<f64>,
     tau2: Option<f64>,
     i2: Option<f64>,
     h2: Option<f64>,
@@ -275,22 +275,25 @@ fn document(result: &AnalysisResult) -> PoolJson<'_> {
     let label = |i: usize| result.table.studies[i].label.as_str();
     let refits = |rows: &[Refit]| -> Vec<RefitJson<'_>> {
         rows.iter()
-            .map(|r| RefitJson {
-                study: label(r.study),
-                k: r.k,
-                estimate: r.estimate,
-                se: r.se,
-                ci_lower: r.ci_lower,
-                ci_upper: r.ci_upper,
-                stat_name: if r.stat_df.is_some() { "t" } else { "z" },
-                stat: r.stat,
-                stat_df: r.stat_df,
-                p: r.p,
-                tau2: r.tau2,
-                i2: r.i2,
-                h2: r.h2,
-                q: r.q,
-                q_p: r.q_p,
+            .map(|r| {
+                let f = r.fit.as_ref().ok();
+                RefitJson {
+                    study: label(r.study),
+                    k: r.k,
+                    estimate: f.map(|f| f.estimate),
+                    se: f.map(|f| f.se),
+                    ci_lower: f.map(|f| f.ci_lower),
+                    ci_upper: f.map(|f| f.ci_upper),
+                    stat_name: f.map(|f| if f.stat_df.is_some() { "t" } else { "z" }),
+                    stat: f.map(|f| f.stat),
+                    stat_df: f.and_then(|f| f.stat_df),
+                    p: f.map(|f| f.p),
+                    tau2: f.and_then(|f| f.tau2),
+                    i2: f.and_then(|f| f.i2),
+                    h2: f.and_then(|f| f.h2),
+                    q: f.and_then(|f| f.q),
+                    q_p: f.and_then(|f| f.q_p),
+                }
             })
             .collect()
     };

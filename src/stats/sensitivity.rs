@@ -26,12 +26,19 @@ use super::spec::{Spec, Test};
 pub const MAX_STUDIES: usize = 1000;
 
 /// One refit: the pooled result of a subset of the studies.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Refit {
     /// Input index of the study left out (leave-one-out) or added last (cumulative).
     pub study: usize,
-    /// Studies in the refit.
+    /// Studies pooled in the refit.
     pub k: usize,
+    /// The refit's numbers, or why it failed (metafor leaves such a row `NA`).
+    pub fit: Result<RefitStats, StatsError>,
+}
+
+/// The numbers of one refit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefitStats {
     pub estimate: f64,
     pub se: f64,
     pub stat: f64,
@@ -46,12 +53,10 @@ pub struct Refit {
     pub h2: Option<f64>,
 }
 
-impl Refit {
-    fn new(study: usize, k: usize, p: &Pooled) -> Refit {
+impl RefitStats {
+    fn new(p: &Pooled) -> RefitStats {
         let h = p.heterogeneity.as_ref();
-        Refit {
-            study,
-            k,
+        RefitStats {
             estimate: p.estimate,
             se: p.se,
             stat: p.stat,
@@ -111,8 +116,10 @@ pub fn sensitivity(data: &[StudyData], analysis: &Analysis, order: &[usize]) -> 
         return None;
     }
     let mut notes = Vec::new();
-    let leave_one_out = if analysis.k >= 2 { noted(&mut notes, "The leave-one-out analysis", leave_one_out(data, analysis)) } else { None };
-    let cumulative = noted(&mut notes, "The cumulative analysis", cumulative(data, analysis, order)).unwrap_or_default();
+    let leave_one_out = (analysis.k >= 2).then(|| leave_one_out(data, analysis));
+    let cumulative = cumulative(data, analysis, order);
+    notes.extend(leave_one_out.as_deref().and_then(|rows| failed_rows("leave-one-out analysis", rows)));
+    notes.extend(failed_rows("cumulative analysis", &cumulative));
     let influence = if analysis.k < 2 {
         None
     } else if !is_inverse_variance(&analysis.spec) {
@@ -134,7 +141,7 @@ fn pooled_mask(analysis: &Analysis) -> Vec<bool> {
 
 /// The analysis of the studies `keep` (input indices, in order), as `spec` says; a single study
 /// is tested with z, as metafor does.
-fn refit(data: &[StudyData], keep: &[usize], spec: &Spec) -> Result<(usize, Pooled), StatsError> {
+fn refit(data: &[StudyData], keep: &[usize], spec: &Spec) -> Result<RefitStats, StatsError> {
     let subset: Vec<StudyData> = keep.iter().map(|&i| data[i]).collect();
     let a = match meta_analysis(&subset, spec) {
         Err(StatsError::TooFewStudies { have: 1, .. }) if spec.test == Test::Knha => {
@@ -142,33 +149,46 @@ fn refit(data: &[StudyData], keep: &[usize], spec: &Spec) -> Result<(usize, Pool
         }
         a => a,
     };
-    a.map(|a| (a.k, a.pooled))
+    a.map(|a| RefitStats::new(&a.pooled))
 }
 
 /// The analysis without each pooled study in turn (metafor `leave1out`).
-pub fn leave_one_out(data: &[StudyData], analysis: &Analysis) -> Result<Vec<Refit>, StatsError> {
+pub fn leave_one_out(data: &[StudyData], analysis: &Analysis) -> Vec<Refit> {
     let pooled = pooled_mask(analysis);
-    let mut rows = Vec::with_capacity(analysis.k);
-    for i in (0..data.len()).filter(|&i| pooled[i]) {
-        let keep: Vec<usize> = (0..data.len()).filter(|&j| j != i).collect();
-        let (k, p) = refit(data, &keep, &analysis.spec)?;
-        rows.push(Refit::new(i, k, &p));
-    }
-    Ok(rows)
+    (0..data.len())
+        .filter(|&i| pooled[i])
+        .map(|i| {
+            let keep: Vec<usize> = (0..data.len()).filter(|&j| j != i).collect();
+            Refit { study: i, k: analysis.k - 1, fit: refit(data, &keep, &analysis.spec) }
+        })
+        .collect()
 }
 
 /// The analyses of the first 1, 2, … studies in `order` (input indices; metafor `cumul`). One
 /// row per pooled study, the last being the full analysis.
-pub fn cumulative(data: &[StudyData], analysis: &Analysis, order: &[usize]) -> Result<Vec<Refit>, StatsError> {
+pub fn cumulative(data: &[StudyData], analysis: &Analysis, order: &[usize]) -> Vec<Refit> {
     let pooled = pooled_mask(analysis);
     let mut rows = Vec::with_capacity(analysis.k);
+    let mut k = 0;
     for (n, &i) in order.iter().enumerate() {
         if pooled[i] {
-            let (k, p) = refit(data, &order[..=n], &analysis.spec)?;
-            rows.push(Refit::new(i, k, &p));
+            k += 1;
+            rows.push(Refit { study: i, k, fit: refit(data, &order[..=n], &analysis.spec) });
         }
     }
-    Ok(rows)
+    rows
+}
+
+/// A note for the rows of `rows` that could not be computed, if any.
+fn failed_rows(what: &str, rows: &[Refit]) -> Option<String> {
+    let failed: Vec<&Refit> = rows.iter().filter(|r| r.fit.is_err()).collect();
+    let first = failed.first()?;
+    let Err(e) = &first.fit else { return None };
+    Some(format!(
+        "{} of {} rows of the {what} could not be computed (they are empty), e.g.: {e}.",
+        failed.len(),
+        rows.len()
+    ))
 }
 
 /// Case-deletion diagnostics of the inverse-variance model of `spec` for effects `yi` with

@@ -7,6 +7,8 @@
 
 use crate::data::StudyTable;
 use crate::diag::Diagnostic;
+use crate::stats::sensitivity::{self, Sensitivity};
+use crate::stats::small_study::{self, SmallStudy};
 use crate::stats::subgroup::{self, SubgroupAnalysis};
 use crate::stats::{meta_analysis, Analysis, Spec, StatsError, StudyData};
 
@@ -16,12 +18,28 @@ pub struct AnalysisResult {
     pub table: StudyTable,
     pub analysis: Analysis,
     pub subgroups: Option<SubgroupAnalysis>,
+    /// Egger's and Begg's tests and trim-and-fill.
+    pub small_study: SmallStudy,
+    /// Leave-one-out, cumulative and influence analyses (`None` above
+    /// [`sensitivity::MAX_STUDIES`] studies).
+    pub sensitivity: Option<Sensitivity>,
+    /// The column the cumulative analysis is ordered by (`None`: the data's order).
+    pub cumulative_by: Option<String>,
     /// The core's notes plus what the data layer assumed (e.g. a default correlation).
     pub notes: Vec<String>,
 }
 
-/// Analyse every study of `table` as `spec` says, and by subgroup when the table has them.
+/// Analyse every study of `table` as `spec` says, and by subgroup when the table has them;
+/// the cumulative analysis follows the data's order.
 pub fn analyse(table: StudyTable, spec: &Spec) -> Result<AnalysisResult, Diagnostic> {
+    analyse_ordered(table, spec, None)
+}
+
+/// [`analyse`], with the cumulative analysis ordered by the study attribute `cumulative_by`
+/// (a column of the data file, e.g. `year`): ascending, numerically when every value is a
+/// number, studies without a value last, ties in the data's order (as R's `order`).
+pub fn analyse_ordered(table: StudyTable, spec: &Spec, cumulative_by: Option<&str>) -> Result<AnalysisResult, Diagnostic> {
+    let order = cumulative_order(&table, cumulative_by)?;
     let data: Vec<StudyData> = table.studies.iter().map(|s| s.data).collect();
     let analysis = meta_analysis(&data, spec).map_err(|e| diagnostic(&table, e))?;
     let subgroups = if table.has_subgroups() {
@@ -41,7 +59,60 @@ pub fn analyse(table: StudyTable, spec: &Spec) -> Result<AnalysisResult, Diagnos
             ));
         }
     }
-    Ok(AnalysisResult { table, analysis, subgroups, notes })
+    let small_study = small_study::small_study(&analysis);
+    let sensitivity = sensitivity::sensitivity(&data, &analysis, &order);
+    if sensitivity.is_none() {
+        notes.push(format!(
+            "Leave-one-out, cumulative and influence analyses are not computed for more than {} studies.",
+            sensitivity::MAX_STUDIES
+        ));
+    }
+    let cumulative_by = cumulative_by.map(str::to_string);
+    Ok(AnalysisResult { table, analysis, subgroups, small_study, sensitivity, cumulative_by, notes })
+}
+
+/// The order of the studies for the cumulative analysis (input indices).
+fn cumulative_order(table: &StudyTable, by: Option<&str>) -> Result<Vec<usize>, Diagnostic> {
+    let mut order: Vec<usize> = (0..table.studies.len()).collect();
+    let Some(column) = by else { return Ok(order) };
+    let values: Vec<Option<&str>> = table
+        .studies
+        .iter()
+        .map(|s| {
+            if column.eq_ignore_ascii_case("study") {
+                return Some(s.label.as_str());
+            }
+            s.attributes.iter().find(|(name, _)| name.eq_ignore_ascii_case(column)).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+        })
+        .collect();
+    let known = table.studies.first().is_some_and(|s| s.attributes.iter().any(|(n, _)| n.eq_ignore_ascii_case(column)))
+        || column.eq_ignore_ascii_case("study");
+    if !known {
+        let columns: Vec<&str> = table.studies.first().map_or(Vec::new(), |s| s.attributes.iter().map(|(n, _)| n.as_str()).collect());
+        return Err(Diagnostic::error(format!("the data file has no column `{column}` to order the cumulative analysis by"))
+            .hint(match columns.iter().copied().min_by_key(|c| strsim::levenshtein(&c.to_lowercase(), &column.to_lowercase())) {
+                None => format!("the file `{}` has no extra columns (such as year); add one", table.source.name),
+                Some(c) if strsim::levenshtein(&c.to_lowercase(), &column.to_lowercase()) <= 2 => format!("did you mean `{c}`?"),
+                Some(_) => format!("columns that can order the studies: {}", columns.join(", ")),
+            }));
+    }
+    let numbers: Option<Vec<Option<f64>>> =
+        values.iter().map(|v| v.map_or(Some(None), |v| v.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some))).collect();
+    match numbers {
+        Some(n) => order.sort_by(|&a, &b| match (n[a], n[b]) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }),
+        None => order.sort_by(|&a, &b| match (values[a], values[b]) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }),
+    }
+    Ok(order)
 }
 
 /// A core error as a diagnostic, located at the study it concerns where there is one.

@@ -68,6 +68,10 @@ struct PoolArgs {
     /// Pre–post correlation assumed for SMCR where the data have no `r` (reported as an assumption).
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     r: Option<f64>,
+    /// Order the cumulative meta-analysis by this column of the data (e.g. year); default: the
+    /// data's order.
+    #[arg(long, value_name = "COLUMN")]
+    cumulative_by: Option<String>,
     /// Iteration limit of the iterative tau² estimators (ML, REML, EB, PM).
     #[arg(long, default_value_t = IterControl::default().max_iter)]
     max_iter: usize,
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
                 groups: None,
             },
             r: a.r,
+            cumulative_by: a.cumulative_by,
             control: IterControl { threshold: a.threshold, max_iter: a.max_iter, step: a.step },
         })
         .map(Output::from),

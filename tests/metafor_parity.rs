@@ -2,6 +2,8 @@
 //! `fixtures/metafor/make_fixtures.R`) is run through the same path as `metabook pool`
 //! (CSV → studies → analysis → JSON) and every expected number is compared at 1e-6 relative
 //! (with an absolute floor of 1e-9 for values near zero). Expected `null`s must be `null` too.
+//! Cases that carry `small_study` and `sensitivity` check Egger's and Begg's tests,
+//! trim-and-fill, leave-one-out, cumulative and influence analyses the same way.
 
 use metabook::cmd::pool::{self, Format, PoolOptions};
 use metabook::stats::IterControl;
@@ -28,6 +30,7 @@ fn run_case(case: &Value) -> Value {
         r: o.get("r").and_then(Value::as_f64),
         control: IterControl::default(),
         forest: Default::default(),
+        cumulative_by: o.get("cumulative_by").and_then(Value::as_str).map(str::to_string),
     };
     let out = pool::run(&opts).unwrap_or_else(|d| panic!("{}: {}", case["name"], metabook::diag::render(&d, false)));
     serde_json::from_str(&out).unwrap()
@@ -44,6 +47,7 @@ fn compare(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) 
             }
         }
         (Value::String(e), Value::String(a)) if e == a => {}
+        (Value::Bool(e), Value::Bool(a)) if e == a => {}
         (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
             for (i, (e, a)) in e.iter().zip(a).enumerate() {
                 compare(&format!("{path}[{i}]"), e, a, out);
@@ -67,6 +71,8 @@ fn every_reference_case_matches_metafor() {
     let reference: Value = serde_json::from_str(&text).unwrap();
     let cases = reference["cases"].as_array().unwrap();
     assert!(cases.len() >= 150, "the fixture should cover every estimator, test and measure");
+    let with_bias = cases.iter().filter(|c| c["expected"].get("small_study").is_some()).count();
+    assert!(with_bias >= 20, "the fixture should check the small-study and sensitivity analyses ({with_bias} cases)");
     let mut failures = Vec::new();
     for case in cases {
         let actual = run_case(case);

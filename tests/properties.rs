@@ -1,6 +1,10 @@
 //! Properties every analysis must have, whatever the data: the order of the studies does not
-//! matter, one study reports itself, and identical studies show no heterogeneity.
+//! matter, one study reports itself, and identical studies show no heterogeneity. And of the
+//! sensitivity analyses and small-study tests: leaving out one of identical studies changes
+//! nothing, the last cumulative row is the full analysis, hat values are the weights, and the
+//! tests' numbers stay in range (with the Cochrane Handbook's caution below 10 studies).
 
+use metabook::stats::{sensitivity, small_study};
 use metabook::stats::{meta_analysis, Analysis, Measure, Method, Spec, StudyData, Test};
 use proptest::prelude::*;
 
@@ -101,5 +105,74 @@ proptest! {
         prop_assert_eq!(a.pooled.tau2, Some(0.0));
         prop_assert!(close(a.pooled.estimate, y));
         prop_assert_eq!(a.pooled.heterogeneity.unwrap().i2, 0.0);
+    }
+
+    #[test]
+    fn leaving_out_one_of_identical_studies_changes_nothing(y in -3.0..3.0f64, v in 0.001..2.0f64, k in 2usize..15, m in 0usize..9) {
+        let method = if m < 8 { RANDOM[m] } else { Method::FE };
+        let data = generic(&vec![(y, v); k]);
+        let a = meta_analysis(&data, &spec(method, Test::Z)).unwrap();
+        let rows = sensitivity::leave_one_out(&data, &a);
+        prop_assert_eq!(rows.len(), k);
+        for r in rows {
+            prop_assert_eq!(r.k, k - 1);
+            let estimate = r.fit.unwrap().estimate;
+            prop_assert!(close(estimate, a.pooled.estimate), "{} vs {}", estimate, a.pooled.estimate);
+        }
+    }
+
+    #[test]
+    fn the_last_cumulative_row_is_the_full_analysis(data in studies(), m in 0usize..10, knha in any::<bool>(), seed in any::<u64>()) {
+        let method = if m < 8 { RANDOM[m] } else { Method::FE };
+        let test = if knha { Test::Knha } else { Test::Z };
+        let input = generic(&data);
+        let a = meta_analysis(&input, &spec(method, test)).unwrap();
+        // Any order: the last row pools every study.
+        let mut order: Vec<usize> = (0..input.len()).collect();
+        let mut s = seed;
+        for i in (1..order.len()).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            order.swap(i, (s >> 33) as usize % (i + 1));
+        }
+        let rows = sensitivity::cumulative(&input, &a, &order);
+        prop_assert_eq!(rows.len(), input.len());
+        let row = rows.last().unwrap();
+        prop_assert_eq!(row.study, *order.last().unwrap());
+        prop_assert_eq!(row.k, a.k);
+        let last = row.fit.as_ref().unwrap();
+        prop_assert!(close(last.estimate, a.pooled.estimate) && close(last.se, a.pooled.se) && close(last.p, a.pooled.p));
+        prop_assert!(close(last.tau2.unwrap_or(0.0), a.pooled.tau2.unwrap_or(0.0)));
+        prop_assert!(close(last.q.unwrap(), a.pooled.heterogeneity.as_ref().unwrap().q));
+    }
+
+    #[test]
+    fn influence_hat_values_are_the_weights(data in studies(), m in 0usize..10) {
+        let method = if m < 8 { RANDOM[m] } else { Method::FE };
+        let (yi, vi): (Vec<f64>, Vec<f64>) = data.iter().copied().unzip();
+        let rows = sensitivity::influence(&yi, &vi, &spec(method, Test::Z)).unwrap();
+        let total: f64 = rows.iter().map(|r| r.hat).sum();
+        prop_assert!(close(total, 1.0));
+        let a = meta_analysis(&generic(&data), &spec(method, Test::Z)).unwrap();
+        for (r, w) in rows.iter().zip(&a.pooled.weights) {
+            prop_assert!(close(r.weight, *w));
+        }
+    }
+
+    #[test]
+    fn small_study_results_are_well_formed(data in prop::collection::vec((-3.0..3.0f64, 0.001..2.0f64), 3..25), m in 0usize..10) {
+        let method = if m < 8 { RANDOM[m] } else { Method::FE };
+        let a = meta_analysis(&generic(&data), &spec(method, Test::Z)).unwrap();
+        let s = small_study::small_study(&a);
+        if let Some(b) = s.begg {
+            prop_assert!((-1.0..=1.0).contains(&b.tau) && (0.0..=1.0).contains(&b.p));
+        }
+        if let Some(e) = s.egger {
+            prop_assert!(e.ci_lower <= e.estimate && e.estimate <= e.ci_upper && (0.0..=1.0).contains(&e.p));
+        }
+        if let Some(t) = s.trimfill {
+            prop_assert_eq!(t.filled.len(), t.k0);
+            prop_assert_eq!(t.pooled.weights.len(), data.len() + t.k0);
+        }
+        prop_assert_eq!(s.notes.iter().any(|n| n.contains("Cochrane Handbook")), data.len() < 10);
     }
 }

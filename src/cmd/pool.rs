@@ -32,6 +32,8 @@ pub struct PoolOptions {
     pub control: IterControl,
     /// For `--format svg`: the "Favours …" labels and whether to draw the prediction interval.
     pub forest: crate::render::forest::ForestOptions,
+    /// Order the cumulative analysis by this column of the data (default: the data's order).
+    pub cumulative_by: Option<String>,
 }
 
 fn unknown(e: UnknownName, option: &str) -> Diagnostic {
@@ -75,7 +77,7 @@ pub fn run(opts: &PoolOptions) -> Result<String, Vec<Diagnostic>> {
     let source = Source::new(name, text);
     let table = csv_table(&source)?;
     let studies = load_studies(&table, spec.measure, opts.r)?;
-    let result = engine::analyse(studies, &spec).map_err(|d| vec![d])?;
+    let result = engine::analyse_ordered(studies, &spec, opts.cumulative_by.as_deref()).map_err(|d| vec![d])?;
     Ok(match opts.format {
         Format::Text => render::text::render(&result),
         Format::Json => render::json::render(&result),

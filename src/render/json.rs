@@ -4,6 +4,8 @@
 //! (τ² of a common-effect model, I² with one study) are `null`, never omitted.
 
 use crate::engine::AnalysisResult;
+use crate::stats::sensitivity::{Influence, Refit};
+use crate::stats::small_study::SmallStudy;
 use crate::stats::subgroup::SubgroupTest;
 use crate::stats::{Analysis, Pooled};
 use serde::Serialize;
@@ -24,6 +26,101 @@ struct PoolJson<'a> {
     subgroups: Option<Vec<SubgroupJson<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     subgroup_test: Option<SubgroupTestJson>,
+    small_study: SmallStudyJson<'a>,
+    sensitivity: SensitivityJson<'a>,
+}
+
+#[derive(Serialize)]
+struct SmallStudyJson<'a> {
+    egger: Option<EggerJson>,
+    begg: Option<BeggJson>,
+    trimfill: Option<TrimFillJson>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct EggerJson {
+    stat_name: &'static str,
+    stat: f64,
+    stat_df: Option<f64>,
+    p: f64,
+    slope: f64,
+    slope_se: f64,
+    /// The limit estimate (the regression's intercept) and its CI.
+    estimate: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+    tau2: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct BeggJson {
+    tau: f64,
+    p: f64,
+    exact: bool,
+}
+
+#[derive(Serialize)]
+struct TrimFillJson {
+    side: &'static str,
+    k0: usize,
+    k0_se: f64,
+    k: usize,
+    #[serde(flatten)]
+    pooled: PooledJson,
+    filled: Vec<FilledJson>,
+}
+
+#[derive(Serialize)]
+struct FilledJson {
+    yi: f64,
+    vi: f64,
+}
+
+#[derive(Serialize)]
+struct SensitivityJson<'a> {
+    leave_one_out: Option<Vec<RefitJson<'a>>>,
+    cumulative: Option<Vec<RefitJson<'a>>>,
+    /// The column the cumulative analysis is ordered by, `null` for the data's order.
+    cumulative_by: Option<&'a str>,
+    influence: Option<Vec<InfluenceJson<'a>>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct RefitJson<'a> {
+    study: &'a str,
+    k: usize,
+    estimate: Option<f64>,
+    se: Option<f64>,
+    ci_lower: Option<f64>,
+    ci_upper: Option<f64>,
+    stat_name: Option<&'static str>,
+    stat: Option<f64>,
+    stat_df: Option<f64>,
+    p: Option<f64>,
+    tau2: Option<f64>,
+    i2: Option<f64>,
+    h2: Option<f64>,
+    q: Option<f64>,
+    q_p: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct InfluenceJson<'a> {
+    study: &'a str,
+    rstudent: f64,
+    dffits: f64,
+    cook_d: f64,
+    cov_r: f64,
+    tau2_del: Option<f64>,
+    q_del: f64,
+    hat: f64,
+    /// Percent.
+    weight: f64,
+    dfbetas: f64,
+    /// metafor's `inf` flag.
+    influential: bool,
 }
 
 #[derive(Serialize)]
@@ -96,8 +193,10 @@ fn pair(p: Option<(f64, f64)>) -> Option<[f64; 2]> {
 }
 
 fn pooled_json(analysis: &Analysis) -> PooledJson {
-    let p: &Pooled = &analysis.pooled;
-    let ratio = analysis.spec.log_scale();
+    pooled_json_of(&analysis.pooled, analysis.spec.log_scale())
+}
+
+fn pooled_json_of(p: &Pooled, ratio: bool) -> PooledJson {
     let exp = |x: f64| ratio.then(|| x.exp());
     let h = p.heterogeneity.as_ref();
     PooledJson {
@@ -173,6 +272,56 @@ fn document(result: &AnalysisResult) -> PoolJson<'_> {
         .as_ref()
         .and_then(|sa| sa.test.as_ref())
         .map(|t: &SubgroupTest| SubgroupTestJson { q: t.q, df: t.df, p: t.p, i2: t.i2 });
+    let label = |i: usize| result.table.studies[i].label.as_str();
+    let refits = |rows: &[Refit]| -> Vec<RefitJson<'_>> {
+        rows.iter()
+            .map(|r| {
+                let f = r.fit.as_ref().ok();
+                RefitJson {
+                    study: label(r.study),
+                    k: r.k,
+                    estimate: f.map(|f| f.estimate),
+                    se: f.map(|f| f.se),
+                    ci_lower: f.map(|f| f.ci_lower),
+                    ci_upper: f.map(|f| f.ci_upper),
+                    stat_name: f.map(|f| if f.stat_df.is_some() { "t" } else { "z" }),
+                    stat: f.map(|f| f.stat),
+                    stat_df: f.and_then(|f| f.stat_df),
+                    p: f.map(|f| f.p),
+                    tau2: f.and_then(|f| f.tau2),
+                    i2: f.and_then(|f| f.i2),
+                    h2: f.and_then(|f| f.h2),
+                    q: f.and_then(|f| f.q),
+                    q_p: f.and_then(|f| f.q_p),
+                }
+            })
+            .collect()
+    };
+    let influence = |rows: &[Influence]| -> Vec<InfluenceJson<'_>> {
+        rows.iter()
+            .map(|r| InfluenceJson {
+                study: label(r.study),
+                rstudent: r.rstudent,
+                dffits: r.dffits,
+                cook_d: r.cook_d,
+                cov_r: r.cov_r,
+                tau2_del: r.tau2_del,
+                q_del: r.q_del,
+                hat: r.hat,
+                weight: r.weight,
+                dfbetas: r.dfbetas,
+                influential: r.influential,
+            })
+            .collect()
+    };
+    let sens = result.sensitivity.as_ref();
+    let sensitivity = SensitivityJson {
+        leave_one_out: sens.and_then(|s| s.leave_one_out.as_deref()).map(refits),
+        cumulative: sens.map(|s| refits(&s.cumulative)),
+        cumulative_by: result.cumulative_by.as_deref(),
+        influence: sens.and_then(|s| s.influence.as_deref()).map(influence),
+        notes: sens.map_or(&[], |s| s.notes.as_slice()),
+    };
     PoolJson {
         measure: a.spec.measure.name(),
         method: a.spec.method.name(),
@@ -185,5 +334,34 @@ fn document(result: &AnalysisResult) -> PoolJson<'_> {
         studies,
         subgroups,
         subgroup_test,
+        small_study: small_study_json(&result.small_study, a.spec.log_scale()),
+        sensitivity,
+    }
+}
+
+fn small_study_json(s: &SmallStudy, ratio: bool) -> SmallStudyJson<'_> {
+    SmallStudyJson {
+        egger: s.egger.map(|e| EggerJson {
+            stat_name: if e.stat_df.is_some() { "t" } else { "z" },
+            stat: e.stat,
+            stat_df: e.stat_df,
+            p: e.p,
+            slope: e.slope,
+            slope_se: e.slope_se,
+            estimate: e.estimate,
+            ci_lower: e.ci_lower,
+            ci_upper: e.ci_upper,
+            tau2: e.tau2,
+        }),
+        begg: s.begg.map(|b| BeggJson { tau: b.tau, p: b.p, exact: b.exact }),
+        trimfill: s.trimfill.as_ref().map(|t| TrimFillJson {
+            side: t.side.name(),
+            k0: t.k0,
+            k0_se: t.k0_se,
+            k: t.pooled.weights.len(),
+            pooled: pooled_json_of(&t.pooled, ratio),
+            filled: t.filled.iter().map(|e| FilledJson { yi: e.yi, vi: e.vi }).collect(),
+        }),
+        notes: &s.notes,
     }
 }

@@ -249,12 +249,60 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                 }
                 pooled
             } else {
-                inverse_variance::pool(yi, vi, 0.0, false, spec)?
+                fit_inverse_variance(yi, vi, spec)?
             }
         }
     };
 
     Ok(Analysis { spec: *spec, k, effects, in_pool, pooled, notes })
+}
+
+/// Fit the inverse-variance model of `spec.method` (FE or a random-effects estimator) to
+/// effects `yi` with variances `vi`: τ² by the method's estimator, then [`inverse_variance::pool`].
+/// This is metafor's `rma.uni` for an intercept-only model, and what the sensitivity analyses
+/// and trim-and-fill refit on subsets and filled data. Mantel–Haenszel and Peto are not
+/// inverse-variance methods and are refused.
+pub fn fit_inverse_variance(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Pooled, StatsError> {
+    match spec.method {
+        Method::MH | Method::PETO => Err(StatsError::Undefined(format!(
+            "an inverse-variance refit of a {} analysis",
+            spec.method.name()
+        ))),
+        Method::FE => inverse_variance::pool(yi, vi, 0.0, false, spec),
+        method => {
+            let estimate = tau2::estimate(method, yi, vi, &spec.control)?;
+            let mut pooled = inverse_variance::pool(yi, vi, estimate.tau2, true, spec)?;
+            pooled.iterations = estimate.iterations;
+            Ok(pooled)
+        }
+    }
+}
+
+/// Whether `analysis` is an inverse-variance model of its effects (yᵢ, vᵢ), so that refitting
+/// those effects reproduces it: not Mantel–Haenszel or Peto, and not RevMan 5's "M-H, Random"
+/// (DerSimonian–Laird fed with the Mantel–Haenszel Q).
+pub fn is_inverse_variance(spec: &Spec) -> bool {
+    match spec.method {
+        Method::MH | Method::PETO => false,
+        m => !(m.is_random() && spec.convention == Convention::Revman5 && spec.measure.is_binary()),
+    }
+}
+
+impl Analysis {
+    /// The pooled studies' effects `(yi, vi)` and their input indices, in input order.
+    pub fn pooled_effects(&self) -> (Vec<f64>, Vec<f64>, Vec<usize>) {
+        let mut yi = Vec::with_capacity(self.k);
+        let mut vi = Vec::with_capacity(self.k);
+        let mut index = Vec::with_capacity(self.k);
+        for (i, (e, &pooled)) in self.effects.iter().zip(&self.in_pool).enumerate() {
+            if let (Some(e), true) = (e, pooled) {
+                yi.push(e.yi);
+                vi.push(e.vi);
+                index.push(i);
+            }
+        }
+        (yi, vi, index)
+    }
 }
 
 /// The convention's choices that matter for this measure, stated for the reader.

@@ -14,6 +14,9 @@
 //! 4. [`mantel_haenszel`]: Mantel–Haenszel (OR, RR, RD) and Peto (OR) pooling of 2×2 tables.
 //! 5. [`subgroup`]: the test for subgroup differences.
 //! 6. [`analysis`]: the entry point that ties them together for one [`Spec`].
+//! 7. [`small_study`]: Egger's and Begg's tests and trim-and-fill, with [`meta_regression`]
+//!    on one moderator beneath Egger's test.
+//! 8. [`sensitivity`]: leave-one-out, cumulative and influence analyses.
 //!
 //! Two conventions are supported and every result names the one it used: `metafor` (the
 //! defaults of metafor 3.8, the reference implementation for most methodologists) and `revman5`
@@ -26,6 +29,9 @@ pub mod effect;
 pub mod error;
 pub mod inverse_variance;
 pub mod mantel_haenszel;
+pub mod meta_regression;
+pub mod sensitivity;
+pub mod small_study;
 pub mod spec;
 pub mod subgroup;
 pub mod tau2;

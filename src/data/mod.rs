@@ -5,6 +5,7 @@
 //! study — points at the file, line and column. [`studies`] turns those cells into typed study
 //! rows for a measure, checking each value.
 
+pub mod prisma;
 pub mod studies;
 
 pub use studies::{load_studies, Schema, Study, StudyTable};

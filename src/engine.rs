@@ -104,7 +104,7 @@ pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::
             Body::Forest(f) => Some(&f.analysis),
             Body::Results(r) => Some(&r.analysis),
             Body::Table(t) => t.analysis.as_ref(),
-            Body::Analysis(_) | Body::References(_) => None,
+            Body::Analysis(_) | Body::References(_) | Body::Prisma(_) => None,
         };
         if let Some(r) = reference {
             let wanted = r.get_ref();

@@ -8,7 +8,7 @@
 use crate::book::{self, Book};
 use crate::data::{csv_table, CsvTable};
 use crate::diag::Diagnostic;
-use crate::directive::{self, Directive, TableDirective};
+use crate::directive::{self, Directive};
 use crate::engine::{self, Analyses};
 use crate::output;
 use crate::render::chapter::{self, PreparedChapter};
@@ -52,8 +52,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     }
     let analyses = engine::run_directives(&book, &directives)?;
     let executed = start.elapsed();
-    let data_table = |d: &Directive, t: &TableDirective| -> Result<CsvTable, Vec<Diagnostic>> {
-        let name = t.data.as_ref().expect("called for data tables");
+    let data_table = |d: &Directive, name: &toml::Spanned<String>| -> Result<CsvTable, Vec<Diagnostic>> {
         let source = book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])?;
         csv_table(&source)
     };
@@ -133,6 +132,7 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
         let label = match &d.body {
             directive::Body::Forest(f) => f.label.as_ref(),
             directive::Body::Table(t) => t.label.as_ref(),
+            directive::Body::Prisma(p) => p.label.as_ref(),
             _ => None,
         };
         if let Some(l) = label {

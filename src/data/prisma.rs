@@ -353,9 +353,9 @@ fn arithmetic(flow: &Flow) -> Vec<Diagnostic> {
         let computed = if value < 0 { format!("{}{}", format::MINUS, format::count(value.unsigned_abs() as u64)) } else { format::count(value as u64) };
         let boxes: Vec<String> = terms
             .iter()
-            .filter_map(|(_, t)| match t {
-                Term::Box(s) => Some(cell_of(*s)),
-                Term::Sum(k) => Some(format!("the `{}` rows", k.name())),
+            .map(|(_, t)| match t {
+                Term::Box(s) => cell_of(*s),
+                Term::Sum(k) => format!("the `{}` rows", k.name()),
             })
             .collect();
         let span = flow.count(result).span.unwrap_or(0..0);
@@ -394,7 +394,7 @@ mod tests {
     use crate::data::csv_table;
 
     fn read(text: &str) -> Result<Flow, Vec<Diagnostic>> {
-        flow(&csv_table(&Source::new("prisma.csv", text)).map_err(|e| e)?)
+        flow(&csv_table(&Source::new("prisma.csv", text))?)
     }
 
     const COMPLETE: &str = "box,name,n\ndatabases,,120\ndatabase,MEDLINE,70\ndatabase,Embase,50\nregisters,,10\nduplicates,,20\nautomation,,0\nremoved_other,,5\nscreened,,105\nexcluded,,80\nsought,,25\nnot_retrieved,,2\nassessed,,23\nreports_excluded,,8\nreason,Wrong population,5\nreason,No comparator,3\nstudies,,12\nreports,,15\n";

@@ -29,10 +29,11 @@ pub enum Kind {
     Table,
     Results,
     References,
+    Prisma,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References];
+    pub const ALL: [Kind; 6] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Prisma];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,6 +42,7 @@ impl Kind {
             Kind::Table => "table",
             Kind::Results => "results",
             Kind::References => "references",
+            Kind::Prisma => "prisma",
         }
     }
 }
@@ -103,6 +105,17 @@ pub struct ResultsDirective {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ReferencesDirective {}
 
+/// `metabook prisma`: a PRISMA 2020 flow diagram from the counts in a data file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PrismaDirective {
+    /// A CSV file inside the book's data folder (`box,name,n`; see [`crate::data::prisma`]).
+    pub data: Spanned<String>,
+    pub caption: Option<String>,
+    /// A name for cross-references in the prose (`@fig-prisma`); starts with `fig-`.
+    pub label: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -110,6 +123,7 @@ pub enum Body {
     Table(TableDirective),
     Results(ResultsDirective),
     References(ReferencesDirective),
+    Prisma(PrismaDirective),
 }
 
 /// A directive as found in a chapter.
@@ -220,6 +234,7 @@ fn parse_directive(
         Kind::Table => Body::Table(toml::from_str(body).map_err(located)?),
         Kind::Results => Body::Results(toml::from_str(body).map_err(located)?),
         Kind::References => Body::References(toml::from_str(body).map_err(located)?),
+        Kind::Prisma => Body::Prisma(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

@@ -6,7 +6,7 @@
 //! parsing as a raw HTML block, where a renderer swaps in the directive's output.
 
 use super::cite::{self, Found, Inline};
-use super::{forest, json, prose, revman};
+use super::{forest, json, prisma, prose, revman};
 use crate::diag::{Diagnostic, Source};
 use crate::directive::{Body, Directive, TableDirective};
 use crate::engine::{Analyses, AnalysisResult};
@@ -79,8 +79,9 @@ pub fn placeholder_number(html: &str) -> Option<usize> {
     html.trim().strip_prefix("<!--metabook-directive-")?.strip_suffix("-->")?.parse().ok()
 }
 
-/// Reads a data file for a `table` directive (the caller does the I/O).
-pub type DataTables<'a> = dyn Fn(&Directive, &TableDirective) -> Result<crate::data::CsvTable, Vec<Diagnostic>> + 'a;
+/// Reads a CSV file named in a directive (`table`, `prisma`) from the data folder (the caller
+/// does the I/O).
+pub type DataTables<'a> = dyn Fn(&Directive, &toml::Spanned<String>) -> Result<crate::data::CsvTable, Vec<Diagnostic>> + 'a;
 
 /// Prepare one chapter. `directives` are the chapter's own, in order.
 pub fn prepare(
@@ -156,7 +157,7 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
         Body::Table(t) => {
             let (headings, rows) = match (&t.analysis, &t.data) {
                 (Some(name), _) => study_table(analysis(analyses, d, name)?),
-                (None, Some(_)) => csv_rows(d, t, &data_tables(d, t)?)?,
+                (None, Some(name)) => csv_rows(d, t, &data_tables(d, name)?)?,
                 (None, None) => {
                     return Err(vec![Diagnostic::error("a table needs `analysis` or `data`")
                         .at(&d.source, d.span.clone(), "this table")
@@ -177,6 +178,13 @@ fn view(d: &Directive, analyses: &Analyses, data_tables: &DataTables<'_>, counte
             View::Table { number: counters.tables, caption: t.caption.clone().unwrap_or_default(), headings, rows, label }
         }
         Body::References(_) => View::References { entries: Vec::new() },
+        Body::Prisma(p) => {
+            let flow = crate::data::prisma::flow(&data_tables(d, &p.data)?)?;
+            let label = checked_label(d, &p.label, "fig-")?;
+            counters.figures += 1;
+            let caption = p.caption.clone().unwrap_or_else(|| "PRISMA 2020 flow diagram of the search and selection of studies.".to_string());
+            View::Figure { number: counters.figures, svg: prisma::svg(&flow), caption, label }
+        }
     })
 }
 

@@ -20,14 +20,17 @@ const PAD: f64 = 7.0;
 const MARGIN: f64 = 8.0;
 const BAND_WIDTH: f64 = 22.0;
 const BAND_GAP: f64 = 10.0;
-const MAIN_WIDTH: f64 = 220.0;
+const MAIN_WIDTH: f64 = 236.0;
 const ARROW_GAP: f64 = 36.0;
-const SIDE_WIDTH: f64 = 230.0;
+const SIDE_WIDTH: f64 = 236.0;
 const HEADING: f64 = 26.0;
 const ROW_GAP: f64 = 22.0;
 const INDENT: f64 = 10.0;
 const NOT_REPORTED: &str = "(not\u{a0}reported)";
 const BAND_FILL: &str = "#dbe7f4";
+/// The size the HTML page shows the diagram at, relative to its drawing units: the drawing's
+/// 10-unit text then reads at 14 px beside the 17 px prose. (The PDF sets it to the text width.)
+const DISPLAY_SCALE: f64 = 1.4;
 
 /// Estimated width of `text` at the diagram's font size (generous, as in the forest plot).
 fn text_width(text: &str, bold: bool) -> f64 {
@@ -159,7 +162,9 @@ pub fn svg(flow: &Flow) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1} {height:.1}" width="{width:.1}" height="{height:.1}" role="img" aria-labelledby="prisma-title prisma-desc" font-family="Libertinus Serif, 'Linux Libertine O', serif" font-size="{FONT}">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1} {height:.1}" width="{:.1}" height="{:.1}" role="img" aria-labelledby="prisma-title prisma-desc" font-family="Libertinus Serif, 'Linux Libertine O', serif" font-size="{FONT}">"#,
+        width * DISPLAY_SCALE,
+        height * DISPLAY_SCALE
     );
     let _ = write!(s, "<title id=\"prisma-title\">PRISMA 2020 flow diagram</title><desc id=\"prisma-desc\">{}</desc>", escape(&description(flow)));
 

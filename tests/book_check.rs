@@ -100,3 +100,12 @@ fn images_must_exist_inside_the_source_folder_in_a_known_format() {
     }
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn prisma_counts_are_checked_at_their_cells() {
+    let (code, _, stderr) = check(&books().join("bad_prisma"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("data/prisma.csv:7:11"), "{stderr}");
+    assert!(stderr.contains("data/boxes.csv:3:1"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}

@@ -233,7 +233,7 @@ pub fn flow(table: &CsvTable) -> Result<Flow, Vec<Diagnostic>> {
             }
         } else {
             let known: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).chain(ListKind::ALL.iter().map(|k| k.name())).collect();
-            let close = known.iter().copied().map(|k| (strsim::damerau_levenshtein(k, &wanted), k)).filter(|(d, _)| *d <= 3).min().map(|(_, k)| k);
+            let close = known.iter().copied().map(|k| (strsim::damerau_levenshtein(k, &wanted), k)).filter(|(d, _)| *d <= 2).min().map(|(_, k)| k);
             let message = if cell.text.is_empty() { "a row without a box".to_string() } else { format!("unknown PRISMA box `{}`", cell.text) };
             let hint = match close {
                 Some(k) => format!("did you mean `{k}`? Boxes: {}", known.join(", ")),

@@ -176,7 +176,7 @@ pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::
             Body::Results(r) => Some(&r.analysis),
             Body::Table(t) => t.analysis.as_ref(),
             Body::Rob(r) => r.analysis.as_ref(),
-            Body::Analysis(_) | Body::References(_) | Body::Sof(_) => None,
+            Body::Analysis(_) | Body::References(_) | Body::Sof(_) | Body::Prisma(_) => None,
         };
         if let Some(r) = reference {
             let wanted = r.get_ref();

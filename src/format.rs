@@ -24,6 +24,19 @@ pub fn fixed(x: f64, decimals: usize) -> String {
     }
 }
 
+/// A count with a comma between thousands, as PRISMA diagrams and journals print it: "1,631".
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// An effect with its interval in RevMan's style: "−0.89 [−2.01, 0.23]".
 pub fn effect_ci_brackets(estimate: f64, lower: f64, upper: f64, decimals: usize) -> String {
     format!("{} [{}, {}]", fixed(estimate, decimals), fixed(lower, decimals), fixed(upper, decimals))
@@ -92,6 +105,14 @@ pub fn p_journal(p: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1631), "1,631");
+        assert_eq!(count(1234567), "1,234,567");
+    }
 
     #[test]
     fn minus_sign_is_typographic_and_negative_zero_vanishes() {

@@ -136,3 +136,12 @@ fn a_rating_the_data_question_is_a_warning() {
     assert!(stderr.starts_with("warning: outcome `Tuberculosis`: I² is 92%, above 50%, but inconsistency is rated not serious"), "{stderr}");
     assert!(stderr.contains("data/grade.toml:5:12"), "{stderr}");
 }
+
+#[test]
+fn prisma_counts_are_checked_at_their_cells() {
+    let (code, _, stderr) = check(&books().join("bad_prisma"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("data/prisma.csv:7:11"), "{stderr}");
+    assert!(stderr.contains("data/boxes.csv:3:1"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}

@@ -43,7 +43,12 @@ fn the_example_review_builds_with_the_recomputed_numbers() {
     assert!(references.contains("<li id=\"ref-2\"><span class=\"label\">[2]</span> <span class=\"entry\">Lance JW. What is spasticity?"), "{references}");
     let introduction = std::fs::read_to_string(dir.join("book/html/introduction.html")).unwrap();
     assert!(introduction.contains("<a class=\"citation\" href=\"references.html#ref-2\">[2]</a>"), "{introduction}");
-    assert!(results.contains("<a class=\"xref\" href=\"results.html#figure-3\">Figure\u{a0}3</a>"), "cross-reference");
+    // The PRISMA diagram in the Methods is Figure 1, the forest plots follow.
+    assert!(results.contains("<a class=\"xref\" href=\"results.html#figure-4\">Figure\u{a0}4</a>"), "cross-reference");
+    let methods = std::fs::read_to_string(dir.join("book/html/methods.html")).unwrap();
+    assert!(methods.contains("<a class=\"xref\" href=\"methods.html#figure-1\">Figure\u{a0}1</a>"), "{methods}");
+    assert!(methods.contains("Databases (n = 1,631)") && methods.contains("Studies included in review (n = 10)"), "PRISMA counts from the source");
+    assert!(methods.contains("Records screened <tspan font-style=\"italic\">(not reported)</tspan>"), "the rest is not reported");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

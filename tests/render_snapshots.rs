@@ -3,7 +3,8 @@
 //! from, for the fixture book `tests/fixtures/books/directives` (one chapter per directive
 //! kind). Review a change with `cargo insta review`.
 //!
-//! The forest plot's SVG has its own snapshot (tests/forest_plot.rs); here it is cut to its
+//! The forest plot's SVG has its own snapshot (tests/forest_plot.rs), the PRISMA diagram's
+//! too (tests/prisma_diagram.rs); here it is cut to its
 //! length so that these snapshots show the structure around it.
 
 use metabook::cmd::build::prepare;
@@ -39,7 +40,7 @@ fn chapter_index(p: &metabook::cmd::build::Prepared, file: &str) -> usize {
 fn html_fragments_of_every_directive() {
     let p = book();
     let pages: Vec<String> = p.book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
-    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "references.md"] {
+    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "references.md"] {
         let body = html::chapter_body(&p.chapters[chapter_index(&p, file)], &pages);
         insta::assert_snapshot!(format!("html_{}", file.trim_end_matches(".md")), without_svg(&body, "<svg", "</svg>"));
     }
@@ -48,7 +49,7 @@ fn html_fragments_of_every_directive() {
 #[test]
 fn typst_code_of_every_directive() {
     let p = book();
-    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "references.md"] {
+    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "references.md"] {
         let code = typst::chapter(&p.chapters[chapter_index(&p, file)]);
         insta::assert_snapshot!(format!("typst_{}", file.trim_end_matches(".md")), without_svg(&code, "bytes(\"", "\")"));
     }

@@ -133,7 +133,10 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
         let label = match &d.body {
             directive::Body::Forest(f) => f.label.as_ref(),
             directive::Body::Table(t) => t.label.as_ref(),
-            _ => None,
+            directive::Body::Prisma(p) => p.label.as_ref(),
+            directive::Body::Rob(r) => r.label.as_ref(),
+            directive::Body::Sof(s) => s.label.as_ref(),
+            directive::Body::Analysis(_) | directive::Body::Results(_) | directive::Body::References(_) => None,
         };
         if let Some(l) = label {
             if seen.insert(l.get_ref().clone(), ()).is_some() {

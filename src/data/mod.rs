@@ -6,6 +6,7 @@
 //! rows for a measure, checking each value.
 
 pub mod grade;
+pub mod prisma;
 pub mod rob;
 pub mod studies;
 

@@ -31,10 +31,11 @@ pub enum Kind {
     References,
     Rob,
     Sof,
+    Prisma,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob, Kind::Sof];
+    pub const ALL: [Kind; 8] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob, Kind::Sof, Kind::Prisma];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +46,7 @@ impl Kind {
             Kind::References => "references",
             Kind::Rob => "rob",
             Kind::Sof => "sof",
+            Kind::Prisma => "prisma",
         }
     }
 }
@@ -140,6 +142,17 @@ pub struct SofDirective {
     pub label: Option<Spanned<String>>,
 }
 
+/// `metabook prisma`: a PRISMA 2020 flow diagram from the counts in a data file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PrismaDirective {
+    /// A CSV file inside the book's data folder (`box,name,n`; see [`crate::data::prisma`]).
+    pub data: Spanned<String>,
+    pub caption: Option<String>,
+    /// A name for cross-references in the prose (`@fig-prisma`); starts with `fig-`.
+    pub label: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -149,6 +162,7 @@ pub enum Body {
     References(ReferencesDirective),
     Rob(RobDirective),
     Sof(SofDirective),
+    Prisma(PrismaDirective),
 }
 
 /// A directive as found in a chapter.
@@ -261,6 +275,7 @@ fn parse_directive(
         Kind::References => Body::References(toml::from_str(body).map_err(located)?),
         Kind::Rob => Body::Rob(toml::from_str(body).map_err(located)?),
         Kind::Sof => Body::Sof(toml::from_str(body).map_err(located)?),
+        Kind::Prisma => Body::Prisma(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

@@ -6,7 +6,7 @@
 //! parsing as a raw HTML block, where a renderer swaps in the directive's output.
 
 use super::cite::{self, Found, Inline};
-use super::{forest, json, prose, revman};
+use super::{forest, json, prisma, prose, revman};
 use crate::diag::{Diagnostic, Source};
 use crate::directive::{Body, Directive, TableDirective};
 use crate::engine::{Analyses, AnalysisResult};
@@ -206,6 +206,13 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
             counters.tables += 1;
             let caption = sof.caption.clone().unwrap_or_else(|| format!("Summary of findings: {} (GRADE).", grade.intervention));
             View::Table { number: counters.tables, caption, headings, rows, notes, label }
+        }
+        Body::Prisma(p) => {
+            let flow = crate::data::prisma::flow(&crate::data::csv_table(&read_data(d, &p.data)?)?)?;
+            let label = checked_label(d, &p.label, "fig-")?;
+            counters.figures += 1;
+            let caption = p.caption.clone().unwrap_or_else(|| "PRISMA 2020 flow diagram of the search and selection of studies.".to_string());
+            View::Figure { number: counters.figures, svg: prisma::svg(&flow), caption, label }
         }
     })
 }

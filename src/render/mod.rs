@@ -2,7 +2,8 @@
 //!
 //! - [`json`]: the public JSON interface of `metabook pool` (stable keys).
 //! - [`text`]: a RevMan-style analysis for the terminal; [`revman`] its shared pieces.
-//! - [`forest`]: the forest plot as SVG, used by both outputs; [`rob`] the risk-of-bias plots.
+//! - [`forest`]: the forest plot as SVG, used by both outputs; [`rob`] the risk-of-bias plots;
+//!   [`prisma`] the PRISMA 2020 flow diagram; [`sof`] the GRADE summary of findings.
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 //! - [`chapter`]: a chapter made ready for any output: prose templated, directives as views.
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
@@ -15,6 +16,7 @@ pub mod forest;
 pub mod html;
 pub mod json;
 pub mod math;
+pub mod prisma;
 pub mod prose;
 pub mod revman;
 pub mod rob;

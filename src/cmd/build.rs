@@ -56,11 +56,12 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     let data_table = |d: &Directive, name: &toml::Spanned<String>| -> Result<std::sync::Arc<crate::diag::Source>, Vec<Diagnostic>> {
         book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])
     };
+    let values = chapter::prose_values(&analyses);
     let mut counters = chapter::Counters::default();
     let mut chapters = Vec::new();
     for (c, range) in book.chapters.iter().zip(per_chapter) {
         let own: Vec<&Directive> = directives[range].iter().collect();
-        match chapter::prepare(&c.source, &own, &analyses, &data_table, &mut counters) {
+        match chapter::prepare(&c.source, &own, &analyses, &values, &data_table, &mut counters) {
             Ok(p) => chapters.push(p),
             Err(mut e) => problems.append(&mut e),
         }

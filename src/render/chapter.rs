@@ -85,18 +85,25 @@ pub fn placeholder_number(html: &str) -> Option<usize> {
 /// folder).
 pub type ReadData<'a> = dyn Fn(&Directive, &toml::Spanned<String>) -> Result<Arc<Source>, Vec<Diagnostic>> + 'a;
 
-/// Prepare one chapter. `directives` are the chapter's own, in order.
+/// The analyses as the prose sees them (name → the keys of `metabook pool`'s JSON), made once
+/// per book: they include the sensitivity analyses, which re-pool k times.
+pub fn prose_values(analyses: &Analyses) -> Vec<(String, serde_json::Value)> {
+    analyses.by_name.iter().map(|(n, r)| (n.clone(), json::value(r))).collect()
+}
+
+/// Prepare one chapter. `directives` are the chapter's own, in order; `values` are
+/// [`prose_values`].
 pub fn prepare(
     source: &Arc<Source>,
     directives: &[&Directive],
     analyses: &Analyses,
+    values: &[(String, serde_json::Value)],
     read_data: &ReadData<'_>,
     counters: &mut Counters,
 ) -> Result<PreparedChapter, Vec<Diagnostic>> {
-    let values: Vec<(String, serde_json::Value)> = analyses.by_name.iter().map(|(n, r)| (n.clone(), json::value(r))).collect();
     let env = prose::environment();
     // Validate the prose where positions are the author's, then render with placeholders.
-    prose::render_chapter(&env, source, &values).map_err(|d| vec![d])?;
+    prose::render_chapter(&env, source, values).map_err(|d| vec![d])?;
     let mut text = String::with_capacity(source.text.len());
     let mut at = 0;
     for (n, d) in directives.iter().enumerate() {

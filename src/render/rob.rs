@@ -13,6 +13,9 @@ use std::fmt::Write;
 
 const FONT: f64 = 11.0;
 const MARGIN: f64 = 8.0;
+/// The size the HTML page shows a plot at, relative to its drawing units, so that its 11-unit
+/// text reads at about 14 px beside the 17 px prose. (The PDF sizes it from the drawing units.)
+const DISPLAY_SCALE: f64 = 1.3;
 
 fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * FONT * 0.52
@@ -29,7 +32,9 @@ fn used(table: &RobTable) -> Vec<Judgement> {
 fn open_svg(out: &mut String, width: f64, height: f64, title: &str, desc: &str) {
     let _ = write!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" font-family=\"Libertinus Serif, Linux Libertine O, Georgia, serif\" font-size=\"{FONT}\">\n<title>{}</title>\n<desc>{}</desc>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0}\" height=\"{:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" font-family=\"Libertinus Serif, Linux Libertine O, Georgia, serif\" font-size=\"{FONT}\">\n<title>{}</title>\n<desc>{}</desc>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        width * DISPLAY_SCALE,
+        height * DISPLAY_SCALE,
         escape(title),
         escape(desc)
     );

@@ -329,12 +329,14 @@ fn runs(runs: &[Run]) -> String {
     out
 }
 
-/// How wide a figure is set: its SVG units at 0.8 pt each, so that its 11-unit text comes out
-/// at about 9 pt, like the tables; a figure wider than that (a forest plot) takes the text width.
+/// How wide a figure is set: its drawing units (the SVG's viewBox; the HTML page may show it
+/// larger through the width attribute) at 0.8 pt each, so that 11-unit text comes out at about
+/// 9 pt, like the tables; a figure wider than the text (a forest plot) takes the text width.
 fn figure_width(svg: &str) -> String {
     const TEXT_WIDTH_PT: f64 = 470.0;
-    let width = svg.split_once("width=\"").and_then(|(_, rest)| rest.split('"').next()).and_then(|w| w.parse::<f64>().ok());
-    match width {
+    let attribute = |name: &str| svg.split_once(&format!("{name}=\"")).and_then(|(_, rest)| rest.split('"').next().map(str::to_string));
+    let units = attribute("viewBox").and_then(|v| v.split_whitespace().nth(2).and_then(|w| w.parse::<f64>().ok())).or_else(|| attribute("width").and_then(|w| w.parse().ok()));
+    match units {
         Some(w) if w * 0.8 < TEXT_WIDTH_PT => format!("{:.0}pt", w * 0.8),
         _ => "100%".to_string(),
     }

@@ -22,6 +22,37 @@ pub struct Config {
     #[serde(default)]
     pub analysis: AnalysisDefaults,
     pub bibliography: Option<BibliographyConfig>,
+    pub pls: Option<PlsConfig>,
+}
+
+/// `[pls]`: the plain-language summary for patients and carers. The outcomes come from
+/// `metabook pls` blocks in the chapters; these are the texts around them, in plain words.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PlsConfig {
+    /// A title in plain words.
+    pub title: String,
+    /// What was studied and why.
+    pub question: String,
+    /// The intervention as the sentences name it ("intrathecal baclofen").
+    pub intervention: String,
+    /// What the findings mean in practice.
+    pub practice: String,
+    /// What the review could not tell (besides what the GRADE ratings say).
+    #[serde(default)]
+    pub unknown: Vec<String>,
+    /// Words that cannot be avoided, with their meaning.
+    #[serde(default)]
+    pub glossary: Vec<GlossaryEntry>,
+    /// The GRADE file (in the data folder) that gives each outcome's certainty.
+    pub grade: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlossaryEntry {
+    pub term: String,
+    pub meaning: String,
 }
 
 /// `[bibliography]`: the works the prose cites as `[@key]`.

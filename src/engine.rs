@@ -176,6 +176,7 @@ pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::
             Body::Results(r) => Some(&r.analysis),
             Body::Table(t) => t.analysis.as_ref(),
             Body::Rob(r) => r.analysis.as_ref(),
+            Body::Pls(p) => Some(&p.analysis),
             Body::Analysis(_) | Body::References(_) | Body::Sof(_) | Body::Prisma(_) => None,
         };
         if let Some(r) = reference {

@@ -49,6 +49,14 @@ fn the_example_review_builds_with_the_recomputed_numbers() {
     assert!(methods.contains("<a class=\"xref\" href=\"methods.html#figure-1\">Figure\u{a0}1</a>"), "{methods}");
     assert!(methods.contains("Databases (n = 1,631)") && methods.contains("Studies included in review (n = 10)"), "PRISMA counts from the source");
     assert!(methods.contains("Records screened <tspan font-style=\"italic\">(not reported)</tspan>"), "the rest is not reported");
+    // The plain-language summary: a page in the site, in plain words, from the same numbers.
+    let pls = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
+    assert!(pls.contains("The baclofen pump probably reduces muscle stiffness. The change is large."), "{pls}");
+    assert!(pls.contains("The baclofen pump may help people walk faster. The change is small."), "{pls}");
+    assert!(pls.contains("SMD 1.52 (95% CI 1.09 to 1.96), 5 studies, 99 people"), "{pls}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let grade: f64 = stdout.split("Flesch–Kincaid grade ").nth(1).and_then(|g| g.trim().parse().ok()).expect("the closing line gives the grade");
+    assert!(grade <= 8.0, "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -71,5 +79,11 @@ fn the_example_pdf_holds_the_numbers_and_is_deterministic() {
     assert!(text.contains("SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)"), "{text}");
     assert!(text.contains("Figure 1"), "{text}");
     assert!(text.contains("[19] Stokic DS, Yablon SA, Hayes A."), "{text}");
+    // The plain-language summary's own PDF, one page.
+    let pls = path.with_file_name(path.file_stem().unwrap().to_string_lossy().to_string() + "-plain-language-summary.pdf");
+    let pls_text = Command::new("pdftotext").arg(&pls).arg("-").output().expect("pdftotext");
+    let pls_text = String::from_utf8_lossy(&pls_text.stdout);
+    assert!(pls_text.contains("Does a baclofen pump help stiff muscles after a stroke?") && pls_text.contains("probably reduces muscle stiffness"), "{pls_text}");
+    assert_eq!(pls_text.matches('\u{c}').count(), 1, "one page");
     let _ = std::fs::remove_dir_all(&dir);
 }

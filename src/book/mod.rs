@@ -232,3 +232,29 @@ pub fn templates(book: &Book) -> Result<Templates, Vec<Diagnostic>> {
     let style = read("style.css")?.map_or_else(|| DEFAULT_STYLE.to_string(), |s| s.text.clone());
     Ok(Templates { page, style })
 }
+
+/// The plain-language summary's page template (`templates/pls.md`) and the wording table of
+/// the book's language (`templates/pls-<language>.toml`): the book's own where it has them,
+/// metabook's English ones otherwise.
+pub fn pls_templates(book: &Book) -> Result<(Arc<Source>, Arc<Source>), Vec<Diagnostic>> {
+    let dir = &book.config.build.templates;
+    let read = |name: &str| -> Result<Option<Arc<Source>>, Vec<Diagnostic>> {
+        let relative = dir.join(name);
+        if !book.root.join(&relative).exists() {
+            return Ok(None);
+        }
+        read_source(&book.root, &relative).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", relative.display()))])
+    };
+    let template = read("pls.md")?.unwrap_or_else(|| Source::new("(metabook) templates/pls.md", crate::render::pls::DEFAULT_TEMPLATE));
+    let language = book.config.book.language.to_lowercase();
+    let base = language.split(['-', '_']).next().unwrap_or("en").to_string();
+    let words = match (read(&format!("pls-{language}.toml"))?, read(&format!("pls-{base}.toml"))?) {
+        (Some(w), _) | (None, Some(w)) => w,
+        (None, None) if base == "en" => Source::new("(metabook) templates/pls-en.toml", crate::render::pls::DEFAULT_WORDS_EN),
+        (None, None) => {
+            return Err(vec![Diagnostic::error(format!("no wording table for the plain-language summary in `{language}`"))
+                .hint(format!("add {} with the sentence patterns in that language (metabook's English one is a model: templates/pls-en.toml in its repository)", dir.join(format!("pls-{base}.toml")).display()))])
+        }
+    };
+    Ok((template, words))
+}

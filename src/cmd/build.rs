@@ -12,7 +12,7 @@ use crate::engine::{self, Analyses};
 use crate::output;
 use crate::render::chapter::{self, PreparedChapter};
 use crate::render::cite::{self, Bibliography};
-use crate::render::{html, typst};
+use crate::render::{html, pls, typst};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +27,8 @@ pub struct Prepared {
     pub counters: chapter::Counters,
     /// The images the chapters show: where the outputs keep them → their bytes.
     pub images: BTreeMap<String, Vec<u8>>,
+    /// The plain-language summary, when book.toml has `[pls]`.
+    pub pls: Option<pls::Summary>,
     /// Problems that do not stop the build.
     pub warnings: Vec<Diagnostic>,
     /// Time to load, parse and run the analyses.
@@ -88,9 +90,30 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     }
     let bibliography = bibliography(&book)?;
     cite::resolve(&mut chapters, bibliography.as_ref(), &book.config.book.language)?;
+    let mut warnings = std::mem::take(&mut counters.warnings);
+    let pls = match &book.config.pls {
+        Some(config) => {
+            let summary = plain_language_summary(&book, config, &directives, &analyses)?;
+            warnings.extend(summary.warnings.iter().cloned());
+            Some(summary)
+        }
+        None => None,
+    };
     let directives = directives.len();
-    let warnings = std::mem::take(&mut counters.warnings);
-    Ok(Prepared { book, directives, analyses, chapters, counters, images, warnings, executed })
+    Ok(Prepared { book, directives, analyses, chapters, counters, images, pls, warnings, executed })
+}
+
+/// The plain-language summary: the GRADE file and the templates read, the `pls` blocks of
+/// every chapter turned into the page.
+fn plain_language_summary(book: &Book, config: &crate::config::PlsConfig, directives: &[Directive], analyses: &Analyses) -> Result<pls::Summary, Vec<Diagnostic>> {
+    let grade_file = config.grade.get_ref();
+    let source = book::read_data(book, grade_file)
+        .map_err(|why| vec![Diagnostic::error(format!("[pls] grade file {why}")).at(&book.config_source, config.grade.span(), "here").hint("the GRADE file (as for `metabook sof`) in the data folder")])?;
+    let grade = crate::data::grade::load_grade(&source)?;
+    let (template, words_source) = book::pls_templates(book)?;
+    let words = pls::parse_words(&words_source)?;
+    let all: Vec<&Directive> = directives.iter().collect();
+    pls::summary(config, &all, analyses, &grade, &words, &template)
 }
 
 /// The `[bibliography]` of book.toml: the file read and parsed, the style chosen.
@@ -137,7 +160,7 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
             directive::Body::Prisma(p) => p.label.as_ref(),
             directive::Body::Rob(r) => r.label.as_ref(),
             directive::Body::Sof(s) => s.label.as_ref(),
-            directive::Body::Analysis(_) | directive::Body::Results(_) | directive::Body::References(_) => None,
+            directive::Body::Analysis(_) | directive::Body::Results(_) | directive::Body::References(_) | directive::Body::Pls(_) => None,
         };
         if let Some(l) = label {
             if seen.insert(l.get_ref().clone(), ()).is_some() {
@@ -165,15 +188,24 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
 }
 
 fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<super::Output, Vec<Diagnostic>> {
-    let Prepared { book, analyses, chapters: prepared, counters, images, warnings, executed, .. } = prepare(root)?;
+    let Prepared { book, analyses, chapters: prepared, counters, images, pls, warnings, executed, .. } = prepare(root)?;
     step("writing the HTML pages");
     let templates = book::templates(&book)?;
     let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
     let bodies: Vec<String> = prepared.iter().map(|c| html::chapter_body(c, &page_files)).collect();
-    let pages = html::site(&book, &bodies, &templates)?;
+    let summary = pls.as_ref().map(|s| (s, PreparedChapter { markdown: s.markdown.clone(), ..Default::default() }));
+    let extras: Vec<html::ExtraPage> = summary
+        .iter()
+        .map(|(_, c)| html::ExtraPage { title: "Plain-language summary".to_string(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files) })
+        .collect();
+    let pages = html::site(&book, &bodies, &extras, &templates)?;
     step("typesetting the PDF");
     let pdf_start = Instant::now();
     let pdf = typst::compile_pdf(typst::document(&book, &prepared), &book.config.book.title, &images)?;
+    let pls_pdf = match &summary {
+        Some((s, c)) => Some(typst::compile_pdf(typst::summary_document(&book, &s.title, c), &s.title, &BTreeMap::new())?),
+        None => None,
+    };
     let pdf_time = pdf_start.elapsed();
     step("writing the output");
     let build_dir = book.root.join(&book.config.build.build_dir);
@@ -184,6 +216,18 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<sup
         .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
     let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
     output::replace_file(&pdf_path, &pdf).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", pdf_path.display()))])?;
+    let mut closing_pls = String::new();
+    if let (Some(bytes), Some((s, _))) = (&pls_pdf, &summary) {
+        let path = build_dir.join(format!("{}-plain-language-summary.pdf", slug(&book.config.book.title)));
+        output::replace_file(&path, bytes).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", path.display()))])?;
+        closing_pls = format!(
+            "plain-language summary: {} and {}; Flesch reading ease {:.0}, Flesch–Kincaid grade {:.1}\n",
+            book.config.build.build_dir.join("html").join(PLS_PAGE).display(),
+            book.config.build.build_dir.join(path.file_name().unwrap_or_default()).display(),
+            s.readability.reading_ease,
+            s.readability.grade
+        );
+    }
     step("done");
     let stdout = format!(
         "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms, PDF {} ms)\n",
@@ -196,9 +240,12 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<sup
         start.elapsed().as_millis(),
         executed.as_millis(),
         pdf_time.as_millis()
-    );
+    ) + &closing_pls;
     Ok(super::Output { stdout, warnings })
 }
+
+/// The plain-language summary's page in the site.
+pub const PLS_PAGE: &str = "plain-language-summary.html";
 
 /// A file name from a title: lower-case words joined by `-`, at most 60 characters.
 pub fn slug(title: &str) -> String {

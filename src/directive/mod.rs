@@ -32,10 +32,11 @@ pub enum Kind {
     Rob,
     Sof,
     Prisma,
+    Pls,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob, Kind::Sof, Kind::Prisma];
+    pub const ALL: [Kind; 9] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob, Kind::Sof, Kind::Prisma, Kind::Pls];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -47,6 +48,7 @@ impl Kind {
             Kind::Rob => "rob",
             Kind::Sof => "sof",
             Kind::Prisma => "prisma",
+            Kind::Pls => "pls",
         }
     }
 }
@@ -153,6 +155,26 @@ pub struct PrismaDirective {
     pub label: Option<Spanned<String>>,
 }
 
+/// `metabook pls`: one outcome of the plain-language summary — what it means to a patient and
+/// what the intervention does to it, in plain words. Shows nothing where it stands.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PlsDirective {
+    pub analysis: Spanned<String>,
+    /// The outcome in plain words ("muscle stiffness").
+    pub outcome: String,
+    /// What it means to a patient ("how stiff and tight the muscles are").
+    pub meaning: String,
+    /// What the intervention does when the estimate is above no effect, in the base form of
+    /// the verb ("reduce muscle stiffness"), and below it.
+    pub positive: String,
+    pub negative: String,
+    /// The same in the third person ("reduces muscle stiffness"); made by English rules when
+    /// not given.
+    pub positive_s: Option<String>,
+    pub negative_s: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -163,6 +185,7 @@ pub enum Body {
     Rob(RobDirective),
     Sof(SofDirective),
     Prisma(PrismaDirective),
+    Pls(PlsDirective),
 }
 
 /// A directive as found in a chapter.
@@ -276,6 +299,7 @@ fn parse_directive(
         Kind::Rob => Body::Rob(toml::from_str(body).map_err(located)?),
         Kind::Sof => Body::Sof(toml::from_str(body).map_err(located)?),
         Kind::Prisma => Body::Prisma(toml::from_str(body).map_err(located)?),
+        Kind::Pls => Body::Pls(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

@@ -37,7 +37,7 @@ pub enum View {
 
 /// A chapter's templated Markdown (with placeholders for directives and markers for
 /// citations and cross-references) and what stands in their place.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PreparedChapter {
     pub markdown: String,
     pub views: Vec<View>,
@@ -138,7 +138,7 @@ fn analysis<'a>(analyses: &'a Analyses, d: &Directive, name: &toml::Spanned<Stri
 /// What one directive shows.
 fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
     Ok(match &d.body {
-        Body::Analysis(_) => View::Nothing,
+        Body::Analysis(_) | Body::Pls(_) => View::Nothing,
         Body::Forest(f) => {
             let result = analysis(analyses, d, &f.analysis)?;
             counters.figures += 1;

@@ -180,21 +180,34 @@ struct NavItem {
     current: bool,
 }
 
-/// Lay out every page: the index (title page and contents) and one page per chapter.
-pub fn site(book: &Book, bodies: &[String], templates: &Templates) -> Result<Vec<Page>, Vec<Diagnostic>> {
+/// A page beside the chapters (the plain-language summary): its title, file and body.
+#[derive(Debug, Clone)]
+pub struct ExtraPage {
+    pub title: String,
+    pub file: String,
+    pub body: String,
+}
+
+/// Lay out every page: the index (title page and contents), one page per chapter, and the
+/// extra pages after them, all in the navigation.
+pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], templates: &Templates) -> Result<Vec<Page>, Vec<Diagnostic>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("page.html", &templates.page.text).map_err(|e| vec![Diagnostic::error(format!("{}: {e}", templates.page.name))])?;
     let page = env.get_template("page.html").expect("just added");
     let meta = &book.config.book;
+    // Every page after the index, in reading order: (title, file, body).
+    let entries: Vec<(&str, String, &str)> = book
+        .chapters
+        .iter()
+        .zip(bodies)
+        .map(|(c, b)| (c.title.as_str(), page_file(&c.path), b.as_str()))
+        .chain(extras.iter().map(|x| (x.title.as_str(), x.file.clone(), x.body.as_str())))
+        .collect();
     let nav = |current: Option<usize>| -> Vec<NavItem> {
-        book.chapters
-            .iter()
-            .enumerate()
-            .map(|(i, c)| NavItem { title: c.title.clone(), href: page_file(&c.path), current: Some(i) == current })
-            .collect()
+        entries.iter().enumerate().map(|(i, (title, href, _))| NavItem { title: title.to_string(), href: href.clone(), current: Some(i) == current }).collect()
     };
-    let link = |i: usize| NavItem { title: book.chapters[i].title.clone(), href: page_file(&book.chapters[i].path), current: false };
+    let link = |i: usize| NavItem { title: entries[i].0.to_string(), href: entries[i].1.clone(), current: false };
     let render = |title: Option<&str>, content: String, current: Option<usize>, prev: Option<NavItem>, next: Option<NavItem>| {
         page.render(minijinja::context! {
             language => &meta.language,
@@ -217,15 +230,15 @@ pub fn site(book: &Book, bodies: &[String], templates: &Templates) -> Result<Vec
         index.push_str(&format!("<p>{}</p>", e(d)));
     }
     index.push_str("<h2>Contents</h2><ol>");
-    for c in &book.chapters {
-        index.push_str(&format!("<li><a href=\"{}\">{}</a></li>", e(&page_file(&c.path)), e(&c.title)));
+    for (title, href, _) in &entries {
+        index.push_str(&format!("<li><a href=\"{}\">{}</a></li>", e(href), e(title)));
     }
     index.push_str("</ol></div>");
-    let mut pages = vec![Page { file: "index.html".to_string(), html: render(None, index, None, None, (!book.chapters.is_empty()).then(|| link(0)))? }];
-    for (i, (c, body)) in book.chapters.iter().zip(bodies).enumerate() {
+    let mut pages = vec![Page { file: "index.html".to_string(), html: render(None, index, None, None, (!entries.is_empty()).then(|| link(0)))? }];
+    for (i, (title, file, body)) in entries.iter().enumerate() {
         let prev = if i > 0 { Some(link(i - 1)) } else { None };
-        let next = (i + 1 < book.chapters.len()).then(|| link(i + 1));
-        pages.push(Page { file: page_file(&c.path), html: render(Some(&c.title), body.clone(), Some(i), prev, next)? });
+        let next = (i + 1 < entries.len()).then(|| link(i + 1));
+        pages.push(Page { file: file.clone(), html: render(Some(title), body.to_string(), Some(i), prev, next)? });
     }
     pages.push(Page { file: "style.css".to_string(), html: templates.style.clone() });
     Ok(pages)

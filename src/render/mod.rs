@@ -18,6 +18,8 @@ pub mod json;
 pub mod math;
 pub mod prisma;
 pub mod prose;
+pub mod pls;
+pub mod readability;
 pub mod revman;
 pub mod rob;
 pub mod sof;

@@ -28,25 +28,57 @@ pub struct Row {
     pub statement: String,
 }
 
-/// People in an analysis: each study's groups summed, or its larger group when the two
-/// groups are the same people measured twice.
-pub fn participants(result: &AnalysisResult, same_people: bool) -> f64 {
-    result
-        .table
-        .studies
-        .iter()
-        .map(|s| match s.data {
-            StudyData::Continuous { n1, n2, .. } | StudyData::Binary { n1, n2, .. } => {
-                if same_people {
-                    n1.max(n2)
-                } else {
-                    n1 + n2
-                }
+/// People in one study: its groups summed, or its larger group when the two groups are the
+/// same people measured twice; NaN where the data do not say (generic effect sizes).
+pub fn study_participants(data: &StudyData, same_people: bool) -> f64 {
+    match *data {
+        StudyData::Continuous { n1, n2, .. } | StudyData::Binary { n1, n2, .. } => {
+            if same_people {
+                n1.max(n2)
+            } else {
+                n1 + n2
             }
-            StudyData::PrePost { n, .. } | StudyData::Correlation { n, .. } => n,
-            StudyData::Generic { .. } => f64::NAN,
-        })
-        .sum()
+        }
+        StudyData::PrePost { n, .. } | StudyData::Correlation { n, .. } => n,
+        StudyData::Generic { .. } => f64::NAN,
+    }
+}
+
+/// People in an analysis.
+pub fn participants(result: &AnalysisResult, same_people: bool) -> f64 {
+    result.table.studies.iter().map(|s| study_participants(&s.data, same_people)).sum()
+}
+
+/// What an analysis' pooled effect says, for sentences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectReading {
+    /// "SMD 1.52 (95% CI 1.09 to 1.96)".
+    pub text: String,
+    /// Whether the CI includes no effect.
+    pub crosses: bool,
+    /// Some(true) above no effect, Some(false) below, None for little to no difference: a CI
+    /// that includes no effect around an estimate that is not clearly away from it (for an
+    /// SMD, below 0.2 in size; otherwise always).
+    pub direction: Option<bool>,
+    /// For an SMD with a direction: "small", "moderate" or "large".
+    pub smd_size: Option<&'static str>,
+}
+
+/// Read an analysis' pooled effect (on the natural scale for ratio measures).
+pub fn read_effect(result: &AnalysisResult) -> EffectReading {
+    let a = &result.analysis;
+    let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
+    let p = &a.pooled;
+    let null = if a.spec.log_scale() { 1.0 } else { 0.0 };
+    let crosses = shown(p.ci_lower) <= null && shown(p.ci_upper) >= null;
+    let smd = a.spec.measure.name() == "SMD";
+    let direction = if crosses && (!smd || p.estimate.abs() < 0.2) { None } else { Some(shown(p.estimate) > null) };
+    EffectReading {
+        text: format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2),
+        crosses,
+        direction,
+        smd_size: (smd && direction.is_some()).then(|| smd_size(p.estimate)),
+    }
 }
 
 /// "a"/"an" before a word.
@@ -142,22 +174,19 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
             EffectFrom::Analysis { name, same_people, .. } => {
                 let Some(result) = analyses.get(name) else { continue };
                 let a = &result.analysis;
-                let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
-                let p = &a.pooled;
                 let people = participants(result, *same_people);
-                let effect = format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2);
-                let null = if a.spec.log_scale() { 1.0 } else { 0.0 };
-                let crosses = shown(p.ci_lower) <= null && shown(p.ci_upper) >= null;
-                let smd = a.spec.measure.name() == "SMD";
+                let read = read_effect(result);
                 let (outcome_words, positive, negative) = &o.words;
-                let change = if crosses && (!smd || p.estimate.abs() < 0.2) {
-                    None
-                } else {
-                    let direction = if shown(p.estimate) > null { positive } else { negative };
-                    let phrase = if smd { format!("{} {direction}", smd_size(p.estimate)) } else { direction.clone() };
-                    Some(format!("{} {phrase} in {outcome_words}", article(&phrase)))
-                };
-                check(o, result, people, crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
+                let change = read.direction.map(|above| {
+                    let direction = if above { positive } else { negative };
+                    let phrase = match read.smd_size {
+                        Some(size) => format!("{size} {direction}"),
+                        None => direction.clone(),
+                    };
+                    format!("{} {phrase} in {outcome_words}", article(&phrase))
+                });
+                check(o, result, people, read.crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
+                let effect = read.text;
                 (format!("{} ({})", format::fixed(people, 0), a.k), effect, change)
             }
         };

@@ -403,24 +403,7 @@ pub fn chapter(prepared: &PreparedChapter) -> String {
 /// The whole document: settings, title page, contents and the chapters.
 pub fn document(book: &Book, chapters: &[PreparedChapter]) -> String {
     let meta = &book.config.book;
-    let pdf = &book.config.output.pdf;
-    let paper = match pdf.paper {
-        Paper::A4 => "a4",
-        Paper::UsLetter => "us-letter",
-    };
-    let font = match pdf.font {
-        BookFont::LibertinusSerif => "Libertinus Serif",
-        BookFont::NewComputerModern => "New Computer Modern",
-    };
-    let authors: Vec<String> = meta.authors.iter().map(|a| string(a)).collect();
-    let mut out = format!(
-        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#show table: set text(size: 9pt)\n",
-        string(&meta.title),
-        authors.iter().map(|a| format!("{a},")).collect::<String>(),
-        string(paper),
-        string(font),
-        string(&meta.language),
-    );
+    let mut out = preamble(book, &meta.title);
     out.push_str(&format!(
         "#page(numbering: none)[#set par(justify: false)\n#v(30%)#align(center)[#text(size: 20pt, weight: \"bold\")[{}]\n\n#v(1em)#text(size: 12pt)[{}]\n\n#v(1em){}]]\n",
         text(&meta.title),
@@ -432,6 +415,40 @@ pub fn document(book: &Book, chapters: &[PreparedChapter]) -> String {
         out.push_str(&chapter(c));
     }
     out
+}
+
+/// The plain-language summary as its own short document: no title page or contents, a little
+/// larger type for reading, and the review it summarises named under its title.
+pub fn summary_document(book: &Book, title: &str, summary: &PreparedChapter) -> String {
+    let mut out = preamble(book, title);
+    out.push_str("#set text(size: 11.5pt)\n#set par(justify: false, leading: 0.75em)\n#show heading.where(level: 1): set text(size: 18pt)\n");
+    let inline = |n: usize| summary.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), inline_typst);
+    out.push_str(&markdown(&summary.markdown, &|_| None, &inline, &summary.images));
+    out.push_str(&format!("\n#v(1em)#text(size: 9pt, fill: luma(90))[{}]\n", text(&format!("A plain-language summary of “{}”, made by metabook from the same analyses.", book.config.book.title))));
+    out
+}
+
+/// Page, type and heading settings shared by the book and the summary.
+fn preamble(book: &Book, title: &str) -> String {
+    let meta = &book.config.book;
+    let pdf = &book.config.output.pdf;
+    let paper = match pdf.paper {
+        Paper::A4 => "a4",
+        Paper::UsLetter => "us-letter",
+    };
+    let font = match pdf.font {
+        BookFont::LibertinusSerif => "Libertinus Serif",
+        BookFont::NewComputerModern => "New Computer Modern",
+    };
+    let authors: Vec<String> = meta.authors.iter().map(|a| string(a)).collect();
+    format!(
+        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#show table: set text(size: 9pt)\n",
+        string(title),
+        authors.iter().map(|a| format!("{a},")).collect::<String>(),
+        string(paper),
+        string(font),
+        string(&meta.language),
+    )
 }
 
 #[cfg(test)]

@@ -32,10 +32,23 @@ pub enum Kind {
     Rob,
     Sof,
     Prisma,
+    Funnel,
+    Sensitivity,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob, Kind::Sof, Kind::Prisma];
+    pub const ALL: [Kind; 10] = [
+        Kind::Analysis,
+        Kind::Forest,
+        Kind::Table,
+        Kind::Results,
+        Kind::References,
+        Kind::Rob,
+        Kind::Sof,
+        Kind::Prisma,
+        Kind::Funnel,
+        Kind::Sensitivity,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -47,6 +60,8 @@ impl Kind {
             Kind::Rob => "rob",
             Kind::Sof => "sof",
             Kind::Prisma => "prisma",
+            Kind::Funnel => "funnel",
+            Kind::Sensitivity => "sensitivity",
         }
     }
 }
@@ -153,6 +168,40 @@ pub struct PrismaDirective {
     pub label: Option<Spanned<String>>,
 }
 
+/// `metabook funnel`: a funnel plot of a named analysis, with the tests for small-study
+/// effects under it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FunnelDirective {
+    pub analysis: Spanned<String>,
+    /// Levels of a contour-enhanced funnel plot, in percent (e.g. `[90, 95, 99]`): shaded
+    /// regions of statistical significance around no effect.
+    pub contours: Option<Spanned<Vec<f64>>>,
+    /// Draw trim-and-fill's filled studies (hollow) and its adjusted estimate (dashed).
+    #[serde(default)]
+    pub trimfill: bool,
+    pub caption: Option<String>,
+    /// A name for cross-references in the prose (`@fig-funnel`); starts with `fig-`.
+    pub label: Option<Spanned<String>>,
+}
+
+/// `metabook sensitivity`: a leave-one-out, cumulative or influence analysis of a named
+/// analysis, as a table or (leave-one-out, cumulative) a forest-style plot.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SensitivityDirective {
+    pub analysis: Spanned<String>,
+    /// `leave-one-out`, `cumulative` or `influence`.
+    pub kind: Spanned<String>,
+    /// Cumulative analysis: the column of the data file that orders the studies (e.g. `year`).
+    pub by: Option<Spanned<String>>,
+    /// Draw the re-pooled estimates as a plot rather than a table.
+    pub plot: Option<Spanned<bool>>,
+    pub caption: Option<String>,
+    /// `fig-…` for a plot, `tbl-…` for a table.
+    pub label: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -163,6 +212,8 @@ pub enum Body {
     Rob(RobDirective),
     Sof(SofDirective),
     Prisma(PrismaDirective),
+    Funnel(FunnelDirective),
+    Sensitivity(SensitivityDirective),
 }
 
 /// A directive as found in a chapter.
@@ -276,6 +327,8 @@ fn parse_directive(
         Kind::Rob => Body::Rob(toml::from_str(body).map_err(located)?),
         Kind::Sof => Body::Sof(toml::from_str(body).map_err(located)?),
         Kind::Prisma => Body::Prisma(toml::from_str(body).map_err(located)?),
+        Kind::Funnel => Body::Funnel(toml::from_str(body).map_err(located)?),
+        Kind::Sensitivity => Body::Sensitivity(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

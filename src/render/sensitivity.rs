@@ -96,9 +96,9 @@ pub fn refit_table(result: &AnalysisResult, series: &Series<'_>) -> (Vec<String>
         })
         .collect();
     let mut notes = vec![match series.kind {
-        Kind::LeaveOneOut => format!("Each row pools the other {} studies with the analysis' own model ({}), as metafor's leave1out().", a.k.saturating_sub(1), spec.method.revman_label()),
+        Kind::LeaveOneOut => format!("Each row pools the other {} studies ({}), as metafor's leave1out().", a.k.saturating_sub(1), spec.method.revman_label()),
         Kind::Cumulative => format!(
-            "Each row pools the studies up to and including the one named{}, with the analysis' own model ({}), as metafor's cumul().",
+            "Each row pools the studies up to and including the one named{} ({}), as metafor's cumul().",
             series.by.as_ref().map_or(" (in the order of the data file)".to_string(), |(c, _)| format!(", ordered by {c}")),
             spec.method.revman_label()
         ),

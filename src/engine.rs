@@ -72,7 +72,7 @@ pub fn analyse_ordered(table: StudyTable, spec: &Spec, cumulative_by: Option<&st
 }
 
 /// The order of the studies for the cumulative analysis (input indices).
-fn cumulative_order(table: &StudyTable, by: Option<&str>) -> Result<Vec<usize>, Diagnostic> {
+pub fn cumulative_order(table: &StudyTable, by: Option<&str>) -> Result<Vec<usize>, Diagnostic> {
     let mut order: Vec<usize> = (0..table.studies.len()).collect();
     let Some(column) = by else { return Ok(order) };
     let values: Vec<Option<&str>> = table
@@ -177,6 +177,8 @@ pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::
             Body::Table(t) => t.analysis.as_ref(),
             Body::Rob(r) => r.analysis.as_ref(),
             Body::Pls(p) => Some(&p.analysis),
+            Body::Funnel(f) => Some(&f.analysis),
+            Body::Sensitivity(s) => Some(&s.analysis),
             Body::Analysis(_) | Body::References(_) | Body::Sof(_) | Body::Prisma(_) => None,
         };
         if let Some(r) = reference {

@@ -154,3 +154,23 @@ fn a_hard_plain_language_summary_is_a_warning_that_names_what_makes_it_hard() {
     assert!(stderr.contains("longest sentences: 25 words: “Chronic nonspecific musculoskeletal"), "{stderr}");
     assert!(stderr.contains("hardest words (syllables): "), "{stderr}");
 }
+
+#[test]
+fn funnel_and_sensitivity_errors_are_located_at_their_keys() {
+    let (code, _, stderr) = check(&books().join("bad_sensitivity"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("unknown sensitivity analysis `leave-one-ot`") && stderr.contains("did you mean `leave-one-out`?"), "{stderr}");
+    assert!(stderr.contains("report/results.md:17:6") && stderr.contains("did you mean `year`?"), "an unknown `by` column: {stderr}");
+    assert!(stderr.contains("contour level 120"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn funnel_and_sensitivity_must_name_an_analysis() {
+    let (code, _, stderr) = check(&books().join("bad_funnel"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no analysis named `bgc`") && stderr.contains("did you mean `bcg`?"), "{stderr}");
+    assert!(stderr.contains("report/results.md:10:12"), "{stderr}");
+    assert!(stderr.contains("no analysis named `spasticity`"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}

@@ -40,7 +40,7 @@ fn chapter_index(p: &metabook::cmd::build::Prepared, file: &str) -> usize {
 fn html_fragments_of_every_directive() {
     let p = book();
     let pages: Vec<String> = p.book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
-    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "references.md"] {
+    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "funnel.md", "sensitivity.md", "references.md"] {
         let body = html::chapter_body(&p.chapters[chapter_index(&p, file)], &pages);
         insta::assert_snapshot!(format!("html_{}", file.trim_end_matches(".md")), without_svg(&body, "<svg", "</svg>"));
     }
@@ -49,7 +49,7 @@ fn html_fragments_of_every_directive() {
 #[test]
 fn typst_code_of_every_directive() {
     let p = book();
-    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "references.md"] {
+    for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "funnel.md", "sensitivity.md", "references.md"] {
         let code = typst::chapter(&p.chapters[chapter_index(&p, file)]);
         insta::assert_snapshot!(format!("typst_{}", file.trim_end_matches(".md")), without_svg(&code, "bytes(\"", "\")"));
     }

@@ -160,6 +160,8 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
             directive::Body::Prisma(p) => p.label.as_ref(),
             directive::Body::Rob(r) => r.label.as_ref(),
             directive::Body::Sof(s) => s.label.as_ref(),
+            directive::Body::Funnel(f) => f.label.as_ref(),
+            directive::Body::Sensitivity(s) => s.label.as_ref(),
             directive::Body::Analysis(_) | directive::Body::Results(_) | directive::Body::References(_) | directive::Body::Pls(_) => None,
         };
         if let Some(l) = label {

@@ -32,11 +32,25 @@ pub enum Kind {
     Rob,
     Sof,
     Prisma,
+    Funnel,
+    Sensitivity,
     Pls,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [Kind::Analysis, Kind::Forest, Kind::Table, Kind::Results, Kind::References, Kind::Rob, Kind::Sof, Kind::Prisma, Kind::Pls];
+    pub const ALL: [Kind; 11] = [
+        Kind::Analysis,
+        Kind::Forest,
+        Kind::Table,
+        Kind::Results,
+        Kind::References,
+        Kind::Rob,
+        Kind::Sof,
+        Kind::Prisma,
+        Kind::Funnel,
+        Kind::Sensitivity,
+        Kind::Pls,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -49,6 +63,8 @@ impl Kind {
             Kind::Sof => "sof",
             Kind::Prisma => "prisma",
             Kind::Pls => "pls",
+            Kind::Funnel => "funnel",
+            Kind::Sensitivity => "sensitivity",
         }
     }
 }
@@ -175,6 +191,40 @@ pub struct PlsDirective {
     pub negative_s: Option<String>,
 }
 
+/// `metabook funnel`: a funnel plot of a named analysis, with the tests for small-study
+/// effects under it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FunnelDirective {
+    pub analysis: Spanned<String>,
+    /// Levels of a contour-enhanced funnel plot, in percent (e.g. `[90, 95, 99]`): shaded
+    /// regions of statistical significance around no effect.
+    pub contours: Option<Spanned<Vec<f64>>>,
+    /// Draw trim-and-fill's filled studies (hollow) and its adjusted estimate (dashed).
+    #[serde(default)]
+    pub trimfill: bool,
+    pub caption: Option<String>,
+    /// A name for cross-references in the prose (`@fig-funnel`); starts with `fig-`.
+    pub label: Option<Spanned<String>>,
+}
+
+/// `metabook sensitivity`: a leave-one-out, cumulative or influence analysis of a named
+/// analysis, as a table or (leave-one-out, cumulative) a forest-style plot.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SensitivityDirective {
+    pub analysis: Spanned<String>,
+    /// `leave-one-out`, `cumulative` or `influence`.
+    pub kind: Spanned<String>,
+    /// Cumulative analysis: the column of the data file that orders the studies (e.g. `year`).
+    pub by: Option<Spanned<String>>,
+    /// Draw the re-pooled estimates as a plot rather than a table.
+    pub plot: Option<Spanned<bool>>,
+    pub caption: Option<String>,
+    /// `fig-…` for a plot, `tbl-…` for a table.
+    pub label: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -186,6 +236,8 @@ pub enum Body {
     Sof(SofDirective),
     Prisma(PrismaDirective),
     Pls(PlsDirective),
+    Funnel(FunnelDirective),
+    Sensitivity(SensitivityDirective),
 }
 
 /// A directive as found in a chapter.
@@ -300,6 +352,8 @@ fn parse_directive(
         Kind::Sof => Body::Sof(toml::from_str(body).map_err(located)?),
         Kind::Prisma => Body::Prisma(toml::from_str(body).map_err(located)?),
         Kind::Pls => Body::Pls(toml::from_str(body).map_err(located)?),
+        Kind::Funnel => Body::Funnel(toml::from_str(body).map_err(located)?),
+        Kind::Sensitivity => Body::Sensitivity(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }

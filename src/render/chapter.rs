@@ -6,7 +6,7 @@
 //! parsing as a raw HTML block, where a renderer swaps in the directive's output.
 
 use super::cite::{self, Found, Inline};
-use super::{forest, json, prisma, prose, revman};
+use super::{forest, funnel, json, prisma, prose, revman, sensitivity};
 use crate::diag::{Diagnostic, Source};
 use crate::directive::{Body, Directive, TableDirective};
 use crate::engine::{Analyses, AnalysisResult};
@@ -28,7 +28,8 @@ pub struct Counters {
 pub enum View {
     /// `analysis` shows nothing where it stands.
     Nothing,
-    Figure { number: usize, svg: String, caption: String, label: Option<String> },
+    /// `notes` are short paragraphs shown under the caption (e.g. a funnel plot's tests).
+    Figure { number: usize, svg: String, caption: String, notes: Vec<String>, label: Option<String> },
     Results { effect: String, method: String, k: usize, lines: Vec<String> },
     Table { number: usize, caption: String, headings: Vec<String>, rows: Vec<Vec<String>>, notes: Vec<String>, label: Option<String> },
     /// The list of references, filled in by [`cite::resolve`] once the whole book is read.
@@ -56,7 +57,9 @@ pub struct PreparedChapter {
 pub fn table_cell(cell: &str) -> (String, bool) {
     let plain = cell.replace('\u{2212}', "-");
     let starts_numeric = plain.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '.');
-    let numeric = plain.parse::<f64>().is_ok() || (starts_numeric && (plain.ends_with('%') || plain.ends_with(']')));
+    // A bound such as "< 0.001" (a P value) is a number too.
+    let bound = ["< ", "> "].iter().any(|b| plain.strip_prefix(b).is_some_and(|n| n.parse::<f64>().is_ok()));
+    let numeric = bound || plain.parse::<f64>().is_ok() || (starts_numeric && (plain.ends_with('%') || plain.ends_with(']')));
     if !numeric {
         return (cell.to_string(), false);
     }
@@ -149,7 +152,7 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
             };
             let caption = f.caption.clone().unwrap_or_else(|| format!("Forest plot of the analysis “{}”.", f.analysis.get_ref()));
             let label = checked_label(d, &f.label, "fig-")?;
-            View::Figure { number: counters.figures, svg: forest::svg(result, &options), caption, label }
+            View::Figure { number: counters.figures, svg: forest::svg(result, &options), caption, notes: Vec::new(), label }
         }
         Body::Results(r) => {
             let result = analysis(analyses, d, &r.analysis)?;
@@ -219,8 +222,34 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
             let label = checked_label(d, &p.label, "fig-")?;
             counters.figures += 1;
             let caption = p.caption.clone().unwrap_or_else(|| "PRISMA 2020 flow diagram of the search and selection of studies.".to_string());
-            View::Figure { number: counters.figures, svg: prisma::svg(&flow), caption, label }
+            View::Figure { number: counters.figures, svg: prisma::svg(&flow), caption, notes: Vec::new(), label }
         }
+        Body::Funnel(f) => {
+            let result = analysis(analyses, d, &f.analysis)?;
+            let contours = match &f.contours {
+                None => Vec::new(),
+                Some(c) => {
+                    if let Some(bad) = c.get_ref().iter().find(|l| !(**l > 0.0 && **l < 100.0)) {
+                        return Err(vec![d
+                            .error_at(c.span(), format!("contour level {bad} is not a percentage between 0 and 100"), "here")
+                            .hint("e.g. contours = [90, 95, 99]")]);
+                    }
+                    c.get_ref().clone()
+                }
+            };
+            let label = checked_label(d, &f.label, "fig-")?;
+            counters.figures += 1;
+            let options = funnel::FunnelOptions { contours, trimfill: f.trimfill };
+            let caption = f.caption.clone().unwrap_or_else(|| {
+                format!(
+                    "Funnel plot of the analysis “{}”{}.",
+                    f.analysis.get_ref(),
+                    if options.contours.is_empty() { String::new() } else { ", contour-enhanced".to_string() }
+                )
+            });
+            View::Figure { number: counters.figures, svg: funnel::svg(result, &options), caption, notes: funnel::notes(result), label }
+        }
+        Body::Sensitivity(s) => sensitivity_view(d, s, analyses, counters)?,
     })
 }
 
@@ -276,7 +305,7 @@ fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analys
             } else {
                 (super::rob::traffic_light(&table), format!("Risk of bias ({tool_name}) of each study, by domain."))
             };
-            Ok(View::Figure { number: counters.figures, svg, caption: caption.unwrap_or(default_caption), label })
+            Ok(View::Figure { number: counters.figures, svg, caption: caption.unwrap_or(default_caption), notes: Vec::new(), label })
         }
         "table" => {
             let label = checked_label(d, &r.label, "tbl-")?;
@@ -292,6 +321,98 @@ fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analys
         other => Err(vec![d
             .error_at(r.plot.as_ref().map_or(r.data.span(), |p| p.span()), format!("unknown plot `{other}`"), "here")
             .hint("plot = \"traffic-light\", \"summary\" or \"table\"")]),
+    }
+}
+
+/// A `sensitivity` directive: a leave-one-out, cumulative or influence analysis as a table, or
+/// the first two as a plot.
+fn sensitivity_view(d: &Directive, s: &crate::directive::SensitivityDirective, analyses: &Analyses, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
+    use sensitivity::Kind;
+    let result = analysis(analyses, d, &s.analysis)?;
+    let wanted = s.kind.get_ref();
+    let Some(kind) = Kind::ALL.into_iter().find(|k| k.name() == wanted) else {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        let close = names.iter().copied().min_by_key(|n| strsim::levenshtein(n, wanted)).filter(|n| strsim::levenshtein(n, wanted) <= 3);
+        return Err(vec![d.error_at(s.kind.span(), format!("unknown sensitivity analysis `{wanted}`"), "here").hint(match close {
+            Some(c) => format!("did you mean `{c}`? Kinds: {}", names.join(", ")),
+            None => format!("kind = {}", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")),
+        })]);
+    };
+    if let (Some(by), false) = (&s.by, kind == Kind::Cumulative) {
+        return Err(vec![d.error_at(by.span(), format!("`by` orders a cumulative analysis; this one is {}", kind.name()), "here").hint("remove `by`, or write kind = \"cumulative\"")]);
+    }
+    let plot = s.plot.as_ref().is_some_and(|p| *p.get_ref());
+    if let (Some(p), true) = (&s.plot, plot && kind == Kind::Influence) {
+        return Err(vec![d.error_at(p.span(), "influence diagnostics are shown as a table", "here").hint("remove `plot`, or plot a leave-one-out or cumulative analysis")]);
+    }
+    let label = checked_label(d, &s.label, if plot { "fig-" } else { "tbl-" })?;
+    let name = s.analysis.get_ref();
+    let not_computed = |why: String, counters: &mut Counters| {
+        counters.tables += 1;
+        View::Table { number: counters.tables, caption: s.caption.clone().unwrap_or_else(|| format!("Sensitivity analysis ({}) of “{name}”.", kind.name())), headings: vec!["Study".to_string()], rows: Vec::new(), notes: vec![why], label: label.clone() }
+    };
+    let Some(sens) = &result.sensitivity else {
+        return Ok(not_computed(format!("Not computed: the analysis has more than {} studies.", crate::stats::sensitivity::MAX_STUDIES), counters));
+    };
+    let (rows, by) = match kind {
+        Kind::Influence => {
+            return Ok(match &sens.influence {
+                Some(rows) => {
+                    let (headings, rows, notes) = sensitivity::influence_table(result, rows);
+                    counters.tables += 1;
+                    let caption = s.caption.clone().unwrap_or_else(|| format!("Influence diagnostics of the analysis “{name}”."));
+                    View::Table { number: counters.tables, caption, headings, rows, notes, label }
+                }
+                None => {
+                    let why = sens.notes.iter().find(|n| n.contains("nfluence")).cloned().unwrap_or_else(|| format!("Influence diagnostics need at least 2 studies; the analysis has {}.", result.analysis.k));
+                    not_computed(format!("Not computed. {why}"), counters)
+                }
+            });
+        }
+        Kind::LeaveOneOut => match &sens.leave_one_out {
+            Some(rows) => (rows.clone(), None),
+            None => return Ok(not_computed(format!("Not computed: leaving one study out needs at least 2 studies; the analysis has {}.", result.analysis.k), counters)),
+        },
+        Kind::Cumulative => match &s.by {
+            None => (sens.cumulative.clone(), None),
+            Some(by) => {
+                let order = crate::engine::cumulative_order(&result.table, Some(by.get_ref())).map_err(|e| {
+                    let mut located = d.error_at(by.span(), e.message.clone(), "here");
+                    located.hints = e.hints.clone();
+                    vec![located]
+                })?;
+                let data: Vec<crate::stats::StudyData> = result.table.studies.iter().map(|st| st.data).collect();
+                let rows = crate::stats::sensitivity::cumulative(&data, &result.analysis, &order);
+                let values = rows
+                    .iter()
+                    .map(|r| {
+                        let st = &result.table.studies[r.study];
+                        if by.get_ref().eq_ignore_ascii_case("study") {
+                            return st.label.clone();
+                        }
+                        st.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(by.get_ref())).map_or(String::new(), |(_, v)| v.trim().to_string())
+                    })
+                    .collect();
+                let column = result.table.studies.first().and_then(|st| st.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(by.get_ref()))).map_or(by.get_ref().clone(), |(n, _)| n.clone());
+                (rows, Some((column, values)))
+            }
+        },
+    };
+    let series = sensitivity::Series { kind, rows: &rows, by };
+    let what = match kind {
+        Kind::LeaveOneOut => "Leave-one-out analysis",
+        _ => "Cumulative analysis",
+    };
+    let ordered = series.by.as_ref().map_or(String::new(), |(c, _)| format!(", by {c}"));
+    if plot {
+        counters.figures += 1;
+        let caption = s.caption.clone().unwrap_or_else(|| format!("{what} of “{name}”{ordered}: the pooled estimate of each row; the dashed line marks all studies."));
+        Ok(View::Figure { number: counters.figures, svg: sensitivity::plot(result, &series), caption, notes: Vec::new(), label })
+    } else {
+        let (headings, rows, notes) = sensitivity::refit_table(result, &series);
+        counters.tables += 1;
+        let caption = s.caption.clone().unwrap_or_else(|| format!("{what} of “{name}”{ordered}."));
+        Ok(View::Table { number: counters.tables, caption, headings, rows, notes, label })
     }
 }
 
@@ -371,6 +492,7 @@ mod tests {
         assert_eq!(table_cell("-13.15"), ("\u{2212}13.15".to_string(), true));
         assert_eq!(table_cell("-0.21 [-0.73, 0.32]"), ("\u{2212}0.21 [\u{2212}0.73, 0.32]".to_string(), true));
         assert_eq!(table_cell("38%"), ("38%".to_string(), true));
+        assert_eq!(table_cell("< 0.001"), ("< 0.001".to_string(), true));
         assert_eq!(table_cell("1997-2015"), ("1997-2015".to_string(), false));
         assert_eq!(table_cell("not reported"), ("not reported".to_string(), false));
     }

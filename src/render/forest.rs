@@ -55,15 +55,15 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The axis: symmetric around no effect, on the log scale for ratio measures.
-struct Axis {
+pub(crate) struct Axis {
     ratio: bool,
     /// Half-width on the analysis scale.
-    limit: f64,
-    ticks: Vec<f64>,
+    pub(crate) limit: f64,
+    pub(crate) ticks: Vec<f64>,
 }
 
 impl Axis {
-    fn new(ratio: bool, extent: f64) -> Axis {
+    pub(crate) fn new(ratio: bool, extent: f64) -> Axis {
         if ratio {
             let steps = [(2.0, vec![0.5, 0.7, 1.0, 1.5, 2.0]), (5.0, vec![0.2, 0.5, 1.0, 2.0, 5.0]), (10.0, vec![0.1, 0.2, 1.0, 5.0, 10.0]), (100.0, vec![0.01, 0.1, 1.0, 10.0, 100.0]), (1000.0, vec![0.001, 0.1, 1.0, 10.0, 1000.0])];
             let (l, ticks) = steps.iter().find(|(l, _)| f64::ln(*l) >= extent).cloned().unwrap_or(steps[4].clone());
@@ -78,7 +78,7 @@ impl Axis {
             Axis { ratio, limit: l, ticks: vec![-l, -l / 2.0, 0.0, l / 2.0, l] }
         }
     }
-    fn label(&self, t: f64) -> String {
+    pub(crate) fn label(&self, t: f64) -> String {
         let v = if self.ratio { t.exp() } else { t };
         let s = format!("{}", (v * 1e6).round() / 1e6);
         s.replace('-', "\u{2212}")

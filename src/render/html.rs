@@ -120,10 +120,13 @@ fn view_html(v: &View) -> String {
             html.push_str("</ol>\n");
             html
         }
-        View::Figure { number, svg, caption, .. } => format!(
-            "<figure class=\"forest\" id=\"figure-{number}\"><div class=\"scroll\">{svg}</div><figcaption><strong>Figure {number}.</strong> {}</figcaption></figure>\n",
-            e(caption)
-        ),
+        View::Figure { number, svg, caption, notes, .. } => {
+            let notes: String = notes.iter().map(|n| format!("<span class=\"note\">{}</span>", e(n))).collect();
+            format!(
+                "<figure class=\"forest\" id=\"figure-{number}\"><div class=\"scroll\">{svg}</div><figcaption><strong>Figure {number}.</strong> {}{notes}</figcaption></figure>\n",
+                e(caption)
+            )
+        }
         View::Results { effect, method, k, lines } => {
             let mut html = format!("<div class=\"results\"><p><strong>{}</strong> ({}, {k} studies)</p>", e(effect), e(method));
             for line in lines {

@@ -3,7 +3,9 @@
 //! - [`json`]: the public JSON interface of `metabook pool` (stable keys).
 //! - [`text`]: a RevMan-style analysis for the terminal; [`revman`] its shared pieces.
 //! - [`forest`]: the forest plot as SVG, used by both outputs; [`rob`] the risk-of-bias plots;
-//!   [`prisma`] the PRISMA 2020 flow diagram; [`sof`] the GRADE summary of findings.
+//!   [`prisma`] the PRISMA 2020 flow diagram; [`sof`] the GRADE summary of findings;
+//!   [`funnel`] the funnel plot with the tests for small-study effects; [`sensitivity`] the
+//!   leave-one-out, cumulative and influence analyses as tables and plots.
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 //! - [`chapter`]: a chapter made ready for any output: prose templated, directives as views.
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
@@ -13,6 +15,7 @@
 pub mod chapter;
 pub mod cite;
 pub mod forest;
+pub mod funnel;
 pub mod html;
 pub mod json;
 pub mod math;
@@ -22,6 +25,7 @@ pub mod pls;
 pub mod readability;
 pub mod revman;
 pub mod rob;
+pub mod sensitivity;
 pub mod sof;
 pub mod text;
 pub mod typst;

@@ -346,12 +346,16 @@ fn figure_width(svg: &str) -> String {
 fn view_typst(v: &View) -> String {
     match v {
         View::Nothing => String::new(),
-        View::Figure { number, svg, caption, .. } => format!(
-            "#figure(image(bytes({}), format: \"svg\", width: {}), caption: [{}], kind: image)<figure-{number}>\n",
-            string(svg),
-            figure_width(svg),
-            text(caption)
-        ),
+        View::Figure { number, svg, caption, notes, .. } => {
+            // Notes under the caption, smaller and set left like a table's footnotes.
+            let notes: String = notes.iter().map(|n| format!("#block(width: 100%, above: 0.5em)[#set align(left)\n#set text(size: 8.5pt)\n{}]", text(n))).collect();
+            format!(
+                "#figure(image(bytes({}), format: \"svg\", width: {}), caption: [{}{notes}], kind: image)<figure-{number}>\n",
+                string(svg),
+                figure_width(svg),
+                text(caption)
+            )
+        }
         View::References { entries } => {
             let mut out = String::from("#block(width: 100%)[#set par(justify: false, hanging-indent: 0pt)\n#set text(size: 9.5pt)\n#grid(columns: (auto, 1fr), column-gutter: 0.6em, row-gutter: 0.65em, ");
             for e in entries {

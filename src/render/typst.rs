@@ -374,7 +374,9 @@ fn view_typst(v: &View) -> String {
             out
         }
         View::Table { number, caption, headings, rows, notes, .. } => {
-            let mut out = format!("#figure(kind: table, caption: [{}], table(columns: {}, stroke: none, align: left, table.hline(), ", text(caption), headings.len());
+            // The figure's body is the table and, under it, its footnotes as a paragraph of their
+            // own: in a cell they would widen the table's last column to their length.
+            let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, table.hline(), ", text(caption), headings.len());
             let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
             out.push_str(&format!("table.header({}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
             for row in rows {
@@ -385,12 +387,15 @@ fn view_typst(v: &View) -> String {
                     }
                 }
             }
-            out.push_str("table.hline()");
-            // Footnotes span the table's width, under its last rule.
-            for n in notes {
-                out.push_str(&format!(", table.cell(colspan: {}, inset: (top: 3pt, bottom: 1pt))[#text(size: 8pt)[{}]]", headings.len(), text(n)));
+            out.push_str("table.hline())");
+            if !notes.is_empty() {
+                out.push_str("\n#block(width: 100%, above: 4pt)[#set align(left)\n#set par(justify: false, spacing: 3pt)\n#set text(size: 8pt)\n");
+                for n in notes {
+                    out.push_str(&format!("{}\n\n", text(n)));
+                }
+                out.push(']');
             }
-            out.push_str(&format!("))<table-{number}>\n"));
+            out.push_str(&format!("])<table-{number}>\n"));
             out
         }
     }

@@ -203,11 +203,16 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<sup
     let pages = html::site(&book, &bodies, &extras, &templates)?;
     step("typesetting the PDF");
     let pdf_start = Instant::now();
-    let pdf = typst::compile_pdf(typst::document(&book, &prepared), &book.config.book.title, &images)?;
-    let pls_pdf = match &summary {
-        Some((s, c)) => Some(typst::compile_pdf(typst::summary_document(&book, &s.title, c), &s.title, &BTreeMap::new())?),
-        None => None,
-    };
+    // The book and the summary are typeset at the same time, each on its own core.
+    let book_source = typst::document(&book, &prepared);
+    let summary_source = summary.as_ref().map(|(s, c)| (typst::summary_document(&book, &s.title, c), s.title.clone()));
+    let (pdf, pls_pdf) = std::thread::scope(|scope| {
+        let pls = summary_source.map(|(source, title)| scope.spawn(move || typst::compile_pdf(source, &title, &BTreeMap::new())));
+        let pdf = typst::compile_pdf(book_source, &book.config.book.title, &images);
+        (pdf, pls.map(|h| h.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting the plain-language summary failed")]))))
+    });
+    let pdf = pdf?;
+    let pls_pdf = pls_pdf.transpose()?;
     let pdf_time = pdf_start.elapsed();
     step("writing the output");
     let build_dir = book.root.join(&book.config.build.build_dir);

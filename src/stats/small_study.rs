@@ -20,7 +20,7 @@
 //!   slope, the missing studies filled in as mirror images about the trimmed estimate, and the
 //!   model refitted to the filled data by the analysis' own method, test and level.
 //!
-//! The Cochrane Handbook (§13.3.5.4) advises against these tests with fewer than 10 studies;
+//! The Cochrane Handbook (chapter 13) advises against these tests with fewer than 10 studies;
 //! [`small_study`] says so in a note rather than refusing, and leaves a quantity `None` only
 //! where it cannot exist (fewer than 3 studies; a Mantel–Haenszel or Peto model, which has no
 //! inverse-variance regression to extend).
@@ -120,7 +120,7 @@ pub fn small_study(analysis: &Analysis) -> SmallStudy {
     }
     if k < HANDBOOK_MIN_STUDIES {
         notes.push(format!(
-            "With {k} studies (fewer than {HANDBOOK_MIN_STUDIES}) tests for funnel-plot asymmetry have too little power to tell chance from real asymmetry (Cochrane Handbook §13.3.5.4); interpret with caution."
+            "With {k} studies (fewer than {HANDBOOK_MIN_STUDIES}) tests for funnel-plot asymmetry have too little power to tell chance from real asymmetry (Cochrane Handbook, chapter 13); interpret with caution."
         ));
     }
     let (egger_result, trimfill_result) = if is_inverse_variance(spec) {

@@ -218,16 +218,18 @@ pub struct Templates {
 pub const DEFAULT_PAGE: &str = include_str!("../../templates/page.html");
 pub const DEFAULT_STYLE: &str = include_str!("../../templates/style.css");
 
+/// A file of the book's templates folder, if the book has it.
+fn book_template(book: &Book, name: &str) -> Result<Option<Arc<Source>>, Vec<Diagnostic>> {
+    let relative = book.config.build.templates.join(name);
+    if !book.root.join(&relative).exists() {
+        return Ok(None);
+    }
+    read_source(&book.root, &relative).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", relative.display()))])
+}
+
 /// Load the HTML templates, preferring the book's overrides.
 pub fn templates(book: &Book) -> Result<Templates, Vec<Diagnostic>> {
-    let dir = &book.config.build.templates;
-    let read = |name: &str| -> Result<Option<Arc<Source>>, Vec<Diagnostic>> {
-        let relative = dir.join(name);
-        if !book.root.join(&relative).exists() {
-            return Ok(None);
-        }
-        read_source(&book.root, &relative).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", relative.display()))])
-    };
+    let read = |name: &str| book_template(book, name);
     let page = read("page.html")?.unwrap_or_else(|| Source::new("(metabook) templates/page.html", DEFAULT_PAGE));
     let style = read("style.css")?.map_or_else(|| DEFAULT_STYLE.to_string(), |s| s.text.clone());
     Ok(Templates { page, style })
@@ -238,13 +240,7 @@ pub fn templates(book: &Book) -> Result<Templates, Vec<Diagnostic>> {
 /// metabook's English ones otherwise.
 pub fn pls_templates(book: &Book) -> Result<(Arc<Source>, Arc<Source>), Vec<Diagnostic>> {
     let dir = &book.config.build.templates;
-    let read = |name: &str| -> Result<Option<Arc<Source>>, Vec<Diagnostic>> {
-        let relative = dir.join(name);
-        if !book.root.join(&relative).exists() {
-            return Ok(None);
-        }
-        read_source(&book.root, &relative).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", relative.display()))])
-    };
+    let read = |name: &str| book_template(book, name);
     let template = read("pls.md")?.unwrap_or_else(|| Source::new("(metabook) templates/pls.md", crate::render::pls::DEFAULT_TEMPLATE));
     let language = book.config.book.language.to_lowercase();
     let base = language.split(['-', '_']).next().unwrap_or("en").to_string();

@@ -1,6 +1,6 @@
 //! The funnel plot, as one SVG used by both outputs: each study's effect against its standard
 //! error, the axis of the standard error inverted (0 at the top) as in metafor's `funnel()`
-//! and the Cochrane Handbook (§13.3.5.2); the pooled estimate as a vertical line and the 95%
+//! and the Cochrane Handbook (chapter 13); the pooled estimate as a vertical line and the 95%
 //! pseudo-confidence limits about it; optionally the contour-enhanced regions of statistical
 //! significance about no effect (Peters et al. 2008; metafor `funnel(res, level = c(90, 95,
 //! 99), refline = 0, shade = …)`), and trim-and-fill's filled studies drawn hollow with the

@@ -1,6 +1,6 @@
 //! Small-study effects: do smaller (less precise) studies report different effects? Publication
 //! bias is one explanation among several (heterogeneity, chance, artefacts), so these are
-//! tests of funnel-plot asymmetry, not of bias itself (Cochrane Handbook §13.3.5).
+//! tests of funnel-plot asymmetry, not of bias itself (Cochrane Handbook, chapter 13).
 //!
 //! Three methods, each exactly as metafor 3.8 computes it by default, so a review can quote
 //! either program:

@@ -71,6 +71,29 @@ fn a_failed_build_leaves_the_previous_site_intact() {
     assert!(std::fs::read(dir.join("book/a-minimal-review.pdf")).unwrap() == pdf_before, "the PDF is untouched");
     let mut leftovers: Vec<_> = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     leftovers.sort();
-    assert_eq!(leftovers, ["a-minimal-review.pdf", "html"], "no temporary files or folders remain");
+    assert_eq!(leftovers, [".metabook", "a-minimal-review.pdf", "html"], "no temporary files or folders remain");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_changed_data_file_is_reported_number_by_number_with_the_conclusions_first() {
+    let dir = book("changes");
+    let (code, out) = build(&dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("changed since"), "a first build has nothing to compare with: {out}");
+    assert!(!dir.join("book/changes.md").exists());
+    // Rebuilding the same inputs changes nothing.
+    assert!(!build(&dir).1.contains("changed since"));
+    // Aronson 1948: 4 of 123 vaccinated fell ill; make it 40, and 11 of 139 unvaccinated 1.
+    let data = dir.join("data/bcg.csv");
+    let text = std::fs::read_to_string(&data).unwrap().replace("Aronson 1948,4,123,11,139", "Aronson 1948,40,123,1,139");
+    std::fs::write(&data, text).unwrap();
+    let (code, out) = build(&dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("changed since the previous build (book/changes.md):"), "{out}");
+    let report = std::fs::read_to_string(dir.join("book/changes.md")).unwrap();
+    assert!(report.starts_with("# What changed since the previous build"), "{report}");
+    assert!(report.contains("- `bcg` effect: RR 0.49 (95% CI 0.34 to 0.70) → "), "{report}");
+    assert!(report.contains("(in report/results.md)"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }

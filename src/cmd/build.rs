@@ -11,6 +11,7 @@ use crate::directive::{self, Directive};
 use crate::engine::{self, Analyses};
 use crate::output;
 use crate::render::chapter::{self, PreparedChapter};
+use crate::render::changes;
 use crate::render::cite::{self, Bibliography};
 use crate::render::{html, pls, typst};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -29,6 +30,8 @@ pub struct Prepared {
     pub images: BTreeMap<String, Vec<u8>>,
     /// The plain-language summary, when book.toml has `[pls]`.
     pub pls: Option<pls::Summary>,
+    /// What this build reports, to compare with the next build.
+    pub ledger: changes::Ledger,
     /// Problems that do not stop the build.
     pub warnings: Vec<Diagnostic>,
     /// Time to load, parse and run the analyses.
@@ -99,8 +102,9 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
         }
         None => None,
     };
+    let ledger = changes::ledger(&analyses, &directives, pls.as_ref());
     let directives = directives.len();
-    Ok(Prepared { book, directives, analyses, chapters, counters, images, pls, warnings, executed })
+    Ok(Prepared { book, directives, analyses, chapters, counters, images, pls, ledger, warnings, executed })
 }
 
 /// The plain-language summary: the GRADE file and the templates read, the `pls` blocks of
@@ -190,7 +194,7 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
 }
 
 fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<super::Output, Vec<Diagnostic>> {
-    let Prepared { book, analyses, chapters: prepared, counters, images, pls, warnings, executed, .. } = prepare(root)?;
+    let Prepared { book, analyses, chapters: prepared, counters, images, pls, ledger, warnings, executed, .. } = prepare(root)?;
     step("writing the HTML pages");
     let templates = book::templates(&book)?;
     let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
@@ -235,6 +239,7 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<sup
             s.readability.grade
         );
     }
+    let changed = record_changes(&build_dir, &ledger).map_err(|e| vec![Diagnostic::error(format!("cannot write the changes report in {}: {e}", build_dir.display()))])?;
     step("done");
     let stdout = format!(
         "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms, PDF {} ms)\n",
@@ -247,8 +252,30 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<sup
         start.elapsed().as_millis(),
         executed.as_millis(),
         pdf_time.as_millis()
-    ) + &closing_pls;
+    ) + &closing_pls
+        + &changed.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
     Ok(super::Output { stdout, warnings })
+}
+
+/// The changes report and the ledger it compares with, in the build folder.
+pub const CHANGES_FILE: &str = "changes.md";
+const LEDGER_FILE: &str = ".metabook/reported.json";
+
+/// Compare what this build reports with the previous build's ledger; where anything moved,
+/// write `changes.md` and return its lines for the terminal. The ledger is then replaced.
+fn record_changes(build_dir: &Path, ledger: &changes::Ledger) -> std::io::Result<Option<String>> {
+    let ledger_path = build_dir.join(LEDGER_FILE);
+    let previous: Option<changes::Ledger> = std::fs::read(&ledger_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let report = previous.as_ref().and_then(|old| changes::report(old, ledger));
+    if let Some(report) = &report {
+        output::replace_file(&build_dir.join(CHANGES_FILE), report.as_bytes())?;
+    }
+    let json = serde_json::to_vec_pretty(ledger).expect("the ledger is plain data");
+    if previous.as_ref() != Some(ledger) {
+        std::fs::create_dir_all(build_dir.join(".metabook"))?;
+        output::replace_file(&ledger_path, &json)?;
+    }
+    Ok(report.map(|r| r.lines().filter(|l| l.starts_with("- ")).map(|l| format!("  {}\n", l.replace("**", "").replace('`', ""))).collect()))
 }
 
 /// The plain-language summary's page in the site.

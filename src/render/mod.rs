@@ -11,7 +11,9 @@
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
 //! - [`math`]: LaTeX formulas as Typst math and MathML, a whitelist so a formula never breaks a build.
 //! - [`html`] and [`typst`]: the two outputs, the HTML site and the typeset PDF.
+//! - [`changes`]: what moved since the previous build.
 
+pub mod changes;
 pub mod chapter;
 pub mod cite;
 pub mod forest;

@@ -102,6 +102,7 @@ pub struct PlsOutcome {
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub title: String,
+    pub outcomes: Vec<PlsOutcome>,
     pub markdown: String,
     pub readability: Readability,
     pub warnings: Vec<Diagnostic>,
@@ -263,7 +264,7 @@ pub fn summary(config: &PlsConfig, directives: &[&Directive], analyses: &Analyse
                 .hint(format!("hardest words (syllables): {}", hard.join(", "))),
         );
     }
-    Ok(Summary { title: config.title.clone(), markdown, readability, warnings })
+    Ok(Summary { title: config.title.clone(), outcomes, markdown, readability, warnings })
 }
 
 /// The text of Markdown as a reader reads it: one block per line.

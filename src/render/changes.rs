@@ -1,0 +1,188 @@
+//! What changed since the previous build: every reported number that moved (old → new, as the
+//! book prints it) and where it appears, with the conclusions that changed — the direction of
+//! an effect, its significance, the certainty or the plain-language finding — listed first.
+//!
+//! Each build keeps a ledger of what it reported (`book/.metabook/reported.json`); the next
+//! build compares its own ledger with it. Numbers are compared as printed, so a change in the
+//! fourth decimal that the book does not show is not reported as a change. Pure: ledgers in,
+//! report out; `cmd::build` does the reading and writing.
+
+use super::pls::Summary;
+use super::sof::read_effect;
+use crate::directive::{Body, Directive};
+use crate::engine::Analyses;
+use crate::format;
+use serde::{Deserialize, Serialize};
+
+/// What one build reported.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub analyses: Vec<AnalysisEntry>,
+    /// Plain-language findings by outcome: (outcome, certainty, finding).
+    pub findings: Vec<(String, String, String)>,
+}
+
+/// One analysis as reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisEntry {
+    pub name: String,
+    /// The chapters where it appears (inline values or directives).
+    pub appears_in: Vec<String>,
+    /// (what, as printed): k, the effect and its CI, P, I², τ².
+    pub numbers: Vec<(String, String)>,
+    /// "above no effect", "below no effect" or "little or no difference".
+    pub direction: String,
+    /// Whether the CI excludes no effect.
+    pub significant: bool,
+}
+
+/// Where an analysis appears: chapters with a directive naming it or an inline value `{{ name`.
+fn appears_in(name: &str, directives: &[Directive]) -> Vec<String> {
+    let mut files = Vec::new();
+    for d in directives {
+        let named = match &d.body {
+            Body::Analysis(a) => a.name.get_ref() == name,
+            Body::Forest(f) => f.analysis.get_ref() == name,
+            Body::Results(r) => r.analysis.get_ref() == name,
+            Body::Table(t) => t.analysis.as_ref().is_some_and(|a| a.get_ref() == name),
+            Body::Rob(r) => r.analysis.as_ref().is_some_and(|a| a.get_ref() == name),
+            Body::Funnel(f) => f.analysis.get_ref() == name,
+            Body::Sensitivity(s) => s.analysis.get_ref() == name,
+            Body::Pls(p) => p.analysis.get_ref() == name,
+            Body::References(_) | Body::Sof(_) | Body::Prisma(_) => false,
+        };
+        let inline = d.source.text.split("{{").skip(1).any(|rest| {
+            let rest = rest.trim_start();
+            rest.starts_with(name) && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+        });
+        if (named || inline) && !files.contains(&d.source.name) {
+            files.push(d.source.name.clone());
+        }
+    }
+    files
+}
+
+/// The ledger of a build.
+pub fn ledger(analyses: &Analyses, directives: &[Directive], summary: Option<&Summary>) -> Ledger {
+    let analyses = analyses
+        .by_name
+        .iter()
+        .map(|(name, result)| {
+            let a = &result.analysis;
+            let read = read_effect(result);
+            let mut numbers = vec![("studies".to_string(), a.k.to_string()), ("effect".to_string(), read.text.clone()), ("P".to_string(), format::p_journal(a.pooled.p))];
+            if let Some(h) = &a.pooled.heterogeneity {
+                numbers.push(("I²".to_string(), format::percent0(h.i2)));
+            }
+            if let Some(t) = a.pooled.tau2 {
+                numbers.push(("τ²".to_string(), format::fixed(t, 3)));
+            }
+            AnalysisEntry {
+                name: name.clone(),
+                appears_in: appears_in(name, directives),
+                numbers,
+                direction: match read.direction {
+                    Some(true) => "above no effect",
+                    Some(false) => "below no effect",
+                    None => "little or no difference",
+                }
+                .to_string(),
+                significant: !read.crosses,
+            }
+        })
+        .collect();
+    let findings = summary.map_or_else(Vec::new, |s| s.outcomes.iter().map(|o| (o.name.clone(), o.certainty.clone(), o.finding.clone())).collect());
+    Ledger { analyses, findings }
+}
+
+/// The changes between two ledgers, as Markdown, or None when nothing reported moved.
+pub fn report(old: &Ledger, new: &Ledger) -> Option<String> {
+    let mut conclusions = Vec::new();
+    let mut numbers = Vec::new();
+    for n in &new.analyses {
+        let where_ = if n.appears_in.is_empty() { String::new() } else { format!(" (in {})", n.appears_in.join(", ")) };
+        let Some(o) = old.analyses.iter().find(|o| o.name == n.name) else {
+            numbers.push(format!("- `{}`: new analysis{where_}", n.name));
+            continue;
+        };
+        if o.direction != n.direction {
+            conclusions.push(format!("- **`{}`: the direction changed**, {} → {}{where_}", n.name, o.direction, n.direction));
+        }
+        if o.significant != n.significant {
+            let word = |s: bool| if s { "significant" } else { "not significant" };
+            conclusions.push(format!("- **`{}`: significance changed**, {} → {}{where_}", n.name, word(o.significant), word(n.significant)));
+        }
+        for (what, value) in &n.numbers {
+            match o.numbers.iter().find(|(w, _)| w == what) {
+                Some((_, old_value)) if old_value != value => numbers.push(format!("- `{}` {what}: {old_value} → {value}{where_}", n.name)),
+                None => numbers.push(format!("- `{}` {what}: (none) → {value}{where_}", n.name)),
+                _ => {}
+            }
+        }
+    }
+    for o in &old.analyses {
+        if !new.analyses.iter().any(|n| n.name == o.name) {
+            numbers.push(format!("- `{}`: removed", o.name));
+        }
+    }
+    for (outcome, certainty, finding) in &new.findings {
+        match old.findings.iter().find(|(o, _, _)| o == outcome) {
+            Some((_, old_certainty, _)) if old_certainty != certainty => {
+                conclusions.push(format!("- **{outcome}: the certainty changed**, {old_certainty} → {certainty}: “{finding}”"))
+            }
+            Some((_, _, old_finding)) if old_finding != finding => conclusions.push(format!("- **{outcome}: the plain-language finding changed**: “{old_finding}” → “{finding}”")),
+            _ => {}
+        }
+    }
+    if conclusions.is_empty() && numbers.is_empty() {
+        return None;
+    }
+    let mut out = String::from("# What changed since the previous build\n\n");
+    if !conclusions.is_empty() {
+        out.push_str("## Conclusions\n\n");
+        out.push_str(&conclusions.join("\n"));
+        out.push_str("\n\n");
+    }
+    if !numbers.is_empty() {
+        out.push_str("## Numbers\n\n");
+        out.push_str(&numbers.join("\n"));
+        out.push('\n');
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(effect: &str, direction: &str, significant: bool) -> AnalysisEntry {
+        AnalysisEntry {
+            name: "gait".into(),
+            appears_in: vec!["report/results.md".into()],
+            numbers: vec![("studies".into(), "3".into()), ("effect".into(), effect.into())],
+            direction: direction.into(),
+            significant,
+        }
+    }
+
+    #[test]
+    fn nothing_moved_is_no_report() {
+        let l = Ledger { analyses: vec![entry("SMD −0.41 (95% CI −0.77 to −0.05)", "below no effect", true)], findings: vec![] };
+        assert_eq!(report(&l, &l), None);
+    }
+
+    #[test]
+    fn conclusions_come_first_then_every_number_that_moved() {
+        let old = Ledger { analyses: vec![entry("SMD −0.41 (95% CI −0.77 to −0.05)", "below no effect", true)], findings: vec![("walking speed".into(), "low".into(), "It may help.".into())] };
+        let new = Ledger { analyses: vec![entry("SMD −0.12 (95% CI −0.50 to 0.26)", "little or no difference", false)], findings: vec![("walking speed".into(), "very low".into(), "We are very uncertain.".into())] };
+        let r = report(&old, &new).unwrap();
+        let conclusions = r.find("## Conclusions").unwrap();
+        let numbers = r.find("## Numbers").unwrap();
+        assert!(conclusions < numbers);
+        assert!(r.contains("- **`gait`: the direction changed**, below no effect → little or no difference (in report/results.md)"), "{r}");
+        assert!(r.contains("- **`gait`: significance changed**, significant → not significant"), "{r}");
+        assert!(r.contains("- **walking speed: the certainty changed**, low → very low"), "{r}");
+        assert!(r.contains("- `gait` effect: SMD −0.41 (95% CI −0.77 to −0.05) → SMD −0.12 (95% CI −0.50 to 0.26) (in report/results.md)"), "{r}");
+        assert!(!r.contains("studies:"), "k did not move: {r}");
+    }
+}

@@ -128,7 +128,8 @@ pub fn third_person(phrase: &str) -> String {
 }
 
 fn fill(pattern: &str, intervention: &str, does: &str, r#do: &str, outcome: &str) -> String {
-    let capital = intervention.get(..1).map_or(String::new(), |f| f.to_uppercase() + &intervention[1..]);
+    let mut chars = intervention.chars();
+    let capital = chars.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + chars.as_str());
     pattern.replace("{Intervention}", &capital).replace("{intervention}", intervention).replace("{does}", does).replace("{do}", r#do).replace("{outcome}", outcome)
 }
 
@@ -302,6 +303,8 @@ mod tests {
         assert_eq!(fill(w.effect.get(Certainty::Moderate), "intrathecal baclofen", "reduces stiffness", "reduce stiffness", "stiffness"), "Intrathecal baclofen probably reduces stiffness.");
         assert_eq!(fill(w.effect.get(Certainty::Low), "intrathecal baclofen", "reduces stiffness", "reduce stiffness", "stiffness"), "Intrathecal baclofen may reduce stiffness.");
         assert_eq!(count_words(5, &w), "five");
+        // The first letter is capitalised whatever its width.
+        assert_eq!(fill(w.effect.get(Certainty::High), "élan therapy", "helps", "help", "x"), "Élan therapy helps.");
         assert_eq!(count_words(12, &w), "12");
     }
 }

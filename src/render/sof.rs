@@ -109,10 +109,7 @@ pub fn statement(intervention: &str, outcome: &str, change: Option<&str>, certai
         Certainty::Low => "may result in",
         Certainty::VeryLow => return format!("The evidence is very uncertain about the effect of {intervention} on {outcome}."),
     };
-    let mut subject = intervention.to_string();
-    if let Some(first) = subject.get(..1) {
-        subject.replace_range(..1, &first.to_uppercase());
-    }
+    let subject = capitalise(intervention);
     match change {
         Some(change) => format!("{subject} {verb} {change}."),
         None => format!("{subject} {verb} little to no difference in {outcome}."),

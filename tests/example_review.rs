@@ -66,12 +66,15 @@ fn the_example_pdf_holds_the_numbers_and_is_deterministic() {
     let build = || {
         let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let pdf = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("a PDF in book/");
-        (pdf.clone(), std::fs::read(pdf).unwrap())
+        // The book's PDF and the summary's, in that order.
+        let mut pdfs: Vec<_> = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "pdf")).collect();
+        pdfs.sort_by_key(|p| p.to_string_lossy().ends_with("-plain-language-summary.pdf"));
+        assert_eq!(pdfs.len(), 2, "{pdfs:?}");
+        (pdfs[0].clone(), pdfs.iter().map(|p| std::fs::read(p).unwrap()).collect::<Vec<_>>())
     };
     let (path, first) = build();
     let (_, second) = build();
-    assert!(first == second, "two builds must give byte-identical PDFs");
+    assert!(first == second, "two builds must give byte-identical PDFs (the book's and the summary's)");
     // The text of the PDF (pdftotext, from poppler-utils, which .ci/run installs).
     let text = Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext (apt-get install poppler-utils)");
     let text = String::from_utf8_lossy(&text.stdout);

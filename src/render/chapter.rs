@@ -74,6 +74,14 @@ pub fn table_cell(cell: &str) -> (String, bool) {
     (shown, true)
 }
 
+/// The Markdown every renderer reads: tables, footnotes, strikethrough, heading attributes,
+/// math, and typographic quotes and dashes ("…", –, —). One definition, so the HTML, the Typst
+/// code and the citation finder see the same events.
+pub fn markdown_options() -> pulldown_cmark::Options {
+    use pulldown_cmark::Options;
+    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_MATH | Options::ENABLE_SMART_PUNCTUATION
+}
+
 /// The placeholder comment standing for directive `n` of a chapter.
 pub fn placeholder(n: usize) -> String {
     format!("<!--metabook-directive-{n}-->")

@@ -13,7 +13,7 @@ use super::chapter::{PreparedChapter, View};
 use crate::diag::{Diagnostic, Source};
 use hayagriva::citationberg::{self, FontStyle, FontWeight, IndependentStyle, LocaleCode, VerticalAlign};
 use hayagriva::{BibliographyDriver, BibliographyRequest, CitationItem, CitationRequest, ElemChild, ElemChildren, Library};
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -139,7 +139,7 @@ fn is_cross_ref(key: &str) -> bool {
 /// Byte ranges of `markdown` that are prose text (not code, math, HTML or link targets),
 /// adjacent text events merged.
 fn text_ranges(markdown: &str) -> Vec<Range<usize>> {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_MATH;
+    let options = super::chapter::markdown_options();
     let mut ranges: Vec<Range<usize>> = Vec::new();
     let mut in_code = false;
     for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {

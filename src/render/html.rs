@@ -13,7 +13,7 @@ use super::forest;
 use crate::book::{Book, Templates};
 use crate::diag::Diagnostic;
 use minijinja::Environment;
-use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{html, Event, Parser, Tag, TagEnd};
 use serde::Serialize;
 
 /// A finished page: its file name in the site and its HTML.
@@ -26,7 +26,7 @@ pub struct Page {
 /// The HTML body of a prepared chapter. `pages` are the page files of the book's chapters,
 /// in order, for links between chapters.
 pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_MATH;
+    let options = super::chapter::markdown_options();
     let mut events = Vec::new();
     // Footnote definitions are gathered and set at the end of the page, wherever written.
     let mut notes = Vec::new();

@@ -12,7 +12,7 @@ use super::cite::{self, Inline, Piece, Run};
 use crate::book::Book;
 use crate::config::{Font as BookFont, Paper};
 use crate::diag::Diagnostic;
-use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use typst::diag::{FileError, FileResult};
@@ -147,7 +147,7 @@ pub fn text(t: &str) -> String {
 /// Footnotes become Typst footnotes where they are referenced: definitions are collected on
 /// the way (into their own buffer) and put in at the end, so a definition may stand anywhere.
 pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: &dyn Fn(usize) -> String, images: &BTreeMap<String, String>) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_MATH;
+    let options = super::chapter::markdown_options();
     let mut out = String::new();
     // Inside a code block the text continues one string literal.
     let mut in_code = false;
@@ -466,7 +466,8 @@ mod tests {
 
     #[test]
     fn user_text_is_never_markup() {
-        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \"quotes\" \\ back.\n", &|_| None, &|_| String::new(), &BTreeMap::new());
+        // `\"` keeps a straight quote (plain ones become typographic quotes).
+        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \\\"quotes\\\" \\ back.\n", &|_| None, &|_| String::new(), &BTreeMap::new());
         assert!(t.contains("#heading(level: 1)[#\"Title \"#emph[#\"with\"]#\" \"#raw(\"code\")]"), "{t}");
         assert!(t.contains("#\"A #set and \"$x$#\" and \\\"quotes\\\" \\\\ back.\""), "{t}");
         // A formula outside the converter's whitelist is shown as typed, never as Typst math.

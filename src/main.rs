@@ -28,6 +28,21 @@ enum Command {
         #[arg(long, default_value = ".")]
         book: PathBuf,
     },
+    /// Build the book, then rebuild it whenever book.toml, the chapters, data or templates change.
+    Watch {
+        /// The book's folder (with book.toml).
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+    },
+    /// Serve the HTML site on 127.0.0.1, rebuilt on every change, open pages reloaded live.
+    Serve {
+        /// The book's folder (with book.toml).
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+        /// The port (0: any free port; the address is printed).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
     /// Load a book, parse its directives and run its analyses; report every problem.
     Check {
         /// The book's folder (with book.toml).
@@ -95,6 +110,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check { book } => metabook::cmd::check::run(&book),
         Command::Build { book } => metabook::cmd::build::run(&book),
+        Command::Watch { book } => metabook::cmd::watch::run(&book),
+        Command::Serve { book, port } => metabook::cmd::serve::run(&book, port),
         Command::Pool(a) => pool::run(&PoolOptions {
             data: a.data,
             measure: a.measure,

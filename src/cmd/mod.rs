@@ -4,6 +4,8 @@
 pub mod build;
 pub mod check;
 pub mod pool;
+pub mod serve;
+pub mod watch;
 
 use crate::diag::Diagnostic;
 

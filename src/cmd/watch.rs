@@ -1,0 +1,132 @@
+//! `metabook watch`: rebuild the book whenever one of its inputs changes.
+//!
+//! The inputs are book.toml and the source, data and templates folders. They are polled (a
+//! fingerprint of every file's path, size and modification time, four times a second) rather
+//! than watched through the operating system: a book is a few hundred files at most, polling
+//! needs no platform code, and it sees changes made by any editor, over any file system. A
+//! change is acted on once the inputs have been still for a moment, so an editor that writes a
+//! file in several steps causes one build, not several.
+
+use crate::diag::{self, Diagnostic};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const POLL: Duration = Duration::from_millis(250);
+/// How long the inputs must be unchanged before a build starts.
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// The folders and files a build reads, from book.toml where it can be read (defaults where
+/// not, so that fixing a broken book.toml is noticed too).
+pub fn inputs(root: &Path) -> Vec<PathBuf> {
+    let build = crate::book::read_source(root, Path::new("book.toml"))
+        .ok()
+        .and_then(|s| crate::config::parse(&s).ok())
+        .map(|(c, _)| c.build)
+        .unwrap_or_default();
+    vec![root.join("book.toml"), root.join(build.src), root.join(build.data), root.join(build.templates)]
+}
+
+/// A fingerprint of every input file: path, size and modification time.
+pub fn fingerprint(root: &Path) -> u64 {
+    let mut entries = Vec::new();
+    for input in inputs(root) {
+        collect(&input, &mut entries);
+    }
+    entries.sort();
+    let mut h = DefaultHasher::new();
+    entries.hash(&mut h);
+    h.finish()
+}
+
+fn collect(path: &Path, out: &mut Vec<(PathBuf, u64, u128)>) {
+    let Ok(meta) = std::fs::metadata(path) else { return };
+    if meta.is_dir() {
+        if let Ok(dir) = std::fs::read_dir(path) {
+            for entry in dir.flatten() {
+                collect(&entry.path(), out);
+            }
+        }
+    } else {
+        let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        out.push((path.to_path_buf(), meta.len(), modified));
+    }
+}
+
+/// Wait until the fingerprint differs from `last` and then holds still; return the new one.
+pub fn wait_for_change(root: &Path, last: u64) -> u64 {
+    loop {
+        std::thread::sleep(POLL);
+        let now = fingerprint(root);
+        if now != last {
+            let mut settled = now;
+            loop {
+                std::thread::sleep(SETTLE);
+                let again = fingerprint(root);
+                if again == settled {
+                    return settled;
+                }
+                settled = again;
+            }
+        }
+    }
+}
+
+/// One build, reported on the terminal: the closing line and warnings, or the diagnostics.
+/// Returns the diagnostics as text when the build failed.
+pub fn build_and_report(root: &Path) -> Option<String> {
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    match super::build::run(root) {
+        Ok(output) => {
+            if !output.warnings.is_empty() {
+                eprint!("{}", diag::render(&output.warnings, color));
+            }
+            print!("{}", output.stdout);
+            None
+        }
+        Err(problems) => {
+            eprint!("{}", diag::render(&problems, color));
+            eprintln!("the previous output is left as it was; fix the problem and save to rebuild");
+            Some(diag::render(&problems, false))
+        }
+    }
+}
+
+/// Build, then rebuild on every change, until interrupted.
+pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
+    if !root.join("book.toml").exists() {
+        return Err(vec![Diagnostic::error(format!("no book.toml in `{}`", root.display())).hint("run metabook in the book's folder, or pass --book DIR")]);
+    }
+    let mut last = fingerprint(root);
+    build_and_report(root);
+    eprintln!("watching {} for changes (Ctrl-C to stop)", inputs(root).iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    loop {
+        last = wait_for_change(root, last);
+        build_and_report(root);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_the_inputs_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("metabook-watch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::write(dir.join("book.toml"), "[book]\ntitle = \"x\"\n").unwrap();
+        std::fs::write(dir.join("data/a.csv"), "study,yi,vi\n").unwrap();
+        let first = fingerprint(&dir);
+        assert_eq!(fingerprint(&dir), first);
+        // Output and unrelated files do not count.
+        std::fs::create_dir_all(dir.join("book")).unwrap();
+        std::fs::write(dir.join("book/out.html"), "x").unwrap();
+        std::fs::write(dir.join("notes.txt"), "x").unwrap();
+        assert_eq!(fingerprint(&dir), first);
+        std::fs::write(dir.join("data/a.csv"), "study,yi,vi\nA,1,1\n").unwrap();
+        assert_ne!(fingerprint(&dir), first);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -157,20 +157,46 @@ met=$(awk -v a="$r_med" -v b="$mb_med" 'BEGIN { print (20 * b <= a) ? "met" : "n
 budget=$(awk -v a="$r_med" 'BEGIN { printf "%.0f", a / 20 }')
 ms() { awk -v x="$1" 'BEGIN { if (x >= 1000) printf "%.2f s", x / 1000; else printf "%.0f ms", x }'; }
 sizes_mb=$(du -sk "$out/metabook-book" | cut -f1)
-pdf_kb=$(find "$out/metabook-book" -name '*.pdf' -exec du -k {} + | cut -f1 | head -1)
+pdf_kb=$(find "$out/metabook-book" -name '*.pdf' ! -name '*-plain-language-summary.pdf' -exec du -k {} + | cut -f1 | head -1)
+pls_kb=$(find "$out/metabook-book" -name '*-plain-language-summary.pdf' -exec du -k {} + | cut -f1 | head -1)
 html_kb=$(du -k "$out/review.html" | cut -f1)
 pages=$(find "$out/metabook-book" -name '*.html' | wc -l)
 
 # ------------------------------------------------------------------------- same numbers?
-# The pooled effects as both write them in prose ("SMD 1.52 (95% CI 1.09 to 1.96)"), and the
-# heterogeneity footers of the forest plots (metabook's SVG text; R's come from the same values).
-sentences() { sed -e 's/<[^>]*>//g' "$@" | tr '\n' ' ' | grep -o 'SMD [^ ]* (95% CI [^ ]* to [^ )]*)' | sort -u; }
-mb_effects=$(find "$out/metabook-book" -name '*.html' -exec cat {} + | sentences)
-r_effects=$(sentences "$out/review.html")
-if [[ -n $mb_effects && $mb_effects == "$r_effects" ]]; then
-  parity="identical pooled effects in both outputs: $(echo "$mb_effects" | paste -sd ';' | sed 's/;/; /g')"
+# What both print as text, extracted from both outputs (tags stripped, table cells kept apart, entities and pandoc's
+# curly apostrophes undone, white space collapsed) and compared: the pooled effects as both write
+# them in prose ("SMD 1.52 (95% CI 1.09 to 1.96)", trim-and-fill's adjusted estimate included),
+# the tests for small-study effects under the funnel plot, the leave-one-out rows, the GRADE
+# statements of the summary-of-findings table, and the plain-language summary's findings and
+# numbers (studies, participants). The figures' own text (forest-plot footers, PRISMA counts) is
+# in metabook's SVGs and R's PNGs and is not compared here.
+plain() { sed -e 's/<t[dh][^>]*>/ | /g; s/<\/t[dh]>/ | /g' -e 's/<[^>]*>//g' -e "s/&#39;/'/g; s/&#x27;/'/g; s/’/'/g; s/&amp;/\&/g; s/&quot;/\"/g" "$@" | tr '\n' ' ' | tr -s ' '; }
+checks=(
+  "pooled effects|SMD [^ ]* \(95% CI [^ ]* to [^ )]*\)"
+  "tests for small-study effects|(Egger's test|Begg's test|trim-and-fill): [^;]*"
+  "leave-one-out rows|\| [−0-9.]+ \[[−0-9.]+, [−0-9.]+\] \|"
+  "GRADE statements|(Intrathecal baclofen (results|likely results|may result) in|The evidence is very uncertain about) [^.]*\."
+  "plain-language findings|\([^()]*\)\. [^.]*\.( The change is [a-z]+\.)? (We|Our) [^.]*\."
+  "plain-language numbers|(come from [a-z0-9]+ studies with [0-9,]+ people|[A-Z][a-z]* [a-z]*: SMD [^,]*, [0-9]+ studies, [0-9,]+ people)"
+)
+mb_text=$(find "$out/metabook-book" -name '*.html' -exec cat {} + | plain)
+r_text=$(plain "$out/review.html")
+same=() differ=() effects=""
+for check in "${checks[@]}"; do
+  name=${check%%|*} re=${check#*|}
+  a=$(grep -oE "$re" <<<"$mb_text" | sort -u || true)
+  b=$(grep -oE "$re" <<<"$r_text" | sort -u || true)
+  [[ $name == "pooled effects" ]] && effects=$(echo "$a" | paste -sd ';' | sed 's/;/; /g')
+  if [[ -n $a && $a == "$b" ]]; then
+    same+=("$name ($(grep -c . <<<"$a"))")
+  else
+    differ+=("$name — metabook: $(echo "$a" | paste -sd ';' | sed 's/;/; /g'); R: $(echo "$b" | paste -sd ';' | sed 's/;/; /g')")
+  fi
+done
+if ((${#differ[@]} == 0)); then
+  parity="identical in both outputs: the pooled effects ($effects) and the $(IFS=,; echo "${same[*]:1}" | sed 's/,/, /g') (distinct strings compared)"
 else
-  parity="pooled effects DIFFER — metabook: $(echo "$mb_effects" | paste -sd ';' | sed 's/;/; /g'); R: $(echo "$r_effects" | paste -sd ';' | sed 's/;/; /g')"
+  parity="DIFFER: $(printf '%s. ' "${differ[@]}")(identical: $(IFS=,; echo "${same[*]}" | sed 's/,/, /g'))"
 fi
 echo "== $parity" >&2
 
@@ -189,7 +215,7 @@ The example review (\`book.toml\`, \`report/\`, \`data/\`) built from scratch by
 
 | build | output | min | median |
 |---|---|---|---|
-| metabook \`build\` | HTML site ($pages pages, ${sizes_mb} KiB with the PDF) + PDF (${pdf_kb} KiB) | $(ms "$mb_min") | $(ms "$mb_med") |
+| metabook \`build\` | HTML site ($pages pages, ${sizes_mb} KiB with the PDFs) + PDF (${pdf_kb} KiB) + summary PDF (${pls_kb:-0} KiB) | $(ms "$mb_min") | $(ms "$mb_med") |
 | R Markdown + metafor, \`rmarkdown::render\` | one self-contained HTML file (${html_kb} KiB) | $(ms "$r_min") | $(ms "$r_med") |
 | (R starting and loading metafor + rmarkdown, nothing rendered) | — | $(ms "$rs_min") | $(ms "$rs_med") |
 

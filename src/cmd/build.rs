@@ -1,9 +1,12 @@
-//! `metabook build`: the whole review, from book.toml to the HTML site in `book/html/` and the
-//! typeset PDF in `book/<title-slug>.pdf`.
+//! `metabook build`: the whole review, from book.toml to the HTML site in `book/html/`, the
+//! typeset PDF in `book/<title-slug>.pdf`, the plain-language summary (a page of the site and
+//! `book/<title-slug>-plain-language-summary.pdf`) and, when a number moved since the previous
+//! build, `book/changes.md`.
 //!
 //! load → parse → execute → render, then write. [`prepare`] does everything but the output
-//! formats and is shared with `metabook check`; every problem is reported before anything is
-//! written, and the outputs are swapped in whole, so a failed build leaves the previous one intact.
+//! formats and is shared with `metabook check`, `watch` and `serve`; every problem is reported
+//! before anything is written, and the outputs are swapped in whole, so a failed build leaves
+//! the previous one intact.
 
 use crate::book::{self, Book};
 use crate::diag::Diagnostic;

@@ -10,11 +10,14 @@
 //! 3. **execute** — [`engine`] runs each analysis (from `metabook pool` or an `analysis`
 //!    directive) once through the pure pooling core, [`stats`], which does no I/O and is
 //!    checked against metafor's numbers.
-//! 4. **render** — [`render`] presents results (JSON, RevMan-style text), with every number
-//!    formatted in one place, [`format`].
+//! 4. **render** — [`render`] presents results: JSON and RevMan-style text for `metabook pool`;
+//!    for a book, the figures (forest, funnel, risk of bias, PRISMA) as SVG, the tables, the
+//!    GRADE summary of findings, citations, the plain-language summary, and the two outputs,
+//!    HTML and Typst/PDF — with every number formatted in one place, [`format`]. [`output`] is
+//!    the only place that writes files.
 //!
-//! The command-line front end lives in [`cmd`]; `main.rs` only parses arguments and maps
-//! outcomes to exit codes.
+//! The command-line front end lives in [`cmd`] (pool, check, build, watch, serve); `main.rs`
+//! only parses arguments and maps outcomes to exit codes.
 
 pub mod book;
 pub mod cmd;

@@ -399,7 +399,7 @@ pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliogra
     let entries: Vec<Entry> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| Entry { label: item.first_field.as_ref().map(|f| runs_of_child(f)), runs: runs(&item.content), anchor: format!("ref-{}", i + 1) })
+        .map(|(i, item)| Entry { label: item.first_field.as_ref().map(runs_of_child), runs: runs(&item.content), anchor: format!("ref-{}", i + 1) })
         .collect();
     // The list goes where a `references` directive stands, or closes the last chapter.
     let mut list_chapter = None;

@@ -94,7 +94,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let analysed: Vec<_> = a.studies().collect();
     let (groups, sub) = group_header(result);
     let (_, cells) = group_columns(result);
-    let effect_head = format!("{}", effect_title(spec.measure, spec.method));
+    let effect_head = effect_title(spec.measure, spec.method).to_string();
     let method_head = format!("{}, {}% CI", spec.method.revman_label(), fixed(spec.level, 0));
     let shown = |e: f64| if ratio { e.exp() } else { e };
     let effect_text = |e: f64, lo: f64, hi: f64| format::effect_ci_brackets(shown(e), shown(lo), shown(hi), 2);

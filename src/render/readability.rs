@@ -41,7 +41,8 @@ pub fn syllables(word: &str) -> usize {
     }
     // A silent final e ("make", "stroke"), but not "-le" after a consonant ("table").
     let n = chars.len();
-    if n > 2 && chars[n - 1] == 'e' && !vowel(chars[n - 2]) && !(chars[n - 2] == 'l' && !vowel(chars[n - 3])) && count > 1 {
+    let consonant_le = chars[n.saturating_sub(2)] == 'l' && n > 2 && !vowel(chars[n - 3]);
+    if n > 2 && chars[n - 1] == 'e' && !vowel(chars[n - 2]) && !consonant_le && count > 1 {
         count -= 1;
     }
     // Endings that add no syllable: "-ed" ("walked", "reduced") unless after t or d
@@ -49,9 +50,10 @@ pub fn syllables(word: &str) -> usize {
     // ("moderately").
     if n > 3 && count > 1 {
         let before = chars[n - 3];
-        if (w.ends_with("ed") && !vowel(before) && !"td".contains(before)) || (w.ends_with("es") && !vowel(before) && !"scxzgh".contains(before)) {
-            count -= 1;
-        } else if n > 4 && w.ends_with("ely") && !vowel(chars[n - 4]) {
+        let silent_ed = w.ends_with("ed") && !vowel(before) && !"td".contains(before);
+        let silent_es = w.ends_with("es") && !vowel(before) && !"scxzgh".contains(before);
+        let silent_ely = n > 4 && w.ends_with("ely") && !vowel(chars[n - 4]);
+        if silent_ed || silent_es || silent_ely {
             count -= 1;
         }
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The server, killed when dropped.
+/// A child process (the server, the browser), killed when dropped.
 struct Server(Child);
 
 impl Drop for Server {
@@ -77,15 +77,33 @@ fn subscribe(port: u16) -> BufReader<TcpStream> {
     BufReader::new(s)
 }
 
-#[test]
-fn the_served_site_follows_the_data_and_never_leaves_its_folder() {
-    let dir = std::env::temp_dir().join(format!("metabook-serve-e2e-{}", std::process::id()));
+/// A private copy of the minimal fixture book.
+fn minimal_book(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("metabook-serve-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books/minimal"), &dir);
-    std::fs::write(dir.join("secret.txt"), "not for the web").unwrap();
+    dir
+}
+
+/// The port in the first line of `stderr` after `marker` ("…127.0.0.1:PORT/…"); the rest of
+/// the stream is drained so the process never blocks on it.
+fn port_after(stderr: impl Read + Send + 'static, marker: &str) -> u16 {
+    let mut lines = BufReader::new(stderr).lines();
+    let port = loop {
+        let line = lines.next().expect("the process prints its address").unwrap();
+        if let Some(rest) = line.split(marker).nth(1) {
+            break rest.split('/').next().unwrap().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    port
+}
+
+/// `metabook serve --port 0` on `dir`, and the port it took (printed after the first build).
+fn serve(dir: &Path) -> (Server, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_metabook"))
         .args(["serve", "--port", "0", "--book"])
-        .arg(&dir)
+        .arg(dir)
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -93,15 +111,14 @@ fn the_served_site_follows_the_data_and_never_leaves_its_folder() {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let server = Server(child);
-    // The address is printed once the first build is done.
-    let mut lines = BufReader::new(stderr).lines();
-    let port: u16 = loop {
-        let line = lines.next().expect("the server prints its address").unwrap();
-        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-            break rest.trim_end_matches(|c: char| !c.is_ascii_digit()).split('/').next().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    (server, port_after(stderr, "http://127.0.0.1:"))
+}
+
+#[test]
+fn the_served_site_follows_the_data_and_never_leaves_its_folder() {
+    let dir = minimal_book("e2e");
+    std::fs::write(dir.join("secret.txt"), "not for the web").unwrap();
+    let (server, port) = serve(&dir);
 
     let (status, page) = get(port, "/results.html");
     assert_eq!(status, 200);
@@ -232,27 +249,8 @@ fn page_shows(page: &mut DevTools, needle: &str) -> bool {
 
 #[test]
 fn an_open_page_in_chromium_shows_the_new_number_after_a_data_edit() {
-    let dir = std::env::temp_dir().join(format!("metabook-serve-chromium-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books/minimal"), &dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_metabook"))
-        .args(["serve", "--port", "0", "--book"])
-        .arg(&dir)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _server = Server(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let port: u16 = loop {
-        let line = lines.next().expect("the server prints its address").unwrap();
-        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-            break rest.split('/').next().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let dir = minimal_book("chromium");
+    let (_server, port) = serve(&dir);
 
     let profile = dir.join("chromium-profile");
     let mut browser = Command::new("chromium")
@@ -266,14 +264,7 @@ fn an_open_page_in_chromium_shows_the_new_number_after_a_data_edit() {
     let browser_err = browser.stderr.take().unwrap();
     let _browser = Server(browser);
     // "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/…"
-    let mut lines = BufReader::new(browser_err).lines();
-    let devtools_port: u16 = loop {
-        let line = lines.next().expect("Chromium prints its DevTools address").unwrap();
-        if let Some(rest) = line.split("ws://127.0.0.1:").nth(1) {
-            break rest.split('/').next().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let devtools_port = port_after(browser_err, "ws://127.0.0.1:");
     // The page's own DevTools socket.
     let deadline = Instant::now() + Duration::from_secs(30);
     let page_url = loop {

@@ -5,6 +5,7 @@
 //! number came from, so an error about "study 3" becomes a message pointing at that study's
 //! line in the data file.
 
+use crate::cache::{Cache, Key};
 use crate::data::StudyTable;
 use crate::diag::Diagnostic;
 use crate::stats::sensitivity::{self, Sensitivity};
@@ -13,7 +14,7 @@ use crate::stats::subgroup::{self, SubgroupAnalysis};
 use crate::stats::{meta_analysis, Analysis, Spec, StatsError, StudyData};
 
 /// An analysis of one data file, with its subgroup analysis if the file has subgroups.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AnalysisResult {
     pub table: StudyTable,
     pub analysis: Analysis,
@@ -144,17 +145,35 @@ fn error_reason(error: &StatsError) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Analyses {
     pub by_name: Vec<(String, AnalysisResult)>,
+    /// Each analysis' cache key (a hash of its directive, the book's defaults, its data and
+    /// metabook), for what is computed from it to be keyed by.
+    pub keys: std::collections::BTreeMap<String, Key>,
+    /// The analyses computed in this run (the others came from the cache).
+    pub executed: Vec<String>,
 }
 
 impl Analyses {
+    /// The cache key of the analyses a result reads: those `reads` says yes to.
+    pub fn key_of(&self, reads: impl Fn(&str) -> bool) -> Key {
+        let mut builder = Cache::disabled().key("analyses");
+        for (n, k) in &self.keys {
+            if reads(n) {
+                builder = builder.text(n).key(*k);
+            }
+        }
+        builder.finish()
+    }
+
     pub fn get(&self, name: &str) -> Option<&AnalysisResult> {
         self.by_name.iter().find(|(n, _)| n == name).map(|(_, r)| r)
     }
 }
 
 /// Run every `metabook analysis` directive of a book once, and check that every directive that
-/// refers to an analysis names one that exists. All problems are returned together.
-pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::Directive]) -> Result<Analyses, Vec<Diagnostic>> {
+/// refers to an analysis names one that exists. All problems are returned together. An
+/// analysis whose directive, data file, book defaults and metabook are those of a result in
+/// `cache` is not run again.
+pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::Directive], cache: &mut Cache) -> Result<Analyses, Vec<Diagnostic>> {
     use crate::directive::Body;
     let mut analyses = Analyses::default();
     let mut problems = Vec::new();
@@ -165,22 +184,29 @@ pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::
             problems.push(d.error_at(a.name.span(), format!("an analysis named `{name}` is already defined"), "second definition").hint("analysis names must be unique in the book"));
             continue;
         }
+        // Unreadable data has no key: the run below reports it.
+        let key = crate::book::read_data(book, a.data.get_ref())
+            .ok()
+            .map(|data| cache.key("analysis").text(d.text()).text(&format!("{:?}", book.defaults)).text(&data.name).text(&data.text).finish());
+        if let Some(result) = key.and_then(|k| cache.get::<AnalysisResult>(k)) {
+            analyses.keys.insert(name.clone(), key.expect("a hit has a key"));
+            analyses.by_name.push((name.clone(), result));
+            continue;
+        }
         match run_analysis_directive(book, d, a) {
-            Ok(result) => analyses.by_name.push((name.clone(), result)),
+            Ok(result) => {
+                if let Some(k) = key {
+                    cache.put(k, &result);
+                    analyses.keys.insert(name.clone(), k);
+                }
+                analyses.executed.push(name.clone());
+                analyses.by_name.push((name.clone(), result));
+            }
             Err(mut ds) => problems.append(&mut ds),
         }
     }
     for d in directives {
-        let reference = match &d.body {
-            Body::Forest(f) => Some(&f.analysis),
-            Body::Results(r) => Some(&r.analysis),
-            Body::Table(t) => t.analysis.as_ref(),
-            Body::Rob(r) => r.analysis.as_ref(),
-            Body::Pls(p) => Some(&p.analysis),
-            Body::Funnel(f) => Some(&f.analysis),
-            Body::Sensitivity(s) => Some(&s.analysis),
-            Body::Analysis(_) | Body::References(_) | Body::Sof(_) | Body::Prisma(_) => None,
-        };
+        let reference = d.body.analysis();
         if let Some(r) = reference {
             let wanted = r.get_ref();
             if analyses.get(wanted).is_none() && !problems.iter().any(|p| p.message.contains(&format!("`{wanted}`"))) {

@@ -20,6 +20,7 @@
 //! only parses arguments and maps outcomes to exit codes.
 
 pub mod book;
+pub mod cache;
 pub mod cmd;
 pub mod config;
 pub mod data;

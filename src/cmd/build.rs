@@ -9,6 +9,7 @@
 //! the previous one intact.
 
 use crate::book::{self, Book};
+use crate::cache::{self, Cache};
 use crate::diag::Diagnostic;
 use crate::directive::{self, Directive};
 use crate::engine::{self, Analyses};
@@ -39,12 +40,25 @@ pub struct Prepared {
     pub warnings: Vec<Diagnostic>,
     /// Time to load, parse and run the analyses.
     pub executed: Duration,
+    /// The cache the results were read from and written to.
+    pub cache: Cache,
 }
 
-/// Load, parse, execute and prepare the book in `root`, collecting every problem.
+/// Load, parse, execute and prepare the book in `root`, collecting every problem; every
+/// directive is run (nothing is read from or written to the build cache).
 pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
+    prepare_with(root, None)
+}
+
+/// [`prepare`], with the build cache of the book's build folder for results computed by the
+/// metabook `identity` ([`cache::identity`]) when one is given.
+pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec<Diagnostic>> {
     let start = Instant::now();
     let book = book::load(root)?;
+    let mut cache = match identity {
+        Some(identity) => Cache::open(&book.root.join(&book.config.build.build_dir), identity),
+        None => Cache::disabled(),
+    };
     let mut directives: Vec<Directive> = Vec::new();
     let mut per_chapter = Vec::new();
     let mut problems = Vec::new();
@@ -59,7 +73,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let analyses = engine::run_directives(&book, &directives)?;
+    let analyses = engine::run_directives(&book, &directives, &mut cache)?;
     let executed = start.elapsed();
     let data_table = |d: &Directive, name: &toml::Spanned<String>| -> Result<std::sync::Arc<crate::diag::Source>, Vec<Diagnostic>> {
         book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])
@@ -69,7 +83,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     let mut chapters = Vec::new();
     for (c, range) in book.chapters.iter().zip(per_chapter) {
         let own: Vec<&Directive> = directives[range].iter().collect();
-        match chapter::prepare(&c.source, &own, &analyses, &values, &data_table, &mut counters) {
+        match chapter::prepare(&c.source, &own, &analyses, &values, &data_table, &mut counters, &mut cache) {
             Ok(p) => chapters.push(p),
             Err(mut e) => problems.append(&mut e),
         }
@@ -107,7 +121,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
     };
     let ledger = changes::ledger(&analyses, &directives, pls.as_ref());
     let directives = directives.len();
-    Ok(Prepared { book, directives, analyses, chapters, counters, images, pls, ledger, warnings, executed })
+    Ok(Prepared { book, directives, analyses, chapters, counters, images, pls, ledger, warnings, executed, cache })
 }
 
 /// The plain-language summary: the GRADE file and the templates read, the `pls` blocks of
@@ -180,7 +194,54 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
     problems
 }
 
-/// Build the book in `root`; on success, the closing line with timings. On a terminal, a
+/// What lasts from one build to the next: the identity the build cache is keyed by, and —
+/// for `watch` and `serve`, which build many times in one process — typst's memoized work
+/// (comemo keeps it per process), which is what makes a re-typeset after a small edit take a
+/// fraction of the first. [`Session::build`] lets that memory age out.
+pub struct Session {
+    identity: String,
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session::with_identity(&cache::identity())
+    }
+}
+
+/// What a build did, besides its output: for the closing lines, tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub output: super::Output,
+    /// The directives run in this build (the others came from the cache), described.
+    pub ran: Vec<String>,
+    /// How many directives' results came from the cache.
+    pub reused: usize,
+    /// The files of the site written because they are new or changed.
+    pub pages_written: Vec<String>,
+    /// The PDFs typeset in this build (the others were unchanged).
+    pub typeset: Vec<String>,
+    /// From the start to the site written, and to the PDFs written.
+    pub html_time: Duration,
+    pub pdf_time: Duration,
+}
+
+impl Session {
+    /// A session whose cache trusts results of the metabook `identity` (normally
+    /// [`cache::identity`]; another one stands for another metabook).
+    pub fn with_identity(identity: &str) -> Session {
+        Session { identity: identity.to_string() }
+    }
+
+    /// Build the book in `root`; typst's memoized work not used in the last few builds is
+    /// dropped afterwards, so a long `serve` does not grow.
+    pub fn build(&mut self, root: &Path) -> Result<Built, Vec<Diagnostic>> {
+        let outcome = build(root, &self.identity, Instant::now(), &|_| ());
+        comemo::evict(10);
+        outcome
+    }
+}
+
+/// Build the book in `root`; on success, the closing lines with timings. On a terminal, a
 /// progress bar on stderr names the phase under way (indicatif draws nothing elsewhere).
 pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     let start = Instant::now();
@@ -191,13 +252,13 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
         progress.inc(1);
     };
     progress.set_message("loading the book and running its analyses");
-    let outcome = build(root, start, &step);
+    let outcome = build(root, &cache::identity(), start, &step);
     progress.finish_and_clear();
-    outcome
+    outcome.map(|built| built.output)
 }
 
-fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<super::Output, Vec<Diagnostic>> {
-    let Prepared { book, analyses, chapters: prepared, counters, images, pls, ledger, warnings, executed, .. } = prepare(root)?;
+fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str)) -> Result<Built, Vec<Diagnostic>> {
+    let Prepared { book, analyses, chapters: prepared, counters, images, pls, ledger, mut warnings, executed, mut cache, .. } = prepare_with(root, Some(identity))?;
     step("writing the HTML pages");
     let templates = book::templates(&book)?;
     let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
@@ -208,45 +269,65 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<sup
         .map(|(_, c)| html::ExtraPage { title: "Plain-language summary".to_string(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files) })
         .collect();
     let pages = html::site(&book, &bodies, &extras, &templates)?;
-    step("typesetting the PDF");
-    let pdf_start = Instant::now();
-    // The book and the summary are typeset at the same time, each on its own core.
-    let book_source = typst::document(&book, &prepared);
-    let summary_source = summary.as_ref().map(|(s, c)| (typst::summary_document(&book, &s.title, c), s.title.clone()));
-    let (pdf, pls_pdf) = std::thread::scope(|scope| {
-        let pls = summary_source.map(|(source, title)| scope.spawn(move || typst::compile_pdf(source, &title, &BTreeMap::new())));
-        let pdf = typst::compile_pdf(book_source, &book.config.book.title, &images);
-        (pdf, pls.map(|h| h.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting the plain-language summary failed")]))))
-    });
-    let pdf = pdf?;
-    let pls_pdf = pls_pdf.transpose()?;
-    let pdf_time = pdf_start.elapsed();
-    step("writing the output");
     let build_dir = book.root.join(&book.config.build.build_dir);
-    let pages_written = pages.len() - 1;
+    let page_count = pages.len() - 1;
     let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
-    files.extend(images);
-    output::replace_folder(&build_dir.join("html"), &files)
+    files.extend(images.iter().map(|(path, bytes)| (path.clone(), bytes.clone())));
+    let pages_written = output::update_folder(&build_dir.join("html"), &files)
         .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
+    let html_time = start.elapsed();
+    step("typesetting the PDF");
     let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
-    output::replace_file(&pdf_path, &pdf).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", pdf_path.display()))])?;
+    let pls_path = build_dir.join(format!("{}-plain-language-summary.pdf", slug(&book.config.book.title)));
+    let mut jobs = vec![Typeset { path: pdf_path.clone(), source: typst::document(&book, &prepared), ident: book.config.book.title.clone(), images: &images }];
+    let no_images = BTreeMap::new();
+    if let Some((s, c)) = &summary {
+        jobs.push(Typeset { path: pls_path.clone(), source: typst::summary_document(&book, &s.title, c), ident: s.title.clone(), images: &no_images });
+    }
+    // A PDF whose Typst source and images are those it was last typeset from, and which is
+    // still on disk as written, is not typeset again.
+    let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&cache)).collect();
+    let current: Vec<bool> = jobs.iter().zip(&keys).map(|(j, k)| cache.get::<u128>(*k).is_some_and(|h| std::fs::read(&j.path).is_ok_and(|b| cache::hash(&b) == h))).collect();
+    // The book and the summary are typeset at the same time, each on its own core.
+    let pdfs: Vec<Option<Result<Vec<u8>, Vec<Diagnostic>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs.iter().zip(&current).map(|(j, done)| (!done).then(|| scope.spawn(|| typst::compile_pdf(j.source.clone(), &j.ident, j.images)))).collect();
+        handles.into_iter().map(|h| h.map(|h| h.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting failed")])))).collect()
+    });
+    let mut typeset = Vec::new();
+    let mut written = Vec::new();
+    for ((job, key), pdf) in jobs.iter().zip(&keys).zip(pdfs) {
+        if let Some(pdf) = pdf {
+            written.push((job, *key, pdf?));
+        }
+    }
+    for (job, key, bytes) in written {
+        output::replace_file(&job.path, &bytes).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", job.path.display()))])?;
+        cache.put(key, &cache::hash(&bytes));
+        typeset.push(job.path.file_name().unwrap_or_default().to_string_lossy().into_owned());
+    }
+    let pdf_time = start.elapsed();
+    step("writing the output");
     let mut closing_pls = String::new();
-    if let (Some(bytes), Some((s, _))) = (&pls_pdf, &summary) {
-        let path = build_dir.join(format!("{}-plain-language-summary.pdf", slug(&book.config.book.title)));
-        output::replace_file(&path, bytes).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", path.display()))])?;
+    if let Some((s, _)) = &summary {
         closing_pls = format!(
             "plain-language summary: {} and {}; Flesch reading ease {:.0}, Flesch–Kincaid grade {:.1}\n",
             book.config.build.build_dir.join("html").join(PLS_PAGE).display(),
-            book.config.build.build_dir.join(path.file_name().unwrap_or_default()).display(),
+            book.config.build.build_dir.join(pls_path.file_name().unwrap_or_default()).display(),
             s.readability.reading_ease,
             s.readability.grade
         );
     }
     let changed = record_changes(&build_dir, &ledger).map_err(|e| vec![Diagnostic::error(format!("cannot write the changes report in {}: {e}", build_dir.display()))])?;
+    cache.prune();
+    if let Some(problem) = cache.write_error.take() {
+        warnings.push(Diagnostic::warning(problem).hint("the book is built; the next build will compute everything again"));
+    }
     step("done");
+    let ran: Vec<String> = analyses.executed.iter().map(|n| format!("analysis `{n}`")).chain(counters.executed.iter().cloned()).collect();
+    let reused = analyses.by_name.len() - analyses.executed.len() + counters.reused;
     let stdout = format!(
-        "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms, PDF {} ms)\n",
-        pages_written,
+        "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms; site written at {} ms, PDF at {} ms)\n",
+        page_count,
         counters.figures,
         counters.tables,
         analyses.by_name.len(),
@@ -254,10 +335,40 @@ fn build(root: &Path, start: Instant, step: &dyn Fn(&'static str)) -> Result<sup
         book.config.build.build_dir.join(pdf_path.file_name().unwrap_or_default()).display(),
         start.elapsed().as_millis(),
         executed.as_millis(),
+        html_time.as_millis(),
         pdf_time.as_millis()
     ) + &closing_pls
+        + &format!(
+            "rebuilt: {} of {} directives run ({} from the cache), {} of {} site files written, {} of {} PDFs typeset\n",
+            ran.len(),
+            ran.len() + reused,
+            reused,
+            pages_written.len(),
+            files.len(),
+            typeset.len(),
+            jobs.len()
+        )
         + &changed.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
-    Ok(super::Output { stdout, warnings })
+    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, html_time, pdf_time })
+}
+
+/// A PDF to typeset: where it goes, its Typst source, its identifier and the images it shows.
+struct Typeset<'a> {
+    path: std::path::PathBuf,
+    source: String,
+    ident: String,
+    images: &'a BTreeMap<String, Vec<u8>>,
+}
+
+impl Typeset<'_> {
+    /// Everything the PDF's bytes follow from.
+    fn key(&self, cache: &Cache) -> cache::Key {
+        let mut key = cache.key("pdf").text(&self.source).text(&self.ident);
+        for (path, bytes) in self.images {
+            key = key.text(path).bytes(bytes);
+        }
+        key.finish()
+    }
 }
 
 /// The changes report and the ledger it compares with, in the build folder.

@@ -186,7 +186,8 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
         .map_err(|e| vec![Diagnostic::error(format!("cannot listen on 127.0.0.1:{port}: {e}")).hint("choose another port with --port N")])?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let mut fingerprint = watch::fingerprint(root);
-    let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error: watch::build_and_report(root) }), Condvar::new()));
+    let mut session = super::build::Session::default();
+    let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error: watch::build_and_report(root, &mut session) }), Condvar::new()));
     let site = crate::book::read_source(root, Path::new("book.toml"))
         .ok()
         .and_then(|s| crate::config::parse(&s).ok())
@@ -197,7 +198,7 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || loop {
             fingerprint = watch::wait_for_change(&root, fingerprint);
-            let error = watch::build_and_report(&root);
+            let error = watch::build_and_report(&root, &mut session);
             let (lock, changed) = &*shared;
             let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
             state.generation += 1;

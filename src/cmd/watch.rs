@@ -6,7 +6,12 @@
 //! needs no platform code, and it sees changes made by any editor, over any file system. A
 //! change is acted on once the inputs have been still for a moment, so an editor that writes a
 //! file in several steps causes one build, not several.
+//!
+//! All builds run in one [`Session`]: directives whose inputs did not change come from the
+//! build cache, and typst reuses the layout it did in the previous builds, so an edited CSV
+//! cell is on the page in tens of milliseconds (BENCHMARKS.md).
 
+use super::build::Session;
 use crate::diag::{self, Diagnostic};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -73,12 +78,12 @@ pub fn wait_for_change(root: &Path, last: u64) -> u64 {
     }
 }
 
-/// One build, reported on the terminal: the closing line and warnings, or the diagnostics.
-/// Returns the diagnostics as text when the build failed.
-pub fn build_and_report(root: &Path) -> Option<String> {
+/// One build in `session`, reported on the terminal: the closing lines and warnings, or the
+/// diagnostics. Returns the diagnostics as text when the build failed.
+pub fn build_and_report(root: &Path, session: &mut Session) -> Option<String> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    match super::build::run(root) {
-        Ok(output) => {
+    match session.build(root) {
+        Ok(super::build::Built { output, .. }) => {
             if !output.warnings.is_empty() {
                 eprint!("{}", diag::render(&output.warnings, color));
             }
@@ -99,11 +104,12 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
         return Err(vec![Diagnostic::error(format!("no book.toml in `{}`", root.display())).hint("run metabook in the book's folder, or pass --book DIR")]);
     }
     let mut last = fingerprint(root);
-    build_and_report(root);
+    let mut session = Session::default();
+    build_and_report(root, &mut session);
     eprintln!("watching {} for changes (Ctrl-C to stop)", inputs(root).iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     loop {
         last = wait_for_change(root, last);
-        build_and_report(root);
+        build_and_report(root, &mut session);
     }
 }
 

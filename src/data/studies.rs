@@ -20,7 +20,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 /// The shape of a data file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Schema {
     Continuous,
     PrePost,
@@ -111,7 +111,7 @@ impl Schema {
 }
 
 /// One study, ready for analysis.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Study {
     pub label: String,
     /// Where the label stands in the file (for messages about the study).
@@ -125,7 +125,7 @@ pub struct Study {
 }
 
 /// The studies of one data file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StudyTable {
     pub source: Arc<Source>,
     pub schema: Schema,

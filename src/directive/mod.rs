@@ -240,6 +240,23 @@ pub enum Body {
     Sensitivity(SensitivityDirective),
 }
 
+impl Body {
+    /// The analysis a directive names (`analysis = "…"`), if it names one. A summary of
+    /// findings names none here: its outcomes name analyses in the GRADE file.
+    pub fn analysis(&self) -> Option<&toml::Spanned<String>> {
+        match self {
+            Body::Forest(f) => Some(&f.analysis),
+            Body::Results(r) => Some(&r.analysis),
+            Body::Table(t) => t.analysis.as_ref(),
+            Body::Rob(r) => r.analysis.as_ref(),
+            Body::Pls(p) => Some(&p.analysis),
+            Body::Funnel(f) => Some(&f.analysis),
+            Body::Sensitivity(s) => Some(&s.analysis),
+            Body::Analysis(_) | Body::References(_) | Body::Sof(_) | Body::Prisma(_) => None,
+        }
+    }
+}
+
 /// A directive as found in a chapter.
 #[derive(Debug, Clone)]
 pub struct Directive {
@@ -253,6 +270,22 @@ pub struct Directive {
 }
 
 impl Directive {
+    /// The directive as written: its whole fenced block, parameters included.
+    pub fn text(&self) -> &str {
+        &self.source.text[self.span.clone()]
+    }
+
+    /// The directive for a person: its kind, what it shows and where it stands
+    /// (`forest \`gait\` at report/results.md:12`).
+    pub fn describe(&self) -> String {
+        let (line, _) = self.source.line_col(self.span.start);
+        let shows = match &self.body {
+            Body::Analysis(a) => Some(a.name.get_ref()),
+            body => body.analysis().map(|a| a.get_ref()),
+        };
+        format!("{}{} at {}:{line}", self.kind.name(), shows.map_or(String::new(), |n| format!(" `{n}`")), self.source.name)
+    }
+
     /// The chapter span of a span inside the TOML body (e.g. a key's value).
     pub fn chapter_span(&self, body: Range<usize>) -> Range<usize> {
         map_span(&self.body_map, body)

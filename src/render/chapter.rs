@@ -9,6 +9,7 @@ use super::cite::{self, Found, Inline};
 use super::{forest, funnel, json, prisma, prose, revman, sensitivity};
 use crate::diag::{Diagnostic, Source};
 use crate::directive::{Body, Directive, TableDirective};
+use crate::cache::Cache;
 use crate::engine::{Analyses, AnalysisResult};
 use crate::format;
 use std::sync::Arc;
@@ -20,11 +21,16 @@ pub struct Counters {
     pub figures: usize,
     pub tables: usize,
     pub warnings: Vec<Diagnostic>,
+    /// The directives whose views were computed in this run, described ("forest plot of
+    /// `gait` (report/results.md:12)").
+    pub executed: Vec<String>,
+    /// How many views came from the cache.
+    pub reused: usize,
 }
 
 
 /// What a directive shows, independent of the output format.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum View {
     /// `analysis` shows nothing where it stands.
     Nothing,
@@ -111,6 +117,7 @@ pub fn prepare(
     values: &[(String, serde_json::Value)],
     read_data: &ReadData<'_>,
     counters: &mut Counters,
+    cache: &mut Cache,
 ) -> Result<PreparedChapter, Vec<Diagnostic>> {
     let env = prose::environment();
     // Validate the prose where positions are the author's, then render with placeholders.
@@ -130,7 +137,7 @@ pub fn prepare(
     let mut views = Vec::with_capacity(directives.len());
     let mut problems = Vec::new();
     for d in directives {
-        match view(d, analyses, read_data, counters) {
+        match cached_view(d, analyses, read_data, counters, cache) {
             Ok(v) => views.push(v),
             Err(mut e) => problems.append(&mut e),
         }
@@ -140,6 +147,61 @@ pub fn prepare(
     } else {
         Err(problems)
     }
+}
+
+/// A view as the cache keeps it, with what it read and what it added to the counters.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedView {
+    view: View,
+    /// The data files it read: the name as the directive gives it, and the hash of the text.
+    files: Vec<(String, u128)>,
+    figures: usize,
+    tables: usize,
+    warnings: Vec<Diagnostic>,
+    /// The hash of the chapter's text when a warning points into the chapter (its position
+    /// then depends on more than the directive).
+    chapter: Option<u128>,
+}
+
+/// What a directive shows, from the cache when nothing it reads has changed: its own text,
+/// the number of the figure or table it will be, the analysis it names (every analysis for a
+/// summary of findings) and the data files it read last time, compared by content.
+fn cached_view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: &mut Counters, cache: &mut Cache) -> Result<View, Vec<Diagnostic>> {
+    if matches!(d.body, Body::Analysis(_) | Body::Pls(_) | Body::References(_)) {
+        return view(d, analyses, read_data, counters);
+    }
+    let reads = match (&d.body, d.body.analysis()) {
+        // A summary of findings reads the analyses its GRADE file names: any of them.
+        (Body::Sof(_), _) => analyses.key_of(|_| true),
+        (_, Some(name)) => analyses.key_of(|n| n == name.get_ref()),
+        (_, None) => analyses.key_of(|_| false),
+    };
+    let key = cache.key("view").text(d.text()).number(counters.figures as u128).number(counters.tables as u128).key(reads).finish();
+    let unchanged = |entry: &CachedView| {
+        entry.chapter.is_none_or(|h| h == crate::cache::hash(d.source.text.as_bytes()))
+            && entry.files.iter().all(|(name, h)| read_data(d, &toml::Spanned::new(0..0, name.clone())).is_ok_and(|s| crate::cache::hash(s.text.as_bytes()) == *h))
+    };
+    if let Some(entry) = cache.get::<CachedView>(key).filter(unchanged) {
+        counters.figures += entry.figures;
+        counters.tables += entry.tables;
+        counters.warnings.extend(entry.warnings);
+        counters.reused += 1;
+        return Ok(entry.view);
+    }
+    let files = std::cell::RefCell::new(Vec::new());
+    let tracing = |d: &Directive, name: &toml::Spanned<String>| {
+        let source = read_data(d, name)?;
+        files.borrow_mut().push((name.get_ref().clone(), crate::cache::hash(source.text.as_bytes())));
+        Ok(source)
+    };
+    let (figures, tables, warned) = (counters.figures, counters.tables, counters.warnings.len());
+    let view = view(d, analyses, &tracing, counters)?;
+    let warnings = counters.warnings[warned..].to_vec();
+    let chapter = warnings.iter().any(|w| w.location.as_ref().is_some_and(|l| l.source.name == d.source.name)).then(|| crate::cache::hash(d.source.text.as_bytes()));
+    let entry = CachedView { view, files: files.into_inner(), figures: counters.figures - figures, tables: counters.tables - tables, warnings, chapter };
+    cache.put(key, &entry);
+    counters.executed.push(d.describe());
+    Ok(entry.view)
 }
 
 fn analysis<'a>(analyses: &'a Analyses, d: &Directive, name: &toml::Spanned<String>) -> Result<&'a AnalysisResult, Vec<Diagnostic>> {

@@ -53,7 +53,7 @@ pub struct Target {
 }
 
 /// A run of formatted text from the citation style.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Run {
     pub text: String,
     pub italic: bool,
@@ -64,7 +64,7 @@ pub struct Run {
 }
 
 /// One entry of the list of references.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// The entry's number or label as the style writes it ("1."), if the style has one.
     pub label: Option<Vec<Run>>,

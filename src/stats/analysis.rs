@@ -9,7 +9,7 @@ use super::spec::{Convention, Measure, Method, Spec, Test};
 use super::tau2;
 
 /// Cochran's Q and the measures derived from it (present only when k ≥ 2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Heterogeneity {
     pub q: f64,
     pub df: f64,
@@ -24,7 +24,7 @@ pub struct Heterogeneity {
 }
 
 /// The pooled result on the analysis scale (log scale for ratio measures).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pooled {
     pub estimate: f64,
     pub se: f64,
@@ -48,7 +48,7 @@ pub struct Pooled {
 }
 
 /// One study as analysed.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StudyResult {
     /// The study's effect, or `None` if it is not estimable (shown, but not pooled).
     pub effect: Option<EffectSize>,
@@ -57,7 +57,7 @@ pub struct StudyResult {
 }
 
 /// A complete meta-analysis.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub spec: Spec,
     /// Number of studies pooled.
@@ -130,7 +130,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         data.iter()
             .map(|d| match *d {
                 StudyData::Binary { events1, n1, events2, n2 } => Ok(Table2x2::from_counts(events1, n1, events2, n2)),
-                _ => Err(StatsError::WrongData { measure: spec.measure, needs: effect::needed_data(spec.measure) }),
+                _ => Err(StatsError::WrongData { measure: spec.measure, needs: effect::needed_data(spec.measure).into() }),
             })
             .collect::<Result<_, _>>()?
     } else {

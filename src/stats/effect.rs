@@ -10,7 +10,7 @@ use super::error::StatsError;
 use super::spec::{Convention, Measure};
 
 /// One study's summary data, in the form its design reports it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StudyData {
     /// Two independent groups with a continuous outcome; group 1 is the intervention.
     Continuous { n1: f64, mean1: f64, sd1: f64, n2: f64, mean2: f64, sd2: f64 },
@@ -25,7 +25,7 @@ pub enum StudyData {
 }
 
 /// A study's effect on the analysis scale (log scale for ratio measures).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EffectSize {
     pub yi: f64,
     pub vi: f64,
@@ -42,7 +42,7 @@ impl EffectSize {
 
 /// The effects of all studies of an analysis, stored as plain columns (`yi`, `vi`) so that
 /// the pooling passes read them directly and a million-study analysis keeps one copy.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Effects {
     /// Effects on the analysis scale; NaN where not estimable.
     pub yi: Vec<f64>,
@@ -83,7 +83,7 @@ impl Effects {
 }
 
 /// The outcome of computing one study's effect.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StudyEffect {
     Estimable(EffectSize),
     /// RevMan's "Not estimable": no events (or only events) in both arms for a ratio measure.
@@ -91,7 +91,7 @@ pub enum StudyEffect {
 }
 
 /// A 2×2 table with the four cells `a b / c d` (events and non-events per group).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table2x2 {
     pub a: f64,
     pub b: f64,
@@ -155,7 +155,7 @@ pub fn effect_size(
         }
         (Measure::ZCOR, StudyData::Correlation { n, r }) => fisher_z(n, r),
         (Measure::GEN, StudyData::Generic { yi, vi }) => EffectSize { yi, vi },
-        (measure, _) => return Err(StatsError::WrongData { measure, needs: needed_data(measure) }),
+        (measure, _) => return Err(StatsError::WrongData { measure, needs: needed_data(measure).into() }),
     };
     if !es.yi.is_finite() || !es.vi.is_finite() || es.vi <= 0.0 {
         return Err(StatsError::InvalidStudy {

@@ -4,12 +4,12 @@
 use super::spec::{Convention, Measure, Method, Test};
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StatsError {
     /// No study could be analysed (none given, or all "not estimable").
     NoStudies,
     /// The method needs more studies than there are.
-    TooFewStudies { what: &'static str, needed: usize, have: usize },
+    TooFewStudies { what: std::borrow::Cow<'static, str>, needed: usize, have: usize },
     /// An iterative τ² estimator did not converge within the iteration limit.
     NotConverged { method: Method, iterations: usize, last_change: f64 },
     /// The method cannot pool this measure (e.g. Mantel–Haenszel for an SMD).
@@ -19,7 +19,7 @@ pub enum StatsError {
     /// The convention does not offer this choice (e.g. REML in RevMan 5).
     Convention { convention: Convention, what: String },
     /// The data given cannot produce this measure (e.g. means for an odds ratio).
-    WrongData { measure: Measure, needs: &'static str },
+    WrongData { measure: Measure, needs: std::borrow::Cow<'static, str> },
     /// A study's numbers are impossible (checked again here so the core never computes NaN).
     InvalidStudy { index: usize, reason: String },
     /// The confidence level is not between 0 and 100.

@@ -29,7 +29,7 @@ pub fn pool(yi: &[f64], vi: &[f64], tau2: f64, random: bool, spec: &Spec) -> Res
         return Err(StatsError::NoStudies);
     }
     if spec.test == Test::Knha && k < 2 {
-        return Err(StatsError::TooFewStudies { what: "the Knapp–Hartung test", needed: 2, have: k });
+        return Err(StatsError::TooFewStudies { what: "the Knapp–Hartung test".into(), needed: 2, have: k });
     }
     let alpha = spec.alpha();
     let s = tau2::weighted_sums(yi, vi, tau2);

@@ -31,7 +31,7 @@ use super::spec::{Method, Spec, Test};
 const P: f64 = 2.0;
 
 /// A fitted one-moderator meta-regression.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetaRegression {
     pub intercept: f64,
     pub slope: f64,
@@ -133,7 +133,7 @@ fn wls(yi: &[f64], xi: &[f64], w: impl Fn(usize) -> f64) -> Wls {
 pub fn meta_regression(yi: &[f64], xi: &[f64], vi: &[f64], spec: &Spec) -> Result<MetaRegression, StatsError> {
     let k = yi.len();
     if k < 3 {
-        return Err(StatsError::TooFewStudies { what: "a meta-regression", needed: 3, have: k });
+        return Err(StatsError::TooFewStudies { what: "a meta-regression".into(), needed: 3, have: k });
     }
     if xi.iter().all(|&x| x == xi[0]) {
         return Err(StatsError::Undefined("the meta-regression slope (the moderator does not vary)".to_string()));

@@ -26,7 +26,7 @@ use super::spec::{Spec, Test};
 pub const MAX_STUDIES: usize = 1000;
 
 /// One refit: the pooled result of a subset of the studies.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Refit {
     /// Input index of the study left out (leave-one-out) or added last (cumulative).
     pub study: usize,
@@ -37,7 +37,7 @@ pub struct Refit {
 }
 
 /// The numbers of one refit.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefitStats {
     pub estimate: f64,
     pub se: f64,
@@ -74,7 +74,7 @@ impl RefitStats {
 }
 
 /// Case-deletion diagnostics of one study (metafor `influence`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Influence {
     /// Input index of the study.
     pub study: usize,
@@ -98,7 +98,7 @@ pub struct Influence {
 }
 
 /// Everything [`sensitivity`] computes for one analysis.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sensitivity {
     /// One row per pooled study; `None` with fewer than two studies.
     pub leave_one_out: Option<Vec<Refit>>,
@@ -197,7 +197,7 @@ fn failed_rows(what: &str, rows: &[Refit]) -> Option<String> {
 pub fn influence(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Vec<Influence>, StatsError> {
     let k = yi.len();
     if k < 2 {
-        return Err(StatsError::TooFewStudies { what: "influence diagnostics", needed: 2, have: k });
+        return Err(StatsError::TooFewStudies { what: "influence diagnostics".into(), needed: 2, have: k });
     }
     let full = fit_inverse_variance(yi, vi, spec)?;
     let tau2 = full.tau2.unwrap_or(0.0);

@@ -33,7 +33,7 @@ use super::meta_regression::meta_regression;
 use super::spec::Spec;
 
 /// Egger's regression test (metafor `regtest`, model "rma", predictor "sei").
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Egger {
     /// z or t statistic of the slope on the standard error.
     pub stat: f64,
@@ -51,7 +51,7 @@ pub struct Egger {
 }
 
 /// Begg and Mazumdar's rank correlation test (metafor `ranktest`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Begg {
     /// Kendall's τ (τ-b when there are ties).
     pub tau: f64,
@@ -61,7 +61,7 @@ pub struct Begg {
 }
 
 /// The side of the funnel plot on which studies are estimated to be missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Side {
     Left,
     Right,
@@ -77,7 +77,7 @@ impl Side {
 }
 
 /// Trim-and-fill (metafor `trimfill`, estimator L0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrimFill {
     pub side: Side,
     /// Estimated number of missing studies, and its standard error.
@@ -90,7 +90,7 @@ pub struct TrimFill {
 }
 
 /// Everything [`small_study`] computes for one analysis.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SmallStudy {
     pub egger: Option<Egger>,
     pub begg: Option<Begg>,
@@ -179,7 +179,7 @@ pub const MAX_EXACT_KENDALL: usize = 170;
 pub fn begg(yi: &[f64], vi: &[f64]) -> Result<Begg, StatsError> {
     let k = yi.len();
     if k < 3 {
-        return Err(StatsError::TooFewStudies { what: "Begg's test", needed: 3, have: k });
+        return Err(StatsError::TooFewStudies { what: "Begg's test".into(), needed: 3, have: k });
     }
     let sw: f64 = vi.iter().map(|v| 1.0 / v).sum();
     let theta = yi.iter().zip(vi).map(|(y, v)| y / v).sum::<f64>() / sw;
@@ -299,7 +299,7 @@ fn kendall_null_cdf(n: usize) -> Vec<f64> {
 pub fn trim_and_fill(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<TrimFill, StatsError> {
     let k = yi.len();
     if k < 3 {
-        return Err(StatsError::TooFewStudies { what: "trim-and-fill", needed: 3, have: k });
+        return Err(StatsError::TooFewStudies { what: "trim-and-fill".into(), needed: 3, have: k });
     }
     let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
     let side = if meta_regression(yi, &sei, vi, spec)?.slope < 0.0 { Side::Right } else { Side::Left };

@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// The effect measure, named as in metafor's `escalc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Measure {
     /// Mean difference (raw units).
     MD,
@@ -29,7 +29,7 @@ pub enum Measure {
 
 /// How studies are pooled: a common-effect model, a 2×2-table method, or a random-effects model
 /// named by its τ² estimator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Method {
     /// Common (fixed) effect, inverse-variance weights.
     FE,
@@ -56,7 +56,7 @@ pub enum Method {
 }
 
 /// The test and confidence-interval construction for the pooled effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Test {
     /// Wald-type: standard normal.
     Z,
@@ -65,7 +65,7 @@ pub enum Test {
 }
 
 /// Whose formulas to follow where software traditions differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Convention {
     /// metafor 3.8's defaults.
     Metafor,
@@ -76,7 +76,7 @@ pub enum Convention {
 /// Iteration control for the iterative τ² estimators (ML, REML, EB, PM) and the Q-profile
 /// confidence interval. The defaults are tighter than metafor's (which stops at a change below
 /// 1e-5) so that results are accurate to well below 1e-6.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IterControl {
     /// Stop when τ² changes by less than this.
     pub threshold: f64,
@@ -93,7 +93,7 @@ impl Default for IterControl {
 }
 
 /// Everything that defines one analysis, apart from the data.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spec {
     pub measure: Measure,
     pub method: Method,

@@ -14,7 +14,7 @@ use super::inverse_variance::i2_from_q;
 use super::spec::Spec;
 
 /// The test for subgroup differences.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubgroupTest {
     pub q: f64,
     pub df: f64,
@@ -24,7 +24,7 @@ pub struct SubgroupTest {
 }
 
 /// One subgroup's analysis and which input studies it holds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Subgroup {
     pub name: String,
     pub members: Vec<usize>,
@@ -32,7 +32,7 @@ pub struct Subgroup {
 }
 
 /// Analyses per subgroup (in order of first appearance) and the test between them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubgroupAnalysis {
     pub subgroups: Vec<Subgroup>,
     /// `None` with fewer than two subgroups.

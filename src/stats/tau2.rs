@@ -122,7 +122,7 @@ pub fn generalised_q(yi: &[f64], vi: &[f64], tau2: f64) -> f64 {
 }
 
 /// A τ² estimate and the number of iterations it took (0 for closed-form estimators).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tau2 {
     pub tau2: f64,
     pub iterations: usize,

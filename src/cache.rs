@@ -1,0 +1,182 @@
+//! The build cache: what a directive computed, kept in the build folder under a hash of
+//! everything it was computed from, so that the next build runs only what an edit touched.
+//!
+//! A key is a 128-bit SipHash of labelled inputs: the identity of the metabook that computed
+//! the result ([`identity`]: its version and its executable, so that a rebuilt metabook never
+//! reads an older one's results), the kind of result, the directive's own text (its
+//! parameters) and the bytes of the data it reads. Keys are content hashes, never times: an
+//! edit undone is a hit again, and a file touched without change costs nothing.
+//!
+//! Entries are CBOR files named by their key in `<build>/.metabook/cache/`, written through a
+//! temporary file and a rename. A missing, unreadable or corrupt entry is a miss and the result
+//! is computed again, so the cache can be deleted at any time. After a successful build the
+//! entries it did not use are removed ([`Cache::prune`]), which keeps the folder the size of one
+//! build. A [`Cache::disabled`] cache (`metabook check`) never reads or writes.
+
+use serde::{de::DeserializeOwned, Serialize};
+use siphasher::sip128::{Hasher128, SipHasher13};
+use std::collections::BTreeSet;
+use std::hash::Hasher;
+use std::path::{Path, PathBuf};
+
+/// The cache folder inside the build folder.
+pub const FOLDER: &str = ".metabook/cache";
+
+/// A content hash of a result's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(u128);
+
+impl Key {
+    fn file_name(self) -> String {
+        format!("{:032x}", self.0)
+    }
+}
+
+/// The hash of some bytes, for a result to remember what it read.
+pub fn hash(bytes: &[u8]) -> u128 {
+    KeyBuilder::new("bytes").bytes(bytes).finish().0
+}
+
+/// Builds a [`Key`] from inputs added in order; each input is length-prefixed, so `("ab", "c")`
+/// and `("a", "bc")` give different keys.
+pub struct KeyBuilder(SipHasher13);
+
+impl KeyBuilder {
+    fn new(kind: &str) -> KeyBuilder {
+        KeyBuilder(SipHasher13::new()).bytes(kind.as_bytes())
+    }
+
+    pub fn bytes(mut self, part: &[u8]) -> KeyBuilder {
+        self.0.write_u64(part.len() as u64);
+        self.0.write(part);
+        self
+    }
+
+    pub fn text(self, part: &str) -> KeyBuilder {
+        self.bytes(part.as_bytes())
+    }
+
+    pub fn number(self, n: u128) -> KeyBuilder {
+        self.bytes(&n.to_le_bytes())
+    }
+
+    pub fn key(self, key: Key) -> KeyBuilder {
+        self.number(key.0)
+    }
+
+    pub fn finish(self) -> Key {
+        Key(self.0.finish128().as_u128())
+    }
+}
+
+/// The metabook that computes: its version and the size and time of its executable, so that a
+/// metabook built from changed sources does not trust results of the previous one.
+pub fn identity() -> String {
+    let exe = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok());
+    let stamp = exe.map_or((0, 0), |m| (m.len(), m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())));
+    format!("metabook {} ({} bytes, {})", env!("CARGO_PKG_VERSION"), stamp.0, stamp.1)
+}
+
+/// Results of earlier builds, read and written as a build goes.
+#[derive(Debug)]
+pub struct Cache {
+    /// None: disabled.
+    dir: Option<PathBuf>,
+    identity: String,
+    used: BTreeSet<Key>,
+    /// A cache entry that could not be written (the build goes on; the next one computes again).
+    pub write_error: Option<String>,
+}
+
+impl Cache {
+    /// The cache of the build folder `build_dir`, for results computed by `identity`.
+    pub fn open(build_dir: &Path, identity: &str) -> Cache {
+        Cache { dir: Some(build_dir.join(FOLDER)), identity: identity.to_string(), used: BTreeSet::new(), write_error: None }
+    }
+
+    /// A cache that holds nothing and keeps nothing.
+    pub fn disabled() -> Cache {
+        Cache { dir: None, identity: identity(), used: BTreeSet::new(), write_error: None }
+    }
+
+    /// A key for a result of `kind`, from this metabook.
+    pub fn key(&self, kind: &str) -> KeyBuilder {
+        KeyBuilder::new(kind).text(&self.identity)
+    }
+
+    /// The result stored under `key`, if there is a readable one.
+    pub fn get<T: DeserializeOwned>(&mut self, key: Key) -> Option<T> {
+        let path = self.dir.as_ref()?.join(key.file_name());
+        let bytes = std::fs::read(path).ok()?;
+        let value = ciborium::from_reader(bytes.as_slice()).ok()?;
+        self.used.insert(key);
+        Some(value)
+    }
+
+    /// Store `value` under `key`.
+    pub fn put<T: Serialize>(&mut self, key: Key, value: &T) {
+        let Some(dir) = &self.dir else { return };
+        let mut bytes = Vec::new();
+        ciborium::into_writer(value, &mut bytes).expect("cached results are plain data");
+        match std::fs::create_dir_all(dir).and_then(|()| crate::output::replace_file(&dir.join(key.file_name()), &bytes)) {
+            Ok(()) => {
+                self.used.insert(key);
+            }
+            Err(e) => self.write_error = Some(format!("cannot write the build cache in {}: {e}", dir.display())),
+        }
+    }
+
+    /// Remove the entries this build did not use.
+    pub fn prune(&self) {
+        let Some(dir) = &self.dir else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let kept: BTreeSet<String> = self.used.iter().map(|k| k.file_name()).collect();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !kept.contains(&name) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_every_input_and_its_boundaries() {
+        let cache = Cache::disabled();
+        let k = |parts: &[&str]| parts.iter().fold(cache.key("view"), |b, p| b.text(p)).finish();
+        assert_eq!(k(&["a", "b"]), k(&["a", "b"]));
+        assert_ne!(k(&["a", "b"]), k(&["a", "c"]));
+        assert_ne!(k(&["ab", "c"]), k(&["a", "bc"]));
+        assert_ne!(cache.key("view").finish(), cache.key("analysis").finish());
+        assert_ne!(Cache::open(Path::new("x"), "metabook 1").key("view").finish(), Cache::open(Path::new("x"), "metabook 2").key("view").finish());
+    }
+
+    #[test]
+    fn a_corrupt_or_missing_entry_is_a_miss_and_unused_entries_are_pruned() {
+        let dir = std::env::temp_dir().join(format!("metabook-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cache = Cache::open(&dir, "test");
+        let (a, b) = (cache.key("x").text("a").finish(), cache.key("x").text("b").finish());
+        assert_eq!(cache.get::<Vec<f64>>(a), None);
+        cache.put(a, &vec![0.1_f64, f64::NAN.copysign(1.0), -0.0, 1e-300]);
+        cache.put(b, &"b".to_string());
+        let mut next = Cache::open(&dir, "test");
+        let back: Vec<f64> = next.get(a).unwrap();
+        assert_eq!(back[0].to_bits(), 0.1_f64.to_bits());
+        assert!(back[1].is_nan());
+        assert_eq!(back[2].to_bits(), (-0.0_f64).to_bits());
+        assert_eq!(back[3], 1e-300);
+        // The wrong type, or damaged bytes, read as nothing.
+        assert_eq!(next.get::<u8>(b), None);
+        std::fs::write(dir.join(FOLDER).join(b.file_name()), b"\xff\x00garbage").unwrap();
+        assert_eq!(next.get::<String>(b), None);
+        next.prune();
+        assert!(dir.join(FOLDER).join(a.file_name()).exists());
+        assert!(!dir.join(FOLDER).join(b.file_name()).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -183,3 +183,18 @@ fn another_metabook_trusts_no_earlier_result() {
     assert_eq!(back.ran.len(), 12);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bibliography_entry_rewrites_the_citations_and_nothing_else() {
+    let dir = example("bibliography");
+    let mut session = Session::default();
+    build(&mut session, &dir);
+    edit(&dir.join("data/references.bib"), "title = {What is spasticity?}", "title = {What is spasticity, really?}");
+    let built = build(&mut session, &dir);
+    assert!(built.ran.is_empty(), "no directive reads the bibliography: {:?}", built.ran);
+    assert!(built.pages_written.contains(&"references.html".to_string()), "{:?}", built.pages_written);
+    assert!(std::fs::read_to_string(dir.join("book/html/references.html")).unwrap().contains("What is spasticity, really?"));
+    assert_eq!(built.typeset, [PDF]);
+    assert_same(&outputs(&dir), &clean_build(&dir, "bibliography"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

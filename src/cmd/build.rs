@@ -109,7 +109,7 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
         return Err(problems);
     }
     let bibliography = bibliography(&book)?;
-    cite::resolve(&mut chapters, bibliography.as_ref(), &book.config.book.language)?;
+    cite::resolve(&mut chapters, bibliography.as_ref(), &book.config.book.language, &mut cache)?;
     let mut warnings = std::mem::take(&mut counters.warnings);
     let pls = match &book.config.pls {
         Some(config) => {
@@ -144,10 +144,12 @@ fn bibliography(book: &Book) -> Result<Option<Bibliography>, Vec<Diagnostic>> {
     let file = config.file.get_ref();
     let source = book::read_data(book, file).map_err(|why| at(config.file.span(), format!("bibliography file {why}"), "the file is looked for in the data folder".into()))?;
     let library = cite::parse_library(&source)?;
+    let mut style_id = config.style.as_ref().map_or("vancouver".to_string(), |s| s.get_ref().clone());
     let style = match &config.style {
         None => cite::builtin_style("vancouver").expect("vancouver is built in"),
         Some(name) if name.get_ref().ends_with(".csl") => {
             let csl = book::read_data(book, name.get_ref()).map_err(|why| at(name.span(), format!("citation style {why}"), "a .csl file is looked for in the data folder".into()))?;
+            style_id = csl.text.clone();
             cite::csl_style(&csl).map_err(|e| at(name.span(), format!("cannot read the citation style {}: {e}", csl.name), "an independent CSL 1.0 style is expected".into()))?
         }
         Some(name) => cite::builtin_style(name.get_ref()).ok_or_else(|| {
@@ -155,7 +157,7 @@ fn bibliography(book: &Book) -> Result<Option<Bibliography>, Vec<Diagnostic>> {
             at(name.span(), format!("unknown citation style `{}`", name.get_ref()), format!("did you mean `{close}`? Or give a .csl file in the data folder"))
         })?,
     };
-    Ok(Some(Bibliography { library, style, source }))
+    Ok(Some(Bibliography { library, style, style_id, source }))
 }
 
 /// The local images of a chapter: (address, span of the image in the Markdown).
@@ -348,8 +350,22 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
             typeset.len(),
             jobs.len()
         )
+        + &ran_line(&ran, reused)
         + &changed.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
     Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, html_time, pdf_time })
+}
+
+/// After an edit, which directives it made run again (all of them need no list).
+fn ran_line(ran: &[String], reused: usize) -> String {
+    const SHOWN: usize = 6;
+    if ran.is_empty() || reused == 0 {
+        return String::new();
+    }
+    let mut line = format!("  ran: {}", ran.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
+    if ran.len() > SHOWN {
+        line.push_str(&format!(" and {} more", ran.len() - SHOWN));
+    }
+    line + "\n"
 }
 
 /// A PDF to typeset: where it goes, its Typst source, its identifier and the images it shows.

@@ -1,7 +1,7 @@
 //! `metabook watch`: rebuild the book whenever one of its inputs changes.
 //!
 //! The inputs are book.toml and the source, data and templates folders. They are polled (a
-//! fingerprint of every file's path, size and modification time, four times a second) rather
+//! fingerprint of every file's path, size and modification time, ten times a second) rather
 //! than watched through the operating system: a book is a few hundred files at most, polling
 //! needs no platform code, and it sees changes made by any editor, over any file system. A
 //! change is acted on once the inputs have been still for a moment, so an editor that writes a
@@ -18,9 +18,9 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const POLL: Duration = Duration::from_millis(250);
+const POLL: Duration = Duration::from_millis(100);
 /// How long the inputs must be unchanged before a build starts.
-const SETTLE: Duration = Duration::from_millis(150);
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// The folders and files a build reads, from book.toml where it can be read (defaults where
 /// not, so that fixing a broken book.toml is noticed too).

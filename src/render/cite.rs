@@ -12,6 +12,7 @@
 use super::chapter::{PreparedChapter, View};
 use crate::diag::{Diagnostic, Source};
 use hayagriva::citationberg::{self, FontStyle, FontWeight, IndependentStyle, LocaleCode, VerticalAlign};
+use crate::cache::Cache;
 use hayagriva::{BibliographyDriver, BibliographyRequest, CitationItem, CitationRequest, ElemChild, ElemChildren, Library};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use std::collections::HashMap;
@@ -255,7 +256,42 @@ pub fn extract(markdown: &str, source: &Arc<Source>) -> Result<(String, Vec<Foun
 pub struct Bibliography {
     pub library: Library,
     pub style: IndependentStyle,
+    /// What the style is, for the build cache: a built-in style's name or a CSL file's text.
+    pub style_id: String,
     pub source: Arc<Source>,
+}
+
+/// The references list and every citation, as the style writes them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Rendered {
+    entries: Vec<Entry>,
+    /// Each citation's text and the anchor of its first entry in the list.
+    citations: Vec<(Vec<Run>, String)>,
+}
+
+/// Run the citation processor over every citation of the book, in reading order.
+fn render(bib: &Bibliography, citations: &[Vec<&hayagriva::Entry>], language: &str) -> Rendered {
+    let locales = locales_for(language);
+    let locale = Some(LocaleCode(language.to_string()));
+    let mut driver = BibliographyDriver::new();
+    for entries in citations {
+        let items = entries.iter().map(|e| CitationItem::with_entry(*e)).collect();
+        driver.citation(CitationRequest::new(items, &bib.style, locale.clone(), &locales, None));
+    }
+    let rendered = driver.finish(BibliographyRequest::new(&bib.style, locale.clone(), &locales));
+    let items = rendered.bibliography.map(|b| b.items).unwrap_or_default();
+    let anchor_of: HashMap<&str, String> = items.iter().enumerate().map(|(i, item)| (item.key.as_str(), format!("ref-{}", i + 1))).collect();
+    let entries: Vec<Entry> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Entry { label: item.first_field.as_ref().map(runs_of_child), runs: runs(&item.content), anchor: format!("ref-{}", i + 1) })
+        .collect();
+    let citations = citations
+        .iter()
+        .zip(rendered.citations)
+        .map(|(entries, r)| (runs(&r.citation), entries.first().and_then(|e| anchor_of.get(e.key())).cloned().unwrap_or_default()))
+        .collect();
+    Rendered { entries, citations }
 }
 
 /// Parse a bibliography file (BibLaTeX/BibTeX, or Hayagriva YAML for `.yaml`/`.yml`).
@@ -327,7 +363,7 @@ fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a
 /// Resolve every chapter's references: number the citations with the style, fill in the list
 /// of references (where a `references` directive stands, or at the end of the last chapter),
 /// and turn cross-references into "Figure 2" with their target.
-pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliography>, language: &str) -> Result<(), Vec<Diagnostic>> {
+pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliography>, language: &str, cache: &mut Cache) -> Result<(), Vec<Diagnostic>> {
     let labels = labels(chapters);
     let mut problems = Vec::new();
     // Every citation in reading order, with its chapter and its number in the chapter.
@@ -386,21 +422,25 @@ pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliogra
         }
         return Ok(());
     };
-    let locales = locales_for(language);
-    let locale = Some(LocaleCode(language.to_string()));
-    let mut driver = BibliographyDriver::new();
+    // The processor's output follows from the bibliography, the style, the language and the
+    // keys cited, in order: the cache keeps it under those.
+    let mut key = cache.key("citations").text(&bib.source.text).text(&bib.style_id).text(language);
     for (_, _, entries) in &citations {
-        let items = entries.iter().map(|e| CitationItem::with_entry(*e)).collect();
-        driver.citation(CitationRequest::new(items, &bib.style, locale.clone(), &locales, None));
+        key = key.number(entries.len() as u128);
+        for e in entries {
+            key = key.text(e.key());
+        }
     }
-    let rendered = driver.finish(BibliographyRequest::new(&bib.style, locale.clone(), &locales));
-    let items = rendered.bibliography.map(|b| b.items).unwrap_or_default();
-    let anchor_of: HashMap<&str, String> = items.iter().enumerate().map(|(i, item)| (item.key.as_str(), format!("ref-{}", i + 1))).collect();
-    let entries: Vec<Entry> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| Entry { label: item.first_field.as_ref().map(runs_of_child), runs: runs(&item.content), anchor: format!("ref-{}", i + 1) })
-        .collect();
+    let key = key.finish();
+    let Rendered { entries, citations: rendered } = match cache.get::<Rendered>(key) {
+        Some(hit) => hit,
+        None => {
+            let cited: Vec<Vec<&hayagriva::Entry>> = citations.iter().map(|(_, _, e)| e.clone()).collect();
+            let fresh = render(bib, &cited, language);
+            cache.put(key, &fresh);
+            fresh
+        }
+    };
     // The list goes where a `references` directive stands, or closes the last chapter.
     let mut list_chapter = None;
     for (c, chapter) in chapters.iter_mut().enumerate() {
@@ -419,9 +459,8 @@ pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliogra
         list_chapter = Some(last);
     }
     let list_chapter = list_chapter.unwrap_or(0);
-    for ((c, n, entries), r) in citations.iter().zip(rendered.citations) {
-        let anchor = entries.first().and_then(|e| anchor_of.get(e.key())).cloned().unwrap_or_default();
-        inlines[*c][*n] = Some(Inline::Citation { runs: runs(&r.citation), target: Target { chapter: list_chapter, anchor } });
+    for ((c, n, _), (runs, anchor)) in citations.iter().zip(rendered) {
+        inlines[*c][*n] = Some(Inline::Citation { runs, target: Target { chapter: list_chapter, anchor } });
     }
     for (chapter, i) in chapters.iter_mut().zip(inlines) {
         chapter.inlines = i;
@@ -553,12 +592,12 @@ mod tests {
             "@article{b, author={Bee, A.}, title={Second?}, journal={J}, year={2001}, volume={2}, pages={3--4}}\n@article{a, author={Ay, B.}, title={First <i>}, journal={J}, year={2000}}\n",
         );
         let library = parse_library(&bib).unwrap();
-        let bibliography = Bibliography { library, style: builtin_style("vancouver").unwrap(), source: bib };
+        let bibliography = Bibliography { library, style: builtin_style("vancouver").unwrap(), style_id: "vancouver".into(), source: bib };
         let md = "Cited [@b] then [@a; @b].\n";
         let source = Source::new("ch.md", md);
         let (markdown, refs) = extract(md, &source).unwrap();
         let mut chapters = vec![PreparedChapter { markdown, views: vec![], refs, inlines: vec![], images: Default::default() }];
-        resolve(&mut chapters, Some(&bibliography), "en-US").unwrap();
+        resolve(&mut chapters, Some(&bibliography), "en-US", &mut Cache::disabled()).unwrap();
         let texts: Vec<String> = chapters[0].inlines.iter().map(|i| match i.as_ref().unwrap() {
             Inline::Citation { runs, .. } => plain(runs),
             other => panic!("{other:?}"),
@@ -597,7 +636,7 @@ mod tests {
     #[test]
     fn unknown_keys_and_labels_are_errors_with_suggestions() {
         let bib = Source::new("refs.bib", "@article{lance1990, author={Lance, J.}, title={T}, journal={J}, year={1990}}\n");
-        let bibliography = Bibliography { library: parse_library(&bib).unwrap(), style: builtin_style("vancouver").unwrap(), source: bib };
+        let bibliography = Bibliography { library: parse_library(&bib).unwrap(), style: builtin_style("vancouver").unwrap(), style_id: "vancouver".into(), source: bib };
         let md = "A [@lance1909] and @fig-forst.\n";
         let source = Source::new("ch.md", md);
         let (markdown, refs) = extract(md, &source).unwrap();
@@ -608,7 +647,7 @@ mod tests {
             inlines: vec![],
             images: Default::default(),
         }];
-        let e = resolve(&mut chapters, Some(&bibliography), "en-US").unwrap_err();
+        let e = resolve(&mut chapters, Some(&bibliography), "en-US", &mut Cache::disabled()).unwrap_err();
         assert_eq!(e[0].position().unwrap(), "ch.md:1:3");
         assert!(e[0].hints[0].contains("@lance1990"));
         assert_eq!(e[1].position().unwrap(), "ch.md:1:20");

@@ -16,6 +16,9 @@
 //!    HTML and Typst/PDF — with every number formatted in one place, [`format`]. [`output`] is
 //!    the only place that writes files.
 //!
+//! Between builds, [`cache`] keeps each directive's result under a hash of its inputs, so a
+//! rebuild runs only what an edit reached.
+//!
 //! The command-line front end lives in [`cmd`] (pool, check, build, watch, serve); `main.rs`
 //! only parses arguments and maps outcomes to exit codes.
 

@@ -4,9 +4,14 @@
 //! build, `book/changes.md`.
 //!
 //! load → parse → execute → render, then write. [`prepare`] does everything but the output
-//! formats and is shared with `metabook check`, `watch` and `serve`; every problem is reported
-//! before anything is written, and the outputs are swapped in whole, so a failed build leaves
-//! the previous one intact.
+//! formats and is shared with `metabook check`, `watch` and `serve`; every problem in the book
+//! is reported before anything is written, so a failed build leaves the previous one intact.
+//!
+//! A build reads and fills the build cache ([`crate::cache`]): analyses, figures, tables and
+//! citations whose inputs are unchanged are not computed again, the site is written first and
+//! only where its bytes changed (a browser shows the new numbers before the PDF is done), and a
+//! PDF is typeset only when its Typst source or images changed. In one process ([`Session`]),
+//! typst also keeps the layout of what did not change.
 
 use crate::book::{self, Book};
 use crate::cache::{self, Cache};
@@ -237,7 +242,13 @@ impl Session {
     /// Build the book in `root`; typst's memoized work not used in the last few builds is
     /// dropped afterwards, so a long `serve` does not grow.
     pub fn build(&mut self, root: &Path) -> Result<Built, Vec<Diagnostic>> {
-        let outcome = build(root, &self.identity, Instant::now(), &|_| ());
+        self.build_then(root, &mut || ())
+    }
+
+    /// [`Session::build`], calling `site_written` as soon as the site is written when any of its
+    /// files changed, before the PDFs are typeset (`serve` reloads the open pages then).
+    pub fn build_then(&mut self, root: &Path, site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
+        let outcome = build(root, &self.identity, Instant::now(), &|_| (), site_written);
         comemo::evict(10);
         outcome
     }
@@ -254,12 +265,12 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
         progress.inc(1);
     };
     progress.set_message("loading the book and running its analyses");
-    let outcome = build(root, &cache::identity(), start, &step);
+    let outcome = build(root, &cache::identity(), start, &step, &mut || ());
     progress.finish_and_clear();
     outcome.map(|built| built.output)
 }
 
-fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str)) -> Result<Built, Vec<Diagnostic>> {
+fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str), site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
     let Prepared { book, analyses, chapters: prepared, counters, images, pls, ledger, mut warnings, executed, mut cache, .. } = prepare_with(root, Some(identity))?;
     step("writing the HTML pages");
     let templates = book::templates(&book)?;
@@ -278,6 +289,9 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
     let pages_written = output::update_folder(&build_dir.join("html"), &files)
         .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
     let html_time = start.elapsed();
+    if !pages_written.is_empty() {
+        site_written();
+    }
     step("typesetting the PDF");
     let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
     let pls_path = build_dir.join(format!("{}-plain-language-summary.pdf", slug(&book.config.book.title)));

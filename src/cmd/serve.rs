@@ -27,6 +27,15 @@ struct State {
 
 type Shared = Arc<(Mutex<State>, Condvar)>;
 
+/// Tell the open pages about a new build: reload, or show `error` over the page.
+fn publish(shared: &Shared, error: Option<String>) {
+    let (lock, changed) = &**shared;
+    let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+    state.generation += 1;
+    state.error = error;
+    changed.notify_all();
+}
+
 /// Why a request path is not served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -187,7 +196,7 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let mut fingerprint = watch::fingerprint(root);
     let mut session = super::build::Session::default();
-    let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error: watch::build_and_report(root, &mut session) }), Condvar::new()));
+    let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error: watch::build_and_report(root, &mut session, &mut || ()) }), Condvar::new()));
     let site = crate::book::read_source(root, Path::new("book.toml"))
         .ok()
         .and_then(|s| crate::config::parse(&s).ok())
@@ -198,12 +207,17 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || loop {
             fingerprint = watch::wait_for_change(&root, fingerprint);
-            let error = watch::build_and_report(&root, &mut session);
-            let (lock, changed) = &*shared;
-            let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
-            state.generation += 1;
-            state.error = error;
-            changed.notify_all();
+            // Open pages reload as soon as the site is written, while the PDFs are typeset; a
+            // build that changed no page reloads nothing, unless it clears a failure's overlay.
+            let mut reloaded = false;
+            let error = watch::build_and_report(&root, &mut session, &mut || {
+                publish(&shared, None);
+                reloaded = true;
+            });
+            let failed_before = shared.0.lock().unwrap_or_else(|e| e.into_inner()).error.is_some();
+            if error.is_some() || (failed_before && !reloaded) {
+                publish(&shared, error);
+            }
         });
     }
     for stream in listener.incoming().flatten() {

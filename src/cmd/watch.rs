@@ -79,10 +79,11 @@ pub fn wait_for_change(root: &Path, last: u64) -> u64 {
 }
 
 /// One build in `session`, reported on the terminal: the closing lines and warnings, or the
-/// diagnostics. Returns the diagnostics as text when the build failed.
-pub fn build_and_report(root: &Path, session: &mut Session) -> Option<String> {
+/// diagnostics. `site_written` is called as soon as the site changed. Returns the diagnostics
+/// as text when the build failed.
+pub fn build_and_report(root: &Path, session: &mut Session, site_written: &mut dyn FnMut()) -> Option<String> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    match session.build(root) {
+    match session.build_then(root, site_written) {
         Ok(super::build::Built { output, .. }) => {
             if !output.warnings.is_empty() {
                 eprint!("{}", diag::render(&output.warnings, color));
@@ -105,11 +106,11 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     }
     let mut last = fingerprint(root);
     let mut session = Session::default();
-    build_and_report(root, &mut session);
+    build_and_report(root, &mut session, &mut || ());
     eprintln!("watching {} for changes (Ctrl-C to stop)", inputs(root).iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     loop {
         last = wait_for_change(root, last);
-        build_and_report(root, &mut session);
+        build_and_report(root, &mut session, &mut || ());
     }
 }
 

@@ -13,25 +13,16 @@
 //!
 //! Targets (issue 6): a CSV cell edited → site rebuilt in ≤ 50 ms and PDF in ≤ 100 ms.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::copy_dir;
 use metabook::cmd::build::{Built, Session};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const HEADING: &str = "## Rebuilding after an edit (watch and serve)";
 const END: &str = "<!-- end of benches/rebuild.rs output -->";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn build(session: &mut Session, root: &Path) -> Built {
     session.build(root).unwrap_or_else(|problems| panic!("{}", metabook::diag::render(&problems, false)))

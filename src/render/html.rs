@@ -123,7 +123,8 @@ fn view_html(v: &View) -> String {
         View::Figure { number, svg, caption, notes, .. } => {
             let notes: String = notes.iter().map(|n| format!("<span class=\"note\">{}</span>", e(n))).collect();
             format!(
-                "<figure class=\"forest\" id=\"figure-{number}\"><div class=\"scroll\">{svg}</div><figcaption><strong>Figure {number}.</strong> {}{notes}</figcaption></figure>\n",
+                "<figure class=\"forest\" id=\"figure-{number}\"><div class=\"scroll\">{}</div><figcaption><strong>Figure {number}.</strong> {}{notes}</figcaption></figure>\n",
+                scoped_ids(svg, &format!("figure-{number}-")),
                 e(caption)
             )
         }
@@ -245,4 +246,51 @@ pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], templates: &Te
     }
     pages.push(Page { file: "style.css".to_string(), html: templates.style.clone() });
     Ok(pages)
+}
+
+/// An SVG's ids, and the references to them, prefixed with `prefix`: a page showing two forest
+/// plots would otherwise hold two elements with the id `forest-title`, and the second plot's
+/// `aria-labelledby` would name the first plot's title. The SVGs are metabook's own, so their
+/// ids appear only as `id="…"`, in `aria-labelledby`, and as `url(#…)` or `href="#…"`.
+fn scoped_ids(svg: &str, prefix: &str) -> String {
+    let mut ids: Vec<&str> = svg.split(" id=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    // Longest first, so that an id that begins another is not replaced inside it.
+    ids.sort_by_key(|id| std::cmp::Reverse(id.len()));
+    let mut out = svg.to_string();
+    for id in ids {
+        for (from, to) in [
+            (format!(" id=\"{id}\""), format!(" id=\"{prefix}{id}\"")),
+            (format!("url(#{id})"), format!("url(#{prefix}{id})")),
+            (format!("href=\"#{id}\""), format!("href=\"#{prefix}{id}\"")),
+        ] {
+            out = out.replace(&from, &to);
+        }
+    }
+    // aria-labelledby holds a list of ids.
+    let mut rewritten = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find("aria-labelledby=\"") {
+        let start = at + "aria-labelledby=\"".len();
+        let end = start + rest[start..].find('"').unwrap_or(0);
+        rewritten.push_str(&rest[..start]);
+        rewritten.push_str(&rest[start..end].split_whitespace().map(|id| format!("{prefix}{id}")).collect::<Vec<_>>().join(" "));
+        rest = &rest[end..];
+    }
+    rewritten.push_str(rest);
+    rewritten
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_figures_on_a_page_never_share_an_id() {
+        let svg = r##"<svg role="img" aria-labelledby="funnel-title funnel-desc"><title id="funnel-title">t</title><desc id="funnel-desc">d</desc><defs><clipPath id="funnel-clip"><rect/></clipPath></defs><g clip-path="url(#funnel-clip)"/><use href="#funnel-clip"/></svg>"##;
+        let scoped = scoped_ids(svg, "figure-2-");
+        assert_eq!(
+            scoped,
+            r##"<svg role="img" aria-labelledby="figure-2-funnel-title figure-2-funnel-desc"><title id="figure-2-funnel-title">t</title><desc id="figure-2-funnel-desc">d</desc><defs><clipPath id="figure-2-funnel-clip"><rect/></clipPath></defs><g clip-path="url(#figure-2-funnel-clip)"/><use href="#figure-2-funnel-clip"/></svg>"##
+        );
+    }
 }

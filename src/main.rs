@@ -22,7 +22,9 @@ struct Cli {
 enum Command {
     /// Pool the studies of one CSV file and print the meta-analysis.
     Pool(PoolArgs),
-    /// Build the book into its build folder (book/html/).
+    /// Build the book into its build folder: the site (book/html/), the PDF and the
+    /// plain-language summary. Results whose inputs are unchanged come from the build cache
+    /// (book/.metabook/cache/; delete it to compute everything again).
     Build {
         /// The book's folder (with book.toml).
         #[arg(long, default_value = ".")]

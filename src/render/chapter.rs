@@ -453,17 +453,7 @@ fn sensitivity_view(d: &Directive, s: &crate::directive::SensitivityDirective, a
                 })?;
                 let data: Vec<crate::stats::StudyData> = result.table.studies.iter().map(|st| st.data).collect();
                 let rows = crate::stats::sensitivity::cumulative(&data, &result.analysis, &order);
-                let values = rows
-                    .iter()
-                    .map(|r| {
-                        let st = &result.table.studies[r.study];
-                        if by.get_ref().eq_ignore_ascii_case("study") {
-                            return st.label.clone();
-                        }
-                        st.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(by.get_ref())).map_or(String::new(), |(_, v)| v.trim().to_string())
-                    })
-                    .collect();
-                let column = result.table.studies.first().and_then(|st| st.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(by.get_ref()))).map_or(by.get_ref().clone(), |(n, _)| n.clone());
+                let (column, values) = sensitivity::ordering_column(result, by.get_ref(), &rows);
                 (rows, Some((column, values)))
             }
         },

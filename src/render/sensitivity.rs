@@ -42,6 +42,23 @@ pub struct Series<'a> {
     pub by: Option<(String, Vec<String>)>,
 }
 
+/// The column a cumulative analysis is ordered by, as the data file spells it, and each row's
+/// value of it (the study's label when ordered by `study`).
+pub fn ordering_column(result: &AnalysisResult, by: &str, rows: &[Refit]) -> (String, Vec<String>) {
+    let values = rows
+        .iter()
+        .map(|r| {
+            let st = &result.table.studies[r.study];
+            if by.eq_ignore_ascii_case("study") {
+                return st.label.clone();
+            }
+            st.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(by)).map_or(String::new(), |(_, v)| v.trim().to_string())
+        })
+        .collect();
+    let column = result.table.studies.first().and_then(|st| st.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(by))).map_or(by.to_string(), |(n, _)| n.clone());
+    (column, values)
+}
+
 fn p_cell(p: f64) -> String {
     let p = format::p_journal(p);
     p.strip_prefix("P = ").map_or_else(|| p.trim_start_matches("P ").to_string(), str::to_string)

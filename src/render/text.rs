@@ -1,8 +1,10 @@
 //! `metabook pool --format text`: an analysis as RevMan 5 shows it — a table of studies with
 //! their group data, weights and effects with confidence intervals, a total row, and the footer
-//! lines for heterogeneity and the test for the overall effect.
+//! lines for heterogeneity and the test for the overall effect — followed by the tests for
+//! small-study effects and the leave-one-out, cumulative and influence analyses.
 
 use crate::engine::AnalysisResult;
+use super::sensitivity::{self, Kind, Series};
 use super::revman::{effect_title, footer_lines, group_columns, group_totals};
 use crate::format::{self, fixed};
 use crate::stats::Pooled;
@@ -102,11 +104,44 @@ pub fn render(result: &AnalysisResult) -> String {
     if let Some((lo, hi)) = a.pooled.tau2_ci {
         out.push_str(&format!("Tau² {}% CI (Q-profile): [{}, {}]\n", fixed(spec.level, 0), fixed(lo, 4), fixed(hi, 4)));
     }
+    out.push_str(&small_study_and_sensitivity(result));
     if !result.notes.is_empty() {
         out.push_str("\nNotes:\n");
         for n in &result.notes {
             out.push_str(&format!("- {n}\n"));
         }
+    }
+    out
+}
+
+/// The tests for small-study effects and the sensitivity analyses, as a book shows them
+/// (the same sentences and tables, [`super::funnel::notes`] and [`super::sensitivity`]).
+fn small_study_and_sensitivity(result: &AnalysisResult) -> String {
+    let mut out = String::from("\nSmall-study effects:\n");
+    for line in super::funnel::notes(result) {
+        out.push_str(&format!("{line}\n"));
+    }
+    let Some(sens) = &result.sensitivity else { return out };
+    let mut section = |title: String, (headings, rows, notes): (Vec<String>, Vec<Vec<String>>, Vec<String>)| {
+        let mut table = Table::new();
+        table.row(headings);
+        table.rule();
+        for row in rows {
+            table.row(row);
+        }
+        out.push_str(&format!("\n{title}:\n{}", table.render(&[])));
+        for n in notes {
+            out.push_str(&format!("{n}\n"));
+        }
+    };
+    if let Some(rows) = &sens.leave_one_out {
+        section("Leave-one-out analysis".to_string(), sensitivity::refit_table(result, &Series { kind: Kind::LeaveOneOut, rows, by: None }));
+    }
+    let by = result.cumulative_by.as_ref().map(|c| sensitivity::ordering_column(result, c, &sens.cumulative));
+    let title = by.as_ref().map_or("Cumulative analysis (in the data's order)".to_string(), |(c, _)| format!("Cumulative analysis (by {c})"));
+    section(title, sensitivity::refit_table(result, &Series { kind: Kind::Cumulative, rows: &sens.cumulative, by }));
+    if let Some(rows) = &sens.influence {
+        section("Influence diagnostics".to_string(), sensitivity::influence_table(result, rows));
     }
     out
 }

@@ -1,0 +1,40 @@
+//! `metabook pool --format text` shows the small-study tests and the sensitivity analyses with
+//! the numbers of the JSON output (which tests/metafor_parity.rs checks against metafor).
+
+use std::process::Command;
+
+fn pool(format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["pool", "--data", "tests/fixtures/metafor/bcg.csv", "--measure", "RR", "--method", "REML", "--cumulative-by", "year", "--format", format])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The line of `section` in `text` that starts with `study`.
+fn row<'a>(text: &'a str, section: &str, study: &str) -> &'a str {
+    let start = text.find(section).unwrap_or_else(|| panic!("no `{section}` in\n{text}"));
+    text[start..].lines().find(|l| l.starts_with(study)).unwrap_or_else(|| panic!("no row `{study}` under `{section}`"))
+}
+
+#[test]
+fn the_text_report_shows_the_sensitivity_analyses_of_the_json() {
+    let text = pool("text");
+    let json: serde_json::Value = serde_json::from_str(&pool("json")).unwrap();
+    let ratio = |x: &serde_json::Value| format!("{:.2}", x.as_f64().unwrap().exp());
+    let loo = json["sensitivity"]["leave_one_out"].as_array().unwrap().iter().find(|r| r["study"] == "TPT Madras 1980").unwrap();
+    let line = row(&text, "Leave-one-out analysis:", "TPT Madras 1980");
+    assert!(line.contains(&format!("{} [{}, {}]", ratio(&loo["estimate"]), ratio(&loo["ci_lower"]), ratio(&loo["ci_upper"]))), "{line}");
+    // Cumulative, ordered by year: the row adding the 1953 trial pools 3 studies.
+    let line = row(&text, "Cumulative analysis (by year):", "Stein & Aronson 1953");
+    let cumulative = json["sensitivity"]["cumulative"].as_array().unwrap().iter().find(|r| r["study"] == "Stein & Aronson 1953").unwrap();
+    assert_eq!(cumulative["k"], 3);
+    assert!(line.contains(" 1953 ") && line.contains(&format!("{} [{}, {}]", ratio(&cumulative["estimate"]), ratio(&cumulative["ci_lower"]), ratio(&cumulative["ci_upper"]))), "{line}");
+    let influence = json["sensitivity"]["influence"].as_array().unwrap().iter().find(|r| r["study"] == "TPT Madras 1980").unwrap();
+    let line = row(&text, "Influence diagnostics:", "TPT Madras 1980");
+    assert!(line.contains(&format!("{:.2}", influence["rstudent"].as_f64().unwrap())), "{line}");
+    let egger = &json["small_study"]["egger"];
+    assert!(text.contains(&format!("Egger's test: z = {}", format!("{:.2}", egger["stat"].as_f64().unwrap()).replace('-', "\u{2212}"))), "{text}");
+}

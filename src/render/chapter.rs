@@ -133,7 +133,6 @@ pub fn prepare(
     let context: std::collections::BTreeMap<&str, minijinja::Value> =
         values.iter().map(|(n, v)| (n.as_str(), minijinja::Value::from_serialize(v))).collect();
     let markdown = env.render_str(&text, context).map_err(|e| vec![Diagnostic::error(format!("{}: {e}", source.name))])?;
-    let (markdown, refs) = cite::extract(&markdown, source)?;
     let mut views = Vec::with_capacity(directives.len());
     let mut problems = Vec::new();
     for d in directives {
@@ -142,8 +141,69 @@ pub fn prepare(
             Err(mut e) => problems.append(&mut e),
         }
     }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let (markdown, refs) = references(&markdown, &mut views, source)?;
+    Ok(PreparedChapter { markdown, views, refs, inlines: Vec::new(), images: Default::default() })
+}
+
+/// A caption as one paragraph of inline Markdown: line breaks become spaces, `<` is text (a
+/// caption holds no raw HTML: "<by allocation>" stays as typed), and a start that Markdown
+/// would read as a block — a heading, quote, list item, rule or code fence — is escaped, so
+/// "1. Before" stays text.
+pub fn inline_only(caption: &str) -> String {
+    let line = caption.split_whitespace().collect::<Vec<_>>().join(" ").replace('<', "\\<");
+    let after = |n: usize| line[n..].chars().next();
+    let hashes = line.chars().take_while(|c| *c == '#').count();
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let rule = line.chars().filter(|c| *c != ' ').count() >= 3 && ['-', '*', '_'].iter().any(|m| line.chars().all(|c| c == *m || c == ' '));
+    let block = (1..=6).contains(&hashes) && after(hashes).is_none_or(|c| c == ' ')
+        || line.starts_with('>')
+        || (line.starts_with(['-', '+', '*']) && after(1).is_none_or(|c| c == ' '))
+        || line.starts_with("```")
+        || line.starts_with("~~~")
+        || rule;
+    if block {
+        format!("\\{line}")
+    } else if (1..=9).contains(&digits) && matches!(after(digits), Some('.' | ')')) && line[digits + 1..].chars().next().is_none_or(|c| c == ' ') {
+        format!("{}\\{}", &line[..digits], &line[digits..])
+    } else {
+        line
+    }
+}
+
+/// Find the citations and cross-references of a chapter — in its prose and in the captions of
+/// its figures and tables — numbered in reading order: a caption's come where its directive
+/// stands, so a numeric style numbers them as a reader meets them.
+fn references(markdown: &str, views: &mut [View], source: &Arc<Source>) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
+    let mut out = String::with_capacity(markdown.len());
+    let mut refs = Vec::new();
+    let mut problems = Vec::new();
+    let mut rest = markdown;
+    let mut take = |part: &str, refs: &mut Vec<Found>| match cite::extract_from(part, source, refs.len()) {
+        Ok((text, mut found)) => {
+            refs.append(&mut found);
+            text
+        }
+        Err(mut e) => {
+            problems.append(&mut e);
+            part.to_string()
+        }
+    };
+    for (n, view) in views.iter_mut().enumerate() {
+        let mark = placeholder(n);
+        let Some(at) = rest.find(&mark) else { continue };
+        let end = at + mark.len();
+        out.push_str(&take(&rest[..end], &mut refs));
+        rest = &rest[end..];
+        if let View::Figure { caption, .. } | View::Table { caption, .. } = view {
+            *caption = take(&inline_only(caption), &mut refs);
+        }
+    }
+    out.push_str(&take(rest, &mut refs));
     if problems.is_empty() {
-        Ok(PreparedChapter { markdown, views, refs, inlines: Vec::new(), images: Default::default() })
+        Ok((out, refs))
     } else {
         Err(problems)
     }
@@ -545,7 +605,7 @@ fn csv_rows(d: &Directive, t: &TableDirective, table: &crate::data::CsvTable) ->
 
 #[cfg(test)]
 mod tests {
-    use super::table_cell;
+    use super::*;
 
     #[test]
     fn numbers_in_tables_get_the_true_minus_and_are_right_aligned() {
@@ -555,5 +615,39 @@ mod tests {
         assert_eq!(table_cell("< 0.001"), ("< 0.001".to_string(), true));
         assert_eq!(table_cell("1997-2015"), ("1997-2015".to_string(), false));
         assert_eq!(table_cell("not reported"), ("not reported".to_string(), false));
+    }
+
+    #[test]
+    fn a_caption_is_one_line_of_inline_markdown() {
+        assert_eq!(inline_only("Forest plot,\n  *random* effects"), "Forest plot, *random* effects");
+        assert_eq!(inline_only("1. Before ITB"), "1\\. Before ITB");
+        assert_eq!(inline_only("2005) trials"), "2005\\) trials");
+        assert_eq!(inline_only("1.52 is the SMD"), "1.52 is the SMD");
+        assert_eq!(inline_only("# of events"), "\\# of events");
+        assert_eq!(inline_only("#1 ranked"), "#1 ranked");
+        assert_eq!(inline_only("- studies"), "\\- studies");
+        assert_eq!(inline_only("*Italic* start"), "*Italic* start");
+        assert_eq!(inline_only("> 50% weight"), "\\> 50% weight");
+        assert_eq!(inline_only("---"), "\\---");
+        assert_eq!(inline_only("```x```"), "\\```x```");
+        assert_eq!(inline_only("Trials <by allocation>"), "Trials \\<by allocation>");
+    }
+
+    #[test]
+    fn caption_references_are_numbered_where_their_directive_stands() {
+        let source = Source::new("c.md", "See [@a].\n\nDIRECTIVE\n\nThen [@c].\n");
+        let markdown = format!("See [@a].\n\n{}\n\nThen [@c].\n", placeholder(0));
+        let mut views = vec![View::Figure { number: 1, svg: String::new(), caption: "Data from [@b].".into(), notes: Vec::new(), label: None }];
+        let (_, refs) = references(&markdown, &mut views, &source).unwrap();
+        let keys: Vec<String> = refs
+            .iter()
+            .map(|f| match &f.reference {
+                cite::Ref::Cite(k) => k.join(","),
+                cite::Ref::CrossRef(l) => l.clone(),
+            })
+            .collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        let View::Figure { caption, .. } = &views[0] else { unreachable!() };
+        assert_eq!(caption, &format!("Data from {}.", cite::marker(1)));
     }
 }

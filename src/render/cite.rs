@@ -177,6 +177,12 @@ fn locate(source: &Source, needle: &str, from: &mut usize) -> Range<usize> {
 /// Find the citations and cross-references of a chapter's templated Markdown. Returns the
 /// Markdown with a [`marker`] in place of each, and the references in order.
 pub fn extract(markdown: &str, source: &Arc<Source>) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
+    extract_from(markdown, source, 0)
+}
+
+/// [`extract`] for a part of a chapter whose references are numbered from `first` (the
+/// references found before it).
+pub fn extract_from(markdown: &str, source: &Arc<Source>, first: usize) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
     // Noncharacters never belong in text; dropping them keeps markers (here and in the
     // renderers) unambiguous.
     let markdown: String = markdown.chars().filter(|c| !('\u{FDD0}'..='\u{FDEF}').contains(c)).collect();
@@ -244,7 +250,7 @@ pub fn extract(markdown: &str, source: &Arc<Source>) -> Result<(String, Vec<Foun
     let mut refs = Vec::with_capacity(found.len());
     for (n, (range, f)) in found.into_iter().enumerate() {
         out.push_str(&markdown[at..range.start]);
-        out.push_str(&marker(n));
+        out.push_str(&marker(first + n));
         at = range.end;
         refs.push(f);
     }

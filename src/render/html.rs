@@ -73,7 +73,7 @@ pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
     let mut body = String::new();
     html::push_html(&mut body, events.into_iter());
     for (n, v) in chapter.views.iter().enumerate() {
-        body = body.replace(&placeholder(n), &view_html(v));
+        body = body.replace(&placeholder(n), &view_html(v, &|caption| caption_html(caption, chapter, pages)));
     }
     body
 }
@@ -106,8 +106,35 @@ fn runs_html(runs: &[Run]) -> String {
     out
 }
 
-/// A directive's view as HTML; all text escaped.
-fn view_html(v: &View) -> String {
+/// A caption's inline Markdown as HTML: emphasis, code, links, math, citations and
+/// cross-references. Raw HTML in a caption is shown as typed.
+fn caption_html(caption: &str, chapter: &PreparedChapter, pages: &[String]) -> String {
+    let mut events = Vec::new();
+    for event in cite::merge_text(Parser::new_ext(caption, super::chapter::markdown_options())) {
+        match event {
+            Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {}
+            Event::Text(t) if t.contains('\u{FDD0}') => {
+                for piece in cite::pieces(&t) {
+                    events.push(match piece {
+                        Piece::Text(s) => Event::Text(s.to_string().into()),
+                        Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
+                    });
+                }
+            }
+            Event::Html(t) | Event::InlineHtml(t) => events.push(Event::Text(t)),
+            Event::InlineMath(t) | Event::DisplayMath(t) => events.push(Event::InlineHtml(
+                super::math::to_mathml(&t, false).unwrap_or_else(|| format!("<code class=\"math\">{}</code>", forest::escape(&t))).into(),
+            )),
+            e => events.push(e),
+        }
+    }
+    let mut out = String::new();
+    html::push_html(&mut out, events.into_iter());
+    out.trim_end().to_string()
+}
+
+/// A directive's view as HTML; all text escaped, captions through `caption`.
+fn view_html(v: &View, caption_html: &dyn Fn(&str) -> String) -> String {
     let e = forest::escape;
     match v {
         View::Nothing => String::new(),
@@ -125,7 +152,7 @@ fn view_html(v: &View) -> String {
             format!(
                 "<figure class=\"forest\" id=\"figure-{number}\"><div class=\"scroll\">{}</div><figcaption><strong>Figure {number}.</strong> {}{notes}</figcaption></figure>\n",
                 scoped_ids(svg, &format!("figure-{number}-")),
-                e(caption)
+                caption_html(caption)
             )
         }
         View::Results { effect, method, k, lines } => {
@@ -137,7 +164,7 @@ fn view_html(v: &View) -> String {
             html
         }
         View::Table { number, caption, headings, rows, notes, .. } => {
-            let mut html = format!("<table id=\"table-{number}\"><caption>Table {number}. {}</caption><thead><tr>", e(caption));
+            let mut html = format!("<table id=\"table-{number}\"><caption>Table {number}. {}</caption><thead><tr>", caption_html(caption));
             for h in headings {
                 html.push_str(&format!("<th scope=\"col\">{}</th>", e(h)));
             }

@@ -342,8 +342,9 @@ fn figure_width(svg: &str) -> String {
     }
 }
 
-/// A directive's view as Typst code; all text passed as string literals.
-fn view_typst(v: &View) -> String {
+/// A directive's view as Typst code; all text passed as string literals, captions through
+/// `caption` (their inline Markdown).
+fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
     match v {
         View::Nothing => String::new(),
         View::Figure { number, svg, caption, notes, .. } => {
@@ -353,7 +354,7 @@ fn view_typst(v: &View) -> String {
                 "#figure(image(bytes({}), format: \"svg\", width: {}), caption: [{}{notes}], kind: image)<figure-{number}>\n",
                 string(svg),
                 figure_width(svg),
-                text(caption)
+                caption_typst(caption)
             )
         }
         View::References { entries } => {
@@ -376,7 +377,7 @@ fn view_typst(v: &View) -> String {
         View::Table { number, caption, headings, rows, notes, .. } => {
             // The figure's body is the table and, under it, its footnotes as a paragraph of their
             // own: in a cell they would widen the table's last column to their length.
-            let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, table.hline(), ", text(caption), headings.len());
+            let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, table.hline(), ", caption_typst(caption), headings.len());
             let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
             out.push_str(&format!("table.header({}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
             for row in rows {
@@ -405,7 +406,8 @@ fn view_typst(v: &View) -> String {
 pub fn chapter(prepared: &PreparedChapter) -> String {
     let views = &prepared.views;
     let inline = |n: usize| prepared.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), inline_typst);
-    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(view_typst), &inline, &prepared.images);
+    let caption = |c: &str| markdown(c, &|_| None, &inline, &prepared.images).trim().to_string();
+    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(|v| view_typst(v, &caption)), &inline, &prepared.images);
     format!("#pagebreak(weak: true)\n{body}\n")
 }
 

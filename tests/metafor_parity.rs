@@ -3,7 +3,11 @@
 //! (CSV → studies → analysis → JSON) and every expected number is compared at 1e-6 relative
 //! (with an absolute floor of 1e-9 for values near zero). Expected `null`s must be `null` too.
 //! Cases that carry `small_study` and `sensitivity` check Egger's and Begg's tests,
-//! trim-and-fill, leave-one-out, cumulative and influence analyses the same way.
+//! trim-and-fill, leave-one-out, cumulative and influence analyses the same way: for
+//! inverse-variance fits all of them, for Mantel–Haenszel and Peto fits Begg's test,
+//! leave-one-out and cumulative analyses (what metafor computes for `rma.mh`/`rma.peto`), and
+//! for the RevMan 5 convention leave-one-out and cumulative analyses (from the script's own
+//! RevMan 5 code, refitted on each subset).
 
 use metabook::cmd::pool::{self, Format, PoolOptions};
 use metabook::stats::IterControl;
@@ -73,6 +77,13 @@ fn every_reference_case_matches_metafor() {
     assert!(cases.len() >= 150, "the fixture should cover every estimator, test and measure");
     let with_bias = cases.iter().filter(|c| c["expected"].get("small_study").is_some()).count();
     assert!(with_bias >= 20, "the fixture should check the small-study and sensitivity analyses ({with_bias} cases)");
+    let sensitivity_of = |pick: &dyn Fn(&Value) -> bool| {
+        cases.iter().filter(|c| c["expected"].get("sensitivity").is_some() && pick(&c["options"])).count()
+    };
+    let mh_peto = sensitivity_of(&|o| matches!(o["method"].as_str(), Some("MH" | "PETO")) && o["convention"] == "metafor");
+    assert!(mh_peto >= 4, "the fixture should check the sensitivity analyses of MH and Peto fits ({mh_peto} cases)");
+    let revman5 = sensitivity_of(&|o| o["convention"] == "revman5");
+    assert!(revman5 >= 4, "the fixture should check the sensitivity analyses under RevMan 5 ({revman5} cases)");
     let mut failures = Vec::new();
     for case in cases {
         let actual = run_case(case);

@@ -453,7 +453,7 @@ fn preamble(book: &Book, title: &str) -> String {
     };
     let authors: Vec<String> = meta.authors.iter().map(|a| string(a)).collect();
     format!(
-        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#show table: set text(size: 9pt)\n",
+        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
         string(title),
         authors.iter().map(|a| format!("{a},")).collect::<String>(),
         string(paper),

@@ -3,7 +3,8 @@
 //!
 //! The pooling core ([`crate::stats`]) knows numbers only; this module knows which study a
 //! number came from, so an error about "study 3" becomes a message pointing at that study's
-//! line in the data file.
+//! line in the data file. A book's analyses are taken from the build cache ([`crate::cache`])
+//! when their directive, data and defaults are those of a stored result.
 
 use crate::cache::{Cache, Key};
 use crate::data::StudyTable;

@@ -4,6 +4,11 @@
 //!
 //! Placeholders follow zola's shortcodes: an HTML comment on its own line survives Markdown
 //! parsing as a raw HTML block, where a renderer swaps in the directive's output.
+//!
+//! A view is kept in the build cache under its directive's text, its figure or table number
+//! and the analyses it shows, with the data files it read; the prose is templated anew every
+//! build (it is cheap, and any inline value may have moved). Captions are inline Markdown, and
+//! their citations are numbered where their directive stands.
 
 use super::cite::{self, Found, Inline};
 use super::{forest, funnel, json, prisma, prose, revman, sensitivity};

@@ -62,3 +62,33 @@ pub fn replace_file(dest: &Path, contents: &[u8]) -> std::io::Result<()> {
     }
     fs::rename(&tmp, dest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_update_writes_what_changed_and_removes_what_is_gone() {
+        let dir = std::env::temp_dir().join(format!("metabook-output-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let site = dir.join("html");
+        let files = |pairs: &[(&str, &str)]| pairs.iter().map(|(n, c)| (n.to_string(), c.as_bytes().to_vec())).collect::<Vec<_>>();
+        let written = update_folder(&site, &files(&[("index.html", "a"), ("images/x.png", "x"), ("old.html", "o")])).unwrap();
+        assert_eq!(written, ["index.html", "images/x.png", "old.html"]);
+        // Outside the site, reached through a link inside it: never followed or removed.
+        fs::write(dir.join("outside.txt"), "keep").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&dir, site.join("images/link")).unwrap();
+        let written = update_folder(&site, &files(&[("index.html", "b"), ("images/x.png", "x")])).unwrap();
+        assert_eq!(written, ["index.html"], "the unchanged image is not rewritten");
+        assert_eq!(fs::read_to_string(site.join("index.html")).unwrap(), "b");
+        assert!(!site.join("old.html").exists() && !site.join("images/link").exists());
+        assert_eq!(fs::read_to_string(dir.join("outside.txt")).unwrap(), "keep");
+        let written = update_folder(&site, &files(&[("index.html", "b")])).unwrap();
+        assert!(written.is_empty());
+        assert!(!site.join("images").exists(), "a folder left empty is removed");
+        let leftovers: Vec<_> = fs::read_dir(&site).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, ["index.html"], "no temporary files remain");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

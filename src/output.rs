@@ -14,7 +14,8 @@ use std::path::Path;
 /// or anything watching the folder, sees no change — a new or changed file is written through a
 /// temporary file and a rename, and a file not in `files` is removed. Every file is replaced
 /// whole; should writing fail part-way, each page is either the old one or the new one.
-pub fn update_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<Vec<String>> {
+/// Files named in `keep` are left as they are (they are written later, see [`update_file`]).
+pub fn update_folder(dest: &Path, files: &[(String, Vec<u8>)], keep: &[String]) -> std::io::Result<Vec<String>> {
     fs::create_dir_all(dest)?;
     let mut written = Vec::new();
     for (name, contents) in files {
@@ -28,9 +29,19 @@ pub fn update_folder(dest: &Path, files: &[(String, Vec<u8>)]) -> std::io::Resul
         replace_file(&path, contents)?;
         written.push(name.clone());
     }
-    let keep: std::collections::HashSet<std::path::PathBuf> = files.iter().map(|(name, _)| dest.join(name)).collect();
+    let keep: std::collections::HashSet<std::path::PathBuf> = files.iter().map(|(name, _)| dest.join(name)).chain(keep.iter().map(|name| dest.join(name))).collect();
     remove_others(dest, &keep)?;
     Ok(written)
+}
+
+/// Write `contents` to `dest` through a temporary file and a rename, unless `dest` already
+/// holds exactly that. Returns whether it wrote.
+pub fn update_file(dest: &Path, contents: &[u8]) -> std::io::Result<bool> {
+    if fs::read(dest).is_ok_and(|old| old == contents) {
+        return Ok(false);
+    }
+    replace_file(dest, contents)?;
+    Ok(true)
 }
 
 /// Remove every file under `dir` not in `keep`, and the folders left empty. Symbolic links are
@@ -73,19 +84,21 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         let site = dir.join("html");
         let files = |pairs: &[(&str, &str)]| pairs.iter().map(|(n, c)| (n.to_string(), c.as_bytes().to_vec())).collect::<Vec<_>>();
-        let written = update_folder(&site, &files(&[("index.html", "a"), ("images/x.png", "x"), ("old.html", "o")])).unwrap();
-        assert_eq!(written, ["index.html", "images/x.png", "old.html"]);
+        let written = update_folder(&site, &files(&[("index.html", "a"), ("images/x.png", "x"), ("old.html", "o"), ("book.pdf", "p")]), &[]).unwrap();
+        assert_eq!(written, ["index.html", "images/x.png", "old.html", "book.pdf"]);
         // Outside the site, reached through a link inside it: never followed or removed.
         fs::write(dir.join("outside.txt"), "keep").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(&dir, site.join("images/link")).unwrap();
-        let written = update_folder(&site, &files(&[("index.html", "b"), ("images/x.png", "x")])).unwrap();
+        let written = update_folder(&site, &files(&[("index.html", "b"), ("images/x.png", "x")]), &["book.pdf".to_string()]).unwrap();
         assert_eq!(written, ["index.html"], "the unchanged image is not rewritten");
         assert_eq!(fs::read_to_string(site.join("index.html")).unwrap(), "b");
         assert!(!site.join("old.html").exists() && !site.join("images/link").exists());
+        assert!(site.join("book.pdf").exists(), "a file to keep stays");
         assert_eq!(fs::read_to_string(dir.join("outside.txt")).unwrap(), "keep");
-        let written = update_folder(&site, &files(&[("index.html", "b")])).unwrap();
+        let written = update_folder(&site, &files(&[("index.html", "b")]), &[]).unwrap();
         assert!(written.is_empty());
+        assert!(!site.join("book.pdf").exists());
         assert!(!site.join("images").exists(), "a folder left empty is removed");
         let leftovers: Vec<_> = fs::read_dir(&site).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, ["index.html"], "no temporary files remain");

@@ -41,6 +41,9 @@ fn the_site_holds_the_computed_numbers_and_escapes_user_text() {
     assert!(page.contains("rel=\"prev\"") || page.contains("aria-current=\"page\""));
     let index = read(&dir, "index.html");
     assert!(index.contains("<h1>A minimal review</h1>") && index.contains("href=\"results.html\""));
+    // The site offers the PDF: a copy inside it, linked from every page.
+    assert!(index.contains("<a href=\"a-minimal-review.pdf\" type=\"application/pdf\">The review (PDF)</a>"), "{index}");
+    assert!(std::fs::read(dir.join("book/html/a-minimal-review.pdf")).unwrap() == std::fs::read(dir.join("book/a-minimal-review.pdf")).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,7 +1,7 @@
 //! `metabook build`: the whole review, from book.toml to the HTML site in `book/html/`, the
 //! typeset PDF in `book/<title-slug>.pdf`, the plain-language summary (a page of the site and
 //! `book/<title-slug>-plain-language-summary.pdf`) and, when a number moved since the previous
-//! build, `book/changes.md`.
+//! build, `book/changes.md`. The site holds copies of the PDFs and links them from every page.
 //!
 //! load → parse → execute → render, then write. [`prepare`] does everything but the output
 //! formats and is shared with `metabook check`, `watch` and `serve`; every problem in the book
@@ -281,20 +281,30 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
         .iter()
         .map(|(_, c)| html::ExtraPage { title: "Plain-language summary".to_string(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files) })
         .collect();
-    let pages = html::site(&book, &bodies, &extras, &templates)?;
+    // The PDFs are also files of the site, linked from every page, so that the site alone
+    // (what is published, and what `serve` shows) offers them.
+    let pdf_file = format!("{}.pdf", slug(&book.config.book.title));
+    let pls_file = format!("{}-plain-language-summary.pdf", slug(&book.config.book.title));
+    let mut downloads = vec![html::Download { title: "The review (PDF)".to_string(), href: pdf_file.clone() }];
+    if summary.is_some() {
+        downloads.push(html::Download { title: "Plain-language summary (PDF)".to_string(), href: pls_file.clone() });
+    }
+    let pages = html::site(&book, &bodies, &extras, &downloads, &templates)?;
     let build_dir = book.root.join(&book.config.build.build_dir);
     let page_count = pages.len() - 1;
     let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
     files.extend(images.iter().map(|(path, bytes)| (path.clone(), bytes.clone())));
-    let pages_written = output::update_folder(&build_dir.join("html"), &files)
-        .map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", build_dir.join("html").display()))])?;
+    let site_dir = build_dir.join("html");
+    let cannot_write = |path: &Path, e: std::io::Error| vec![Diagnostic::error(format!("cannot write {}: {e}", path.display()))];
+    let keep: Vec<String> = downloads.iter().map(|d| d.href.clone()).collect();
+    let pages_written = output::update_folder(&site_dir, &files, &keep).map_err(|e| cannot_write(&site_dir, e))?;
     let html_time = start.elapsed();
     if !pages_written.is_empty() {
         site_written();
     }
     step("typesetting the PDF");
-    let pdf_path = build_dir.join(format!("{}.pdf", slug(&book.config.book.title)));
-    let pls_path = build_dir.join(format!("{}-plain-language-summary.pdf", slug(&book.config.book.title)));
+    let pdf_path = build_dir.join(&pdf_file);
+    let pls_path = build_dir.join(&pls_file);
     let mut jobs = vec![Typeset { path: pdf_path.clone(), source: typst::document(&book, &prepared), ident: book.config.book.title.clone(), images: &images }];
     let no_images = BTreeMap::new();
     if let Some((s, c)) = &summary {
@@ -317,9 +327,15 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
         }
     }
     for (job, key, bytes) in written {
-        output::replace_file(&job.path, &bytes).map_err(|e| vec![Diagnostic::error(format!("cannot write {}: {e}", job.path.display()))])?;
+        output::replace_file(&job.path, &bytes).map_err(|e| cannot_write(&job.path, e))?;
         cache.put(key, &cache::hash(&bytes));
         typeset.push(job.path.file_name().unwrap_or_default().to_string_lossy().into_owned());
+    }
+    // The site's copies follow the PDFs (written only where they differ).
+    for job in &jobs {
+        let copy = site_dir.join(job.path.file_name().unwrap_or_default());
+        let bytes = std::fs::read(&job.path).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", job.path.display()))])?;
+        output::update_file(&copy, &bytes).map_err(|e| cannot_write(&copy, e))?;
     }
     let pdf_time = start.elapsed();
     step("writing the output");

@@ -219,9 +219,16 @@ pub struct ExtraPage {
     pub body: String,
 }
 
+/// A file of the site offered for download beside the pages (the PDFs).
+#[derive(Debug, Clone, Serialize)]
+pub struct Download {
+    pub title: String,
+    pub href: String,
+}
+
 /// Lay out every page: the index (title page and contents), one page per chapter, and the
-/// extra pages after them, all in the navigation.
-pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], templates: &Templates) -> Result<Vec<Page>, Vec<Diagnostic>> {
+/// extra pages after them, all in the navigation, with links to the `downloads`.
+pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], downloads: &[Download], templates: &Templates) -> Result<Vec<Page>, Vec<Diagnostic>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("page.html", &templates.page.text).map_err(|e| vec![Diagnostic::error(format!("{}: {e}", templates.page.name))])?;
@@ -249,8 +256,9 @@ pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], templates: &Te
             nav => nav(current),
             prev => prev,
             next => next,
+            downloads => downloads,
         })
-        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", templates.page.name)).hint("check the page template's variables: book_title, page_title, content, nav, prev, next, language, description")])
+        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", templates.page.name)).hint("check the page template's variables: book_title, page_title, content, nav, prev, next, downloads, language, description")])
     };
     let e = forest::escape;
     let mut index = format!("<div class=\"title-page\"><h1>{}</h1>", e(&meta.title));

@@ -194,6 +194,7 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .map_err(|e| vec![Diagnostic::error(format!("cannot listen on 127.0.0.1:{port}: {e}")).hint("choose another port with --port N")])?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let waker = watch::Waker::new(root);
     let mut fingerprint = watch::fingerprint(root);
     let mut session = super::build::Session::default();
     let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error: watch::build_and_report(root, &mut session, &mut || ()) }), Condvar::new()));
@@ -206,7 +207,7 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
         let root = root.to_path_buf();
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || loop {
-            fingerprint = watch::wait_for_change(&root, fingerprint);
+            fingerprint = watch::wait_for_change(&root, fingerprint, &waker);
             // Open pages reload as soon as the site is written, while the PDFs are typeset; a
             // build that changed no page reloads nothing, unless it clears a failure's overlay.
             let mut reloaded = false;

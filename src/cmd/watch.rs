@@ -1,11 +1,13 @@
 //! `metabook watch`: rebuild the book whenever one of its inputs changes.
 //!
-//! The inputs are book.toml and the source, data and templates folders. They are polled (a
-//! fingerprint of every file's path, size and modification time, ten times a second) rather
-//! than watched through the operating system: a book is a few hundred files at most, polling
-//! needs no platform code, and it sees changes made by any editor, over any file system. A
-//! change is acted on once the inputs have been still for a moment, so an editor that writes a
-//! file in several steps causes one build, not several.
+//! The inputs are book.toml and the source, data and templates folders. Whether they changed
+//! is decided by a fingerprint of every input file's path, size and modification time, so
+//! that output written into the book's folder causes nothing. The
+//! operating system's file events (inotify, FSEvents, … through `notify`) wake the check at
+//! once; the check also runs ten times a second without them, which covers file systems that
+//! report nothing (network mounts) and folders created after the watch began. A change is
+//! acted on once the inputs have been still for 50 ms, so an editor that writes a file in
+//! several steps causes one build, not several.
 //!
 //! All builds run in one [`Session`]: directives whose inputs did not change come from the
 //! build cache, and typst reuses the layout it did in the previous builds, so an edited CSV
@@ -18,9 +20,10 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The longest wait between two checks when no file event comes.
 const POLL: Duration = Duration::from_millis(100);
 /// How long the inputs must be unchanged before a build starts.
-const SETTLE: Duration = Duration::from_millis(100);
+pub const SETTLE: Duration = Duration::from_millis(50);
 
 /// The folders and files a build reads, from book.toml where it can be read (defaults where
 /// not, so that fixing a broken book.toml is noticed too).
@@ -31,6 +34,51 @@ pub fn inputs(root: &Path) -> Vec<PathBuf> {
         .map(|(c, _)| c.build)
         .unwrap_or_default();
     vec![root.join("book.toml"), root.join(build.src), root.join(build.data), root.join(build.templates)]
+}
+
+/// Wakes the check as soon as the operating system reports a change under the inputs.
+pub struct Waker {
+    events: std::sync::mpsc::Receiver<()>,
+    /// None where no watcher could be started: the check then just polls.
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl Waker {
+    /// Watch the inputs of the book in `root` (each input folder with everything under it, and
+    /// the book's folder itself for a replaced book.toml or a new input folder).
+    pub fn new(root: &Path) -> Waker {
+        use notify::{RecursiveMode, Watcher};
+        let (tx, events) = std::sync::mpsc::channel();
+        let watcher = notify::recommended_watcher(move |_| {
+            let _ = tx.send(());
+        })
+        .ok()
+        .map(|mut watcher| {
+            for input in inputs(root).iter().filter(|p| p.is_dir()) {
+                let _ = watcher.watch(input, RecursiveMode::Recursive);
+            }
+            let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+            watcher
+        });
+        Waker { events, _watcher: watcher }
+    }
+
+    /// Wait for a file event, at most `timeout`; whether one came.
+    fn wait(&self, timeout: Duration) -> bool {
+        match self.events.recv_timeout(timeout) {
+            Ok(()) => true,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => false,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(timeout);
+                false
+            }
+        }
+    }
+
+    /// Wait until no file event has come for `quiet`.
+    fn settle(&self, quiet: Duration) {
+        while self.events.recv_timeout(quiet).is_ok() {}
+    }
 }
 
 /// A fingerprint of every input file: path, size and modification time.
@@ -59,21 +107,30 @@ fn collect(path: &Path, out: &mut Vec<(PathBuf, u64, u128)>) {
     }
 }
 
-/// Wait until the fingerprint differs from `last` and then holds still; return the new one.
-pub fn wait_for_change(root: &Path, last: u64) -> u64 {
+/// Wait until the fingerprint differs from `last` and the inputs hold still; return the new
+/// fingerprint. Woken by a file event, "still" means no further event for [`SETTLE`]; found by
+/// polling, it means the same fingerprint twice, [`SETTLE`] apart.
+pub fn wait_for_change(root: &Path, last: u64, waker: &Waker) -> u64 {
     loop {
-        std::thread::sleep(POLL);
+        let woke = waker.wait(POLL);
+        if woke {
+            waker.settle(SETTLE);
+        }
         let now = fingerprint(root);
-        if now != last {
-            let mut settled = now;
-            loop {
-                std::thread::sleep(SETTLE);
-                let again = fingerprint(root);
-                if again == settled {
-                    return settled;
-                }
-                settled = again;
+        if now == last {
+            continue;
+        }
+        if woke {
+            return now;
+        }
+        let mut settled = now;
+        loop {
+            std::thread::sleep(SETTLE);
+            let again = fingerprint(root);
+            if again == settled {
+                return settled;
             }
+            settled = again;
         }
     }
 }
@@ -104,12 +161,13 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     if !root.join("book.toml").exists() {
         return Err(vec![Diagnostic::error(format!("no book.toml in `{}`", root.display())).hint("run metabook in the book's folder, or pass --book DIR")]);
     }
+    let waker = Waker::new(root);
     let mut last = fingerprint(root);
     let mut session = Session::default();
     build_and_report(root, &mut session, &mut || ());
     eprintln!("watching {} for changes (Ctrl-C to stop)", inputs(root).iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     loop {
-        last = wait_for_change(root, last);
+        last = wait_for_change(root, last, &waker);
         build_and_report(root, &mut session, &mut || ());
     }
 }

@@ -1,10 +1,13 @@
-//! The counts of a PRISMA 2020 flow diagram (Page et al. 2021, BMJ 372:n71; the template for
-//! new systematic reviews which included searches of databases and registers only), read from a
-//! CSV file and checked.
+//! The counts of a PRISMA 2020 flow diagram (Page et al. 2021, BMJ 372:n71; the templates for
+//! new systematic reviews which included searches of databases and registers only, and of
+//! databases, registers and other methods), read from a CSV file and checked.
 //!
 //! The file has a `box` column naming a box of the diagram, an `n` column with its count and an
 //! optional `name` column for the rows that make lists: a database or register with its own
-//! count, and a reason for excluding reports.
+//! count, a reason for excluding reports, and (other methods) a source such as websites or
+//! citation searching, and a reason for excluding the reports it found. The boxes of the column
+//! "Identification of studies via other methods" are named `other_…`; the diagram has that
+//! column only when the file gives at least one of them.
 //!
 //! ```csv
 //! box,name,n
@@ -39,12 +42,17 @@ pub enum Stage {
     NotRetrieved,
     Assessed,
     ReportsExcluded,
+    OtherSources,
+    OtherSought,
+    OtherNotRetrieved,
+    OtherAssessed,
+    OtherReportsExcluded,
     Studies,
     Reports,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 13] = [
+    pub const ALL: [Stage; 18] = [
         Stage::Databases,
         Stage::Registers,
         Stage::Duplicates,
@@ -56,9 +64,19 @@ impl Stage {
         Stage::NotRetrieved,
         Stage::Assessed,
         Stage::ReportsExcluded,
+        Stage::OtherSources,
+        Stage::OtherSought,
+        Stage::OtherNotRetrieved,
+        Stage::OtherAssessed,
+        Stage::OtherReportsExcluded,
         Stage::Studies,
         Stage::Reports,
     ];
+
+    /// Whether the box belongs to the column "Identification of studies via other methods".
+    pub fn other_methods(self) -> bool {
+        matches!(self, Stage::OtherSources | Stage::OtherSought | Stage::OtherNotRetrieved | Stage::OtherAssessed | Stage::OtherReportsExcluded)
+    }
 
     /// The name written in the `box` column.
     pub fn name(self) -> &'static str {
@@ -74,6 +92,11 @@ impl Stage {
             Stage::NotRetrieved => "not_retrieved",
             Stage::Assessed => "assessed",
             Stage::ReportsExcluded => "reports_excluded",
+            Stage::OtherSources => "other_sources",
+            Stage::OtherSought => "other_sought",
+            Stage::OtherNotRetrieved => "other_not_retrieved",
+            Stage::OtherAssessed => "other_assessed",
+            Stage::OtherReportsExcluded => "other_reports_excluded",
             Stage::Studies => "studies",
             Stage::Reports => "reports",
         }
@@ -93,6 +116,11 @@ impl Stage {
             Stage::NotRetrieved => "reports not retrieved",
             Stage::Assessed => "reports assessed for eligibility",
             Stage::ReportsExcluded => "reports excluded",
+            Stage::OtherSources => "records identified via other methods",
+            Stage::OtherSought => "reports sought for retrieval via other methods",
+            Stage::OtherNotRetrieved => "reports not retrieved via other methods",
+            Stage::OtherAssessed => "reports assessed for eligibility via other methods",
+            Stage::OtherReportsExcluded => "reports excluded via other methods",
             Stage::Studies => "studies included in review",
             Stage::Reports => "reports of included studies",
         }
@@ -108,16 +136,23 @@ pub enum ListKind {
     Register,
     /// One reason for excluding reports, and how many.
     Reason,
+    /// One other source (websites, organisations, citation searching…) and the records found
+    /// through it.
+    OtherSource,
+    /// One reason for excluding reports found via other methods, and how many.
+    OtherReason,
 }
 
 impl ListKind {
-    pub const ALL: [ListKind; 3] = [ListKind::Database, ListKind::Register, ListKind::Reason];
+    pub const ALL: [ListKind; 5] = [ListKind::Database, ListKind::Register, ListKind::Reason, ListKind::OtherSource, ListKind::OtherReason];
 
     pub fn name(self) -> &'static str {
         match self {
             ListKind::Database => "database",
             ListKind::Register => "register",
             ListKind::Reason => "reason",
+            ListKind::OtherSource => "other_source",
+            ListKind::OtherReason => "other_reason",
         }
     }
 
@@ -127,6 +162,8 @@ impl ListKind {
             ListKind::Database => Stage::Databases,
             ListKind::Register => Stage::Registers,
             ListKind::Reason => Stage::ReportsExcluded,
+            ListKind::OtherSource => Stage::OtherSources,
+            ListKind::OtherReason => Stage::OtherReportsExcluded,
         }
     }
 }
@@ -169,6 +206,13 @@ impl Flow {
     pub fn list(&self, kind: ListKind) -> impl Iterator<Item = &Item> {
         self.items.iter().filter(move |i| i.kind == kind)
     }
+
+    /// Whether the file gives any box of the column "Identification of studies via other
+    /// methods" (a row naming it, even with its count not reported): the diagram then has that
+    /// column, and the reports of included studies come from both columns.
+    pub fn other_methods(&self) -> bool {
+        self.counts.iter().any(|(s, _)| s.other_methods()) || self.items.iter().any(|i| i.kind.total().other_methods())
+    }
 }
 
 /// Whether a cell says "not reported": empty, or those words (any case).
@@ -207,14 +251,14 @@ pub fn flow(table: &CsvTable) -> Result<Flow, Vec<Diagnostic>> {
                 problems.push(
                     Diagnostic::error(format!("the box `{}` takes no name", stage.name()))
                         .at(source, name.span.clone(), "column `name`")
-                        .hint("only `database`, `register` and `reason` rows are named; leave the name empty"),
+                        .hint("only `database`, `register`, `reason`, `other_source` and `other_reason` rows are named; leave the name empty"),
                 );
             }
             if counts.iter().any(|(s, _)| *s == stage) {
                 problems.push(
                     Diagnostic::error(format!("the box `{}` is given twice", stage.name()))
                         .at(source, cell.span.clone(), "second row")
-                        .hint("give each box once; list databases, registers and reasons with `database`, `register` and `reason` rows"),
+                        .hint("give each box once; list databases, registers, other sources and reasons with `database`, `register`, `other_source`, `reason` and `other_reason` rows"),
                 );
             }
             counts.push((stage, count));
@@ -228,6 +272,8 @@ pub fn flow(table: &CsvTable) -> Result<Flow, Vec<Diagnostic>> {
                             ListKind::Reason => "write the reason in the `name` column, e.g. `reason,Wrong population,12`",
                             ListKind::Database => "write the database in the `name` column, e.g. `database,MEDLINE,904`",
                             ListKind::Register => "write the register in the `name` column, e.g. `register,ClinicalTrials.gov,31`",
+                            ListKind::OtherSource => "write the source in the `name` column, e.g. `other_source,Citation searching,14`",
+                            ListKind::OtherReason => "write the reason in the `name` column, e.g. `other_reason,Wrong population,3`",
                         }),
                 ),
             }
@@ -279,9 +325,11 @@ enum Term {
     Sum(ListKind),
 }
 
-/// The equations of the diagram: the box on the left is the sum of the terms with `+` minus
-/// those with `−`.
-const EQUATIONS: [(Stage, &[(i8, Term)]); 7] = [
+/// An equation: the box on the left is the sum of the terms with `+` minus those with `−`.
+type Equation = (Stage, &'static [(i8, Term)]);
+
+/// The equations of the diagram (databases and registers only).
+const EQUATIONS: [Equation; 7] = [
     (Stage::Databases, &[(1, Term::Sum(ListKind::Database))]),
     (Stage::Registers, &[(1, Term::Sum(ListKind::Register))]),
     (
@@ -294,12 +342,35 @@ const EQUATIONS: [(Stage, &[(i8, Term)]); 7] = [
     (Stage::Reports, &[(1, Term::Box(Stage::Assessed)), (-1, Term::Box(Stage::ReportsExcluded))]),
 ];
 
+/// The equations of the column "via other methods", and the reports of included studies, which
+/// then come from both columns (in place of the last of [`EQUATIONS`]).
+const OTHER_EQUATIONS: [Equation; 4] = [
+    (Stage::OtherSources, &[(1, Term::Sum(ListKind::OtherSource))]),
+    (Stage::OtherAssessed, &[(1, Term::Box(Stage::OtherSought)), (-1, Term::Box(Stage::OtherNotRetrieved))]),
+    (Stage::OtherReportsExcluded, &[(1, Term::Sum(ListKind::OtherReason))]),
+    (
+        Stage::Reports,
+        &[(1, Term::Box(Stage::Assessed)), (-1, Term::Box(Stage::ReportsExcluded)), (1, Term::Box(Stage::OtherAssessed)), (-1, Term::Box(Stage::OtherReportsExcluded))],
+    ),
+];
+
+/// The equations that hold for this file.
+fn equations(flow: &Flow) -> Vec<Equation> {
+    if flow.other_methods() {
+        EQUATIONS.iter().filter(|(s, _)| *s != Stage::Reports).chain(OTHER_EQUATIONS.iter()).copied().collect()
+    } else {
+        EQUATIONS.to_vec()
+    }
+}
+
 /// A part that cannot exceed its whole, checked where the equations leave a gap (a box they
 /// need is not reported): (whole, part). A study has at least one report.
-const BOUNDS: [(Stage, Stage); 4] = [
+const BOUNDS: [(Stage, Stage); 6] = [
     (Stage::Screened, Stage::Excluded),
     (Stage::Sought, Stage::NotRetrieved),
     (Stage::Assessed, Stage::ReportsExcluded),
+    (Stage::OtherSought, Stage::OtherNotRetrieved),
+    (Stage::OtherAssessed, Stage::OtherReportsExcluded),
     (Stage::Reports, Stage::Studies),
 ];
 
@@ -311,7 +382,7 @@ fn arithmetic(flow: &Flow) -> Vec<Diagnostic> {
             None => format!("`{}`", stage.name()),
         }
     };
-    for (result, terms) in EQUATIONS {
+    for (result, terms) in equations(flow) {
         let Some(expected_total) = flow.n(result) else { continue };
         // Every term reported, and a list not empty.
         let mut value: i128 = 0;
@@ -385,6 +456,30 @@ fn arithmetic(flow: &Flow) -> Vec<Diagnostic> {
             );
         }
     }
+    // With two columns, the reports of included studies come from both: where the sum cannot be
+    // checked (a box of the other column is not reported), neither column's share may exceed it.
+    if flow.other_methods() && problems.is_empty() {
+        if let Some(reports) = flow.n(Stage::Reports) {
+            for (assessed, excluded) in [(Stage::Assessed, Stage::ReportsExcluded), (Stage::OtherAssessed, Stage::OtherReportsExcluded)] {
+                let (Some(a), Some(e)) = (flow.n(assessed), flow.n(excluded)) else { continue };
+                if a - e > reports {
+                    problems.push(
+                        Diagnostic::error(format!(
+                            "the PRISMA counts do not add up: {} ({}) − {} ({}) is {}, more than the reports of included studies ({})",
+                            assessed.wording(),
+                            format::count(a),
+                            excluded.wording(),
+                            format::count(e),
+                            format::count(a - e),
+                            format::count(reports)
+                        ))
+                        .at(&flow.source, flow.count(Stage::Reports).span.unwrap_or(0..0), "`reports`")
+                        .hint(format!("check {} and {}, {} against the source", cell_of(Stage::Reports), cell_of(assessed), cell_of(excluded))),
+                    );
+                }
+            }
+        }
+    }
     problems
 }
 
@@ -438,6 +533,55 @@ mod tests {
         assert!(e[2].message.contains("whole number"));
         assert!(e[3].message.contains("not a count"));
         assert!(e[4].message.contains("needs a name"));
+    }
+
+    const OTHER: &str = "other_sources,,45\nother_source,Websites,15\nother_source,Citation searching,30\nother_sought,,20\nother_not_retrieved,,2\nother_assessed,,18\nother_reports_excluded,,10\nother_reason,Wrong population,10\n";
+
+    #[test]
+    fn other_methods_add_up_and_their_reports_count_into_the_included() {
+        let both = COMPLETE.replace("reports,,15\n", "reports,,23\n") + OTHER;
+        let f = read(&both).unwrap();
+        assert!(f.other_methods());
+        assert_eq!(f.n(Stage::OtherAssessed), Some(18));
+        assert_eq!(f.list(ListKind::OtherSource).count(), 2);
+        // The reports of the databases alone no longer make the total.
+        let e = read(&(COMPLETE.to_string() + OTHER)).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("reports of included studies is 15, but"), "{}", e[0].message);
+        assert!(e[0].message.ends_with("is 23"), "{}", e[0].message);
+        assert!(!read(COMPLETE).unwrap().other_methods());
+    }
+
+    #[test]
+    fn other_methods_mismatches_are_at_their_cells() {
+        let e = read(&format!("box,name,n\n{}", OTHER.replace("other_not_retrieved,,2", "other_not_retrieved,,3"))).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("reports assessed for eligibility via other methods is 18, but reports sought for retrieval via other methods (20) − reports not retrieved via other methods (3) is 17"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "prisma.csv:7:17");
+        let e = read(&format!("box,name,n\n{}", OTHER.replace("Citation searching,30", "Citation searching,31"))).unwrap_err();
+        assert!(e[0].message.contains("records identified via other methods is 45, but the `other_source` rows add up to 46"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "prisma.csv:2:16");
+        let e = read("box,name,n\nother_assessed,,5\nother_reports_excluded,,6\n").unwrap_err();
+        assert!(e[0].message.contains("reports excluded via other methods (6) exceed reports assessed for eligibility via other methods (5)"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "prisma.csv:3:25");
+    }
+
+    #[test]
+    fn the_share_of_either_column_cannot_exceed_the_reports_of_included_studies() {
+        // The sum of both columns cannot be checked (nothing excluded via other methods is
+        // reported), but the databases alone give 15 reports.
+        let e = read("box,name,n\nassessed,,23\nreports_excluded,,8\nother_assessed,,4\nreports,,12\n").unwrap_err();
+        assert!(e[0].message.contains("reports assessed for eligibility (23) − reports excluded (8) is 15, more than the reports of included studies (12)"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "prisma.csv:5:10");
+        read("box,name,n\nassessed,,23\nreports_excluded,,8\nother_assessed,,4\nreports,,17\n").unwrap();
+    }
+
+    #[test]
+    fn an_other_methods_list_row_alone_brings_the_column_and_needs_a_name() {
+        assert!(read("box,name,n\nother_reason,Wrong population,2\n").unwrap().other_methods());
+        let e = read("box,name,n\nother_source,,2\nother_sought,Websites,3\n").unwrap_err();
+        assert!(e[0].message.contains("`other_source` row needs a name"), "{}", e[0].message);
+        assert!(e[1].message.contains("the box `other_sought` takes no name"), "{}", e[1].message);
     }
 
     #[test]

@@ -4,6 +4,14 @@
 //! bands on the left with their names turned upright; the boxes of the main column joined by
 //! arrows down; the records and reports that leave at each step in boxes to the right.
 //!
+//! When the data give any box of the other methods (websites, citation searching…), the layout
+//! is that of the template for reviews which included searches of databases, registers and
+//! other methods: a second column "Identification of studies via other methods" to the right,
+//! with its own heading bar — records identified, reports sought for retrieval, reports assessed
+//! for eligibility, each with what leaves the flow to its right — whose last arrow turns into
+//! the shared box of included studies. The four boxes of a row are then narrower, so that the
+//! diagram still fits the text width of the PDF.
+//!
 //! Pure: a checked [`Flow`] in, SVG text out. A box the source does not report says "not
 //! reported" (in italics) — nothing is computed to fill it. Text is wrapped to the boxes from
 //! estimated widths (the PDF and the browser set it with their own fonts), with room to spare,
@@ -26,6 +34,12 @@ const SIDE_WIDTH: f64 = 236.0;
 const HEADING: f64 = 26.0;
 const ROW_GAP: f64 = 22.0;
 const INDENT: f64 = 10.0;
+/// The width of every box, and of the gaps the side arrows cross, when the diagram has the
+/// column of other methods.
+const NARROW_WIDTH: f64 = 150.0;
+const NARROW_ARROW_GAP: f64 = 24.0;
+/// The gap between the column of databases and registers and that of other methods.
+const COLUMN_GAP: f64 = 20.0;
 const NOT_REPORTED: &str = "(not\u{a0}reported)";
 const BAND_FILL: &str = "#dbe7f4";
 /// The size the HTML page shows the diagram at, relative to its drawing units: the drawing's
@@ -89,15 +103,20 @@ fn layout(paras: &[Para], width: f64) -> Vec<(f64, String)> {
     out
 }
 
-/// A row of the diagram: the main box and, to its right, what leaves the flow at that step.
+type Lines = Vec<(f64, String)>;
+
+/// A row of the diagram: the main box and, to its right, what leaves the flow at that step; then
+/// the same in the column of other methods, where it has a box in this row.
 struct Row {
-    main: Vec<(f64, String)>,
-    side: Option<Vec<(f64, String)>>,
+    main: Lines,
+    side: Option<Lines>,
+    other: Option<(Lines, Option<Lines>)>,
 }
 
 impl Row {
     fn height(&self) -> f64 {
-        let lines = self.main.len().max(self.side.as_ref().map_or(0, Vec::len));
+        let other = self.other.as_ref().map_or(0, |(o, side)| o.len().max(side.as_ref().map_or(0, Vec::len)));
+        let lines = self.main.len().max(self.side.as_ref().map_or(0, Vec::len)).max(other);
         lines as f64 * LINE + 2.0 * PAD - (LINE - FONT) + 2.0
     }
 }
@@ -109,6 +128,8 @@ fn cap(text: &str) -> String {
 
 /// Render the flow diagram.
 pub fn svg(flow: &Flow) -> String {
+    let two = flow.other_methods();
+    let (main_w, side_w, arrow_gap) = if two { (NARROW_WIDTH, NARROW_WIDTH, NARROW_ARROW_GAP) } else { (MAIN_WIDTH, SIDE_WIDTH, ARROW_GAP) };
     let n = |s: Stage| count(flow.n(s));
     let named = |kind: ListKind, indent: usize| flow.list(kind).map(move |i| para(indent, format!("{} {}", i.name, count(i.count.n)))).collect::<Vec<_>>();
 
@@ -122,19 +143,47 @@ pub fn svg(flow: &Flow) -> String {
         para(1, format!("Records marked as ineligible by automation tools {}", n(Stage::Automation))),
         para(1, format!("Records removed for other reasons {}", n(Stage::RemovedOther))),
     ];
-    let reasons = named(ListKind::Reason, 1);
-    let mut excluded = vec![para(0, format!("Reports excluded {}{}", n(Stage::ReportsExcluded), if reasons.is_empty() { "" } else { ":" }))];
-    excluded.extend(reasons);
+    // "Reports excluded (n = …):" and the reasons under it.
+    let excluded_box = |total: Stage, kind: ListKind| {
+        let reasons = named(kind, 1);
+        let mut excluded = vec![para(0, format!("Reports excluded {}{}", n(total), if reasons.is_empty() { "" } else { ":" }))];
+        excluded.extend(reasons);
+        excluded
+    };
+    let excluded = excluded_box(Stage::ReportsExcluded, ListKind::Reason);
     let included = vec![para(0, format!("Studies included in review {}", n(Stage::Studies))), para(0, format!("Reports of included studies {}", n(Stage::Reports)))];
+    // The column of other methods: its boxes in the rows of identification, retrieval and
+    // assessment.
+    let mut other: [Option<(Lines, Option<Lines>)>; 5] = Default::default();
+    if two {
+        let sources = named(ListKind::OtherSource, 1);
+        let mut identified = vec![para(0, format!("Records identified {}{}", n(Stage::OtherSources), if sources.is_empty() { "" } else { ":" }))];
+        identified.extend(sources);
+        other[0] = Some((layout(&identified, main_w), None));
+        other[2] = Some((
+            layout(&[para(0, format!("Reports sought for retrieval {}", n(Stage::OtherSought)))], main_w),
+            Some(layout(&[para(0, format!("Reports not retrieved {}", n(Stage::OtherNotRetrieved)))], side_w)),
+        ));
+        other[3] = Some((
+            layout(&[para(0, format!("Reports assessed for eligibility {}", n(Stage::OtherAssessed)))], main_w),
+            Some(layout(&excluded_box(Stage::OtherReportsExcluded, ListKind::OtherReason), side_w)),
+        ));
+    }
+    let [other0, other1, other2, other3, other4] = other;
     let rows = [
-        Row { main: layout(&identified, MAIN_WIDTH), side: Some(layout(&removed, SIDE_WIDTH)) },
-        Row { main: layout(&[para(0, format!("Records screened {}", n(Stage::Screened)))], MAIN_WIDTH), side: Some(layout(&[para(0, format!("Records excluded {}", n(Stage::Excluded)))], SIDE_WIDTH)) },
+        Row { main: layout(&identified, main_w), side: Some(layout(&removed, side_w)), other: other0 },
         Row {
-            main: layout(&[para(0, format!("Reports sought for retrieval {}", n(Stage::Sought)))], MAIN_WIDTH),
-            side: Some(layout(&[para(0, format!("Reports not retrieved {}", n(Stage::NotRetrieved)))], SIDE_WIDTH)),
+            main: layout(&[para(0, format!("Records screened {}", n(Stage::Screened)))], main_w),
+            side: Some(layout(&[para(0, format!("Records excluded {}", n(Stage::Excluded)))], side_w)),
+            other: other1,
         },
-        Row { main: layout(&[para(0, format!("Reports assessed for eligibility {}", n(Stage::Assessed)))], MAIN_WIDTH), side: Some(layout(&excluded, SIDE_WIDTH)) },
-        Row { main: layout(&included, MAIN_WIDTH), side: None },
+        Row {
+            main: layout(&[para(0, format!("Reports sought for retrieval {}", n(Stage::Sought)))], main_w),
+            side: Some(layout(&[para(0, format!("Reports not retrieved {}", n(Stage::NotRetrieved)))], side_w)),
+            other: other2,
+        },
+        Row { main: layout(&[para(0, format!("Reports assessed for eligibility {}", n(Stage::Assessed)))], main_w), side: Some(layout(&excluded, side_w)), other: other3 },
+        Row { main: layout(&included, main_w), side: None, other: other4 },
     ];
     // The phases and the rows they span; a band must be tall enough for its upright name.
     let bands: [(&str, std::ops::Range<usize>); 3] = [("Identification", 0..1), ("Screening", 1..4), ("Included", 4..5)];
@@ -149,8 +198,10 @@ pub fn svg(flow: &Flow) -> String {
 
     let band_x = MARGIN;
     let main_x = band_x + BAND_WIDTH + BAND_GAP;
-    let side_x = main_x + MAIN_WIDTH + ARROW_GAP;
-    let width = side_x + SIDE_WIDTH + MARGIN;
+    let side_x = main_x + main_w + arrow_gap;
+    let other_x = side_x + side_w + COLUMN_GAP;
+    let other_side_x = other_x + main_w + arrow_gap;
+    let width = if two { other_side_x + side_w + MARGIN } else { side_x + side_w + MARGIN };
     let mut tops = Vec::with_capacity(rows.len());
     let mut y = MARGIN + HEADING + ROW_GAP * 0.6;
     for h in &heights {
@@ -168,14 +219,15 @@ pub fn svg(flow: &Flow) -> String {
     );
     let _ = write!(s, "<title id=\"prisma-title\">PRISMA 2020 flow diagram</title><desc id=\"prisma-desc\">{}</desc>", escape(&description(flow)));
 
-    // Heading bar over both columns.
-    let _ = write!(s, r#"<rect x="{main_x:.1}" y="{MARGIN:.1}" width="{:.1}" height="{HEADING:.1}" rx="4" fill="{BAND_FILL}" stroke="black" stroke-width="0.8"/>"#, side_x + SIDE_WIDTH - main_x);
-    let _ = write!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-weight="bold">Identification of studies via databases and registers</text>"#,
-        (main_x + side_x + SIDE_WIDTH) / 2.0,
-        MARGIN + HEADING / 2.0 + FONT * 0.35
-    );
+    // A heading bar over the main and side boxes of each column.
+    let mut headings = vec![(main_x, side_x + side_w, "Identification of studies via databases and registers")];
+    if two {
+        headings.push((other_x, other_side_x + side_w, "Identification of studies via other methods"));
+    }
+    for (left, right, text) in headings {
+        let _ = write!(s, r#"<rect x="{left:.1}" y="{MARGIN:.1}" width="{:.1}" height="{HEADING:.1}" rx="4" fill="{BAND_FILL}" stroke="black" stroke-width="0.8"/>"#, right - left);
+        let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-weight="bold">{text}</text>"#, (left + right) / 2.0, MARGIN + HEADING / 2.0 + FONT * 0.35);
+    }
 
     for (name, span) in &bands {
         let top = tops[span.start];
@@ -193,14 +245,36 @@ pub fn svg(flow: &Flow) -> String {
 
     for (i, row) in rows.iter().enumerate() {
         let (top, h) = (tops[i], heights[i]);
-        draw_box(&mut s, main_x, top, MAIN_WIDTH, h, &row.main);
+        draw_box(&mut s, main_x, top, main_w, h, &row.main);
         if let Some(side) = &row.side {
-            draw_box(&mut s, side_x, top, SIDE_WIDTH, h, side);
-            arrow(&mut s, (main_x + MAIN_WIDTH, top + h / 2.0), (side_x, top + h / 2.0));
+            draw_box(&mut s, side_x, top, side_w, h, side);
+            arrow(&mut s, (main_x + main_w, top + h / 2.0), (side_x, top + h / 2.0));
         }
         if i + 1 < rows.len() {
-            let x = main_x + MAIN_WIDTH / 2.0;
+            let x = main_x + main_w / 2.0;
             arrow(&mut s, (x, top + h), (x, tops[i + 1]));
+        }
+    }
+    // The column of other methods: its boxes, each joined to the next one down (across the row
+    // of screening, where it has none); the last turns into the box of included studies.
+    let others: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].other.is_some()).collect();
+    for (k, &i) in others.iter().enumerate() {
+        let Some((lines, side)) = &rows[i].other else { continue };
+        let (top, h) = (tops[i], heights[i]);
+        draw_box(&mut s, other_x, top, main_w, h, lines);
+        if let Some(side) = side {
+            draw_box(&mut s, other_side_x, top, side_w, h, side);
+            arrow(&mut s, (other_x + main_w, top + h / 2.0), (other_side_x, top + h / 2.0));
+        }
+        let x = other_x + main_w / 2.0;
+        match others.get(k + 1) {
+            Some(&next) => arrow(&mut s, (x, top + h), (x, tops[next])),
+            None => {
+                let last = rows.len() - 1;
+                let y = tops[last] + heights[last] / 2.0;
+                let _ = write!(s, r#"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{y:.1}" stroke="black" stroke-width="1" stroke-linecap="square"/>"#, top + h);
+                arrow(&mut s, (x, y), (main_x + main_w, y));
+            }
         }
     }
     s.push_str("</svg>\n");
@@ -245,7 +319,8 @@ fn arrow(s: &mut String, from: (f64, f64), to: (f64, f64)) {
 /// The diagram in words, for the SVG's `<desc>`: every box and its count.
 fn description(flow: &Flow) -> String {
     let shown = |n: Option<u64>| n.map_or("not reported".to_string(), format::count);
-    let mut parts: Vec<String> = Stage::ALL.iter().map(|&s| format!("{}: {}", cap(s.wording()), shown(flow.n(s)))).collect();
+    let two = flow.other_methods();
+    let mut parts: Vec<String> = Stage::ALL.iter().filter(|s| two || !s.other_methods()).map(|&s| format!("{}: {}", cap(s.wording()), shown(flow.n(s)))).collect();
     for kind in ListKind::ALL {
         let items: Vec<String> = flow.list(kind).map(|i| format!("{} {}", i.name, shown(i.count.n))).collect();
         if !items.is_empty() {
@@ -253,6 +328,8 @@ fn description(flow: &Flow) -> String {
                 ListKind::Database => "By database",
                 ListKind::Register => "By register",
                 ListKind::Reason => "Reasons for excluding reports",
+                ListKind::OtherSource => "Via other methods, by source",
+                ListKind::OtherReason => "Reasons for excluding reports found via other methods",
             };
             parts.push(format!("{what}: {}", items.join(", ")));
         }

@@ -313,29 +313,48 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
     // A PDF whose Typst source and images are those it was last typeset from, and which is
     // still on disk as written, is not typeset again.
     let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&cache)).collect();
-    let current: Vec<bool> = jobs.iter().zip(&keys).map(|(j, k)| cache.get::<u128>(*k).is_some_and(|h| std::fs::read(&j.path).is_ok_and(|b| cache::hash(&b) == h))).collect();
-    // The book and the summary are typeset at the same time, each on its own core.
-    let pdfs: Vec<Option<Result<Vec<u8>, Vec<Diagnostic>>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs.iter().zip(&current).map(|(j, done)| (!done).then(|| scope.spawn(|| typst::compile_pdf(j.source.clone(), &j.ident, j.images)))).collect();
-        handles.into_iter().map(|h| h.map(|h| h.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting failed")])))).collect()
+    // Each PDF on disk is read once: to compare with the cache, and as the site's copy.
+    let current: Vec<Option<Vec<u8>>> = jobs
+        .iter()
+        .zip(&keys)
+        .map(|(j, k)| cache.get::<u128>(*k).and_then(|h| std::fs::read(&j.path).ok().filter(|b| cache::hash(b) == h)))
+        .collect();
+    // The book and the summary are typeset at the same time, each on its own core; a PDF
+    // still current is taken as it is on disk.
+    let outcomes: Vec<Result<(bool, Vec<u8>), Vec<Diagnostic>>> = std::thread::scope(|scope| {
+        let running: Vec<_> = jobs
+            .iter()
+            .zip(current)
+            .map(|(j, on_disk)| match on_disk {
+                Some(bytes) => Err(bytes),
+                None => Ok(scope.spawn(|| typst::compile_pdf(j.source.clone(), &j.ident, j.images))),
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|r| match r {
+                Err(on_disk) => Ok((false, on_disk)),
+                Ok(handle) => handle.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting failed")])).map(|pdf| (true, pdf)),
+            })
+            .collect()
     });
+    let mut finished = Vec::new();
+    for ((job, key), outcome) in jobs.iter().zip(&keys).zip(outcomes) {
+        let (fresh, bytes) = outcome?;
+        finished.push((job, fresh.then_some(*key), bytes));
+    }
     let mut typeset = Vec::new();
-    let mut written = Vec::new();
-    for ((job, key), pdf) in jobs.iter().zip(&keys).zip(pdfs) {
-        if let Some(pdf) = pdf {
-            written.push((job, *key, pdf?));
+    for (job, key, bytes) in &finished {
+        if let Some(key) = key {
+            output::replace_file(&job.path, bytes).map_err(|e| cannot_write(&job.path, e))?;
+            cache.put(*key, &cache::hash(bytes));
+            typeset.push(job.path.file_name().unwrap_or_default().to_string_lossy().into_owned());
         }
     }
-    for (job, key, bytes) in written {
-        output::replace_file(&job.path, &bytes).map_err(|e| cannot_write(&job.path, e))?;
-        cache.put(key, &cache::hash(&bytes));
-        typeset.push(job.path.file_name().unwrap_or_default().to_string_lossy().into_owned());
-    }
     // The site's copies follow the PDFs (written only where they differ).
-    for job in &jobs {
+    for (job, _, bytes) in &finished {
         let copy = site_dir.join(job.path.file_name().unwrap_or_default());
-        let bytes = std::fs::read(&job.path).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", job.path.display()))])?;
-        output::update_file(&copy, &bytes).map_err(|e| cannot_write(&copy, e))?;
+        output::update_file(&copy, bytes).map_err(|e| cannot_write(&copy, e))?;
     }
     let pdf_time = start.elapsed();
     step("writing the output");

@@ -321,7 +321,7 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
         .collect();
     // The book and the summary are typeset at the same time, each on its own core; a PDF
     // still current is taken as it is on disk.
-    let outcomes: Vec<Result<(bool, Vec<u8>), Vec<Diagnostic>>> = std::thread::scope(|scope| {
+    let outcomes: Vec<PdfOutcome> = std::thread::scope(|scope| {
         let running: Vec<_> = jobs
             .iter()
             .zip(current)
@@ -416,6 +416,10 @@ fn ran_line(ran: &[String], reused: usize) -> String {
     }
     line + "\n"
 }
+
+/// A PDF of a build: whether it was typeset in the build (or was current on disk), and its
+/// bytes; or why typesetting failed.
+type PdfOutcome = Result<(bool, Vec<u8>), Vec<Diagnostic>>;
 
 /// A PDF to typeset: where it goes, its Typst source, its identifier and the images it shows.
 struct Typeset<'a> {

@@ -67,3 +67,37 @@ fn every_number_in_the_summary_comes_from_the_analyses() {
         }
     }
 }
+
+/// A book's own template may use the analyses as the chapters do, with the same filters; a
+/// study label from the data stays text.
+#[test]
+fn a_template_reads_the_analyses_with_the_chapters_filters() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("metabook-pls-analyses-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for folder in ["report", "data"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        for entry in std::fs::read_dir(root.join("tests/fixtures/books/pls").join(folder)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(folder).join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::copy(root.join("tests/fixtures/books/pls/book.toml"), dir.join("book.toml")).unwrap();
+    let harm = std::fs::read_to_string(dir.join("data/harm.csv")).unwrap().replace("Dunn 2003", "*Dunn* <2003>");
+    std::fs::write(dir.join("data/harm.csv"), harm).unwrap();
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    let template = std::fs::read_to_string(root.join("templates/pls.md")).unwrap()
+        + "\nFalls: {{ analyses.falls | effect }}; the first study is {{ analyses.falls.studies[0].study }}; I² {{ analyses.falls.i2 | pct }}.\n";
+    std::fs::write(dir.join("templates/pls.md"), template).unwrap();
+    let p = match prepare(&dir) {
+        Ok(p) => p,
+        Err(d) => panic!("{}", metabook::diag::render(&d, false)),
+    };
+    let md = &p.pls.as_ref().unwrap().markdown;
+    let v = metabook::render::json::value(p.analyses.get("falls").unwrap());
+    let effect = format!("SMD {:.2} (95% CI {:.2} to {:.2})", v["estimate"].as_f64().unwrap(), v["ci_lower"].as_f64().unwrap(), v["ci_upper"].as_f64().unwrap());
+    assert!(md.contains(&format!("Falls: {effect}")), "{md}");
+    assert!(md.contains("the first study is \\*Dunn\\* \\<2003\\>;"), "the label is escaped for Markdown: {md}");
+    assert!(metabook::render::pls::plain_text(md).contains("the first study is *Dunn* <2003>;"), "and reads as typed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -118,7 +118,7 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
     let mut warnings = std::mem::take(&mut counters.warnings);
     let pls = match &book.config.pls {
         Some(config) => {
-            let summary = plain_language_summary(&book, config, &directives, &analyses)?;
+            let summary = plain_language_summary(&book, config, &directives, &analyses, &values)?;
             warnings.extend(summary.warnings.iter().cloned());
             Some(summary)
         }
@@ -131,7 +131,13 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
 
 /// The plain-language summary: the GRADE file and the templates read, the `pls` blocks of
 /// every chapter turned into the page.
-fn plain_language_summary(book: &Book, config: &crate::config::PlsConfig, directives: &[Directive], analyses: &Analyses) -> Result<pls::Summary, Vec<Diagnostic>> {
+fn plain_language_summary(
+    book: &Book,
+    config: &crate::config::PlsConfig,
+    directives: &[Directive],
+    analyses: &Analyses,
+    values: &[(String, serde_json::Value)],
+) -> Result<pls::Summary, Vec<Diagnostic>> {
     let grade_file = config.grade.get_ref();
     let source = book::read_data(book, grade_file)
         .map_err(|why| vec![Diagnostic::error(format!("[pls] grade file {why}")).at(&book.config_source, config.grade.span(), "here").hint("the GRADE file (as for `metabook sof`) in the data folder")])?;
@@ -139,7 +145,7 @@ fn plain_language_summary(book: &Book, config: &crate::config::PlsConfig, direct
     let (template, words_source) = book::pls_templates(book)?;
     let words = pls::parse_words(&words_source)?;
     let all: Vec<&Directive> = directives.iter().collect();
-    pls::summary(config, &all, analyses, &grade, &words, &template)
+    pls::summary(config, &all, analyses, values, &grade, &words, &template)
 }
 
 /// The `[bibliography]` of book.toml: the file read and parsed, the style chosen.

@@ -148,7 +148,18 @@ fn people_count(n: f64) -> String {
 }
 
 /// Build the plain-language summary from the book's `pls` blocks.
-pub fn summary(config: &PlsConfig, directives: &[&Directive], analyses: &Analyses, grade: &Grade, words: &Words, template: &Source) -> Result<Summary, Vec<Diagnostic>> {
+///
+/// `values` are the analyses as the prose sees them ([`super::chapter::prose_values`]), for
+/// the template's `analyses`.
+pub fn summary(
+    config: &PlsConfig,
+    directives: &[&Directive],
+    analyses: &Analyses,
+    values: &[(String, serde_json::Value)],
+    grade: &Grade,
+    words: &Words,
+    template: &Source,
+) -> Result<Summary, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut outcomes = Vec::new();
     let mut limits: Vec<String> = Vec::new();
@@ -236,6 +247,9 @@ pub fn summary(config: &PlsConfig, directives: &[&Directive], analyses: &Analyse
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_trim_blocks(true);
+    super::prose::add_filters(&mut env);
+    let values: std::collections::BTreeMap<String, minijinja::Value> =
+        values.iter().map(|(name, v)| (name.clone(), super::prose::escaped_value(v))).collect();
     let markdown = env
         .render_str(
             &template.text,
@@ -251,9 +265,10 @@ pub fn summary(config: &PlsConfig, directives: &[&Directive], analyses: &Analyse
                 limits => &limits,
                 unknown => &config.unknown,
                 glossary => &config.glossary,
+                analyses => values,
             },
         )
-        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", template.name)).hint("variables: title, question, practice, intervention, studies, studies_words, participants, outcomes, limits, unknown, glossary")])?;
+        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", template.name)).hint("variables: title, question, practice, intervention, studies, studies_words, participants, outcomes, limits, unknown, glossary, analyses (each analysis by name, as in the chapters)")])?;
     let readability = readability::measure(&plain_text(&markdown));
     let mut warnings = Vec::new();
     if readability.grade > 8.0 {

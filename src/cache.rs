@@ -42,7 +42,9 @@ pub fn hash(bytes: &[u8]) -> u128 {
 pub struct KeyBuilder(SipHasher13);
 
 impl KeyBuilder {
-    fn new(kind: &str) -> KeyBuilder {
+    /// A key of `kind` from the inputs added next, without metabook's identity: for a part of
+    /// another key (which has it).
+    pub fn new(kind: &str) -> KeyBuilder {
         KeyBuilder(SipHasher13::new()).bytes(kind.as_bytes())
     }
 
@@ -96,7 +98,7 @@ impl Cache {
 
     /// A cache that holds nothing and keeps nothing.
     pub fn disabled() -> Cache {
-        Cache { dir: None, identity: identity(), used: BTreeSet::new(), write_error: None }
+        Cache { dir: None, identity: String::new(), used: BTreeSet::new(), write_error: None }
     }
 
     /// A key for a result of `kind`, from this metabook.

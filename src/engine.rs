@@ -156,7 +156,7 @@ pub struct Analyses {
 impl Analyses {
     /// The cache key of the analyses a result reads: those `reads` says yes to.
     pub fn key_of(&self, reads: impl Fn(&str) -> bool) -> Key {
-        let mut builder = Cache::disabled().key("analyses");
+        let mut builder = crate::cache::KeyBuilder::new("analyses");
         for (n, k) in &self.keys {
             if reads(n) {
                 builder = builder.text(n).key(*k);

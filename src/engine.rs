@@ -185,16 +185,16 @@ pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::
             problems.push(d.error_at(a.name.span(), format!("an analysis named `{name}` is already defined"), "second definition").hint("analysis names must be unique in the book"));
             continue;
         }
-        // Unreadable data has no key: the run below reports it.
-        let key = crate::book::read_data(book, a.data.get_ref())
-            .ok()
-            .map(|data| cache.key("analysis").text(d.text()).text(&format!("{:?}", book.defaults)).text(&data.name).text(&data.text).finish());
+        // The data file is read once, for the key and the run; unreadable data has no key (the
+        // run reports it).
+        let data = crate::book::read_data(book, a.data.get_ref());
+        let key = data.as_ref().ok().map(|data| cache.key("analysis").text(d.text()).text(&format!("{:?}", book.defaults)).text(&data.name).text(&data.text).finish());
         if let Some(result) = key.and_then(|k| cache.get::<AnalysisResult>(k)) {
             analyses.keys.insert(name.clone(), key.expect("a hit has a key"));
             analyses.by_name.push((name.clone(), result));
             continue;
         }
-        match run_analysis_directive(book, d, a) {
+        match run_analysis_directive(book, d, a, data) {
             Ok(result) => {
                 if let Some(k) = key {
                     cache.put(k, &result);
@@ -229,10 +229,12 @@ pub fn run_directives(book: &crate::book::Book, directives: &[crate::directive::
     }
 }
 
+/// Run one analysis directive on its data file as read (or why it could not be read).
 fn run_analysis_directive(
     book: &crate::book::Book,
     d: &crate::directive::Directive,
     a: &crate::directive::AnalysisDirective,
+    data: Result<std::sync::Arc<crate::diag::Source>, String>,
 ) -> Result<AnalysisResult, Vec<Diagnostic>> {
     use crate::stats::{Convention, IterControl, Measure, Method, Test};
     let mut problems = Vec::new();
@@ -259,7 +261,7 @@ fn run_analysis_directive(
             problems.push(d.error_at(r.span(), format!("correlation {v} is not between −1 and 1"), "here").hint("e.g. r = 0.5"));
         }
     }
-    let source = match crate::book::read_data(book, a.data.get_ref()) {
+    let source = match data {
         Ok(s) => Some(s),
         Err(why) => {
             problems.push(d.error_at(a.data.span(), format!("data file {why}"), "here").hint(format!("data files live in the book's `{}` folder", book.config.build.data.display())));

@@ -2,6 +2,9 @@
 //! (high, moderate, low, very low) and each direction (benefit, harm, little or no difference),
 //! as a snapshot; and a check that every number in it is one the analyses give.
 
+mod common;
+
+use common::copy_dir;
 use metabook::cmd::build::{prepare, Prepared};
 use std::path::Path;
 
@@ -75,14 +78,8 @@ fn a_template_reads_the_analyses_with_the_chapters_filters() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = std::env::temp_dir().join(format!("metabook-pls-analyses-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    for folder in ["report", "data"] {
-        std::fs::create_dir_all(dir.join(folder)).unwrap();
-        for entry in std::fs::read_dir(root.join("tests/fixtures/books/pls").join(folder)).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.join(folder).join(entry.file_name())).unwrap();
-        }
-    }
-    std::fs::copy(root.join("tests/fixtures/books/pls/book.toml"), dir.join("book.toml")).unwrap();
+    copy_dir(&root.join("tests/fixtures/books/pls"), &dir);
+    let _ = std::fs::remove_dir_all(dir.join("book"));
     let harm = std::fs::read_to_string(dir.join("data/harm.csv")).unwrap().replace("Dunn 2003", "*Dunn* <2003>");
     std::fs::write(dir.join("data/harm.csv"), harm).unwrap();
     std::fs::create_dir_all(dir.join("templates")).unwrap();

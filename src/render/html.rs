@@ -42,26 +42,14 @@ pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
                 in_note = false;
                 events.push(Event::End(TagEnd::FootnoteDefinition));
             }
-            Event::Text(t) if t.contains('\u{FDD0}') => {
-                for piece in cite::pieces(&t) {
-                    events.push(match piece {
-                        Piece::Text(s) => Event::Text(s.to_string().into()),
-                        Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
-                    });
-                }
-            }
+            Event::Text(t) if t.contains('\u{FDD0}') => push_with_references(&t, chapter, pages, events),
             // Local images are kept at `images/…` in the site, whatever the chapter's folder.
             Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
                 let dest_url = chapter.images.get(dest_url.as_ref()).map_or(dest_url, |site| site.clone().into());
                 events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
             }
-            // Formulas as MathML (no JavaScript); one metabook does not understand is shown as typed.
-            Event::InlineMath(t) => events.push(Event::InlineHtml(
-                super::math::to_mathml(&t, false).unwrap_or_else(|| format!("<code class=\"math\">{}</code>", forest::escape(&t))).into(),
-            )),
-            Event::DisplayMath(t) => events.push(Event::InlineHtml(
-                super::math::to_mathml(&t, true).unwrap_or_else(|| format!("<pre class=\"math\"><code>{}</code></pre>", forest::escape(&t))).into(),
-            )),
+            Event::InlineMath(t) => events.push(math_html(&t, false)),
+            Event::DisplayMath(t) => events.push(math_html(&t, true)),
             e => events.push(e),
         }
     }
@@ -76,6 +64,30 @@ pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
         body = body.replace(&placeholder(n), &view_html(v, &|caption| caption_html(caption, chapter, pages)));
     }
     body
+}
+
+/// A text holding reference markers as events: its text, and each citation or
+/// cross-reference as a link.
+fn push_with_references(text: &str, chapter: &PreparedChapter, pages: &[String], events: &mut Vec<Event<'_>>) {
+    for piece in cite::pieces(text) {
+        events.push(match piece {
+            Piece::Text(s) => Event::Text(s.to_string().into()),
+            Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
+        });
+    }
+}
+
+/// A formula as MathML (no JavaScript); one metabook does not understand is shown as typed.
+fn math_html(formula: &str, display: bool) -> Event<'static> {
+    let typed = || {
+        let code = forest::escape(formula);
+        if display {
+            format!("<pre class=\"math\"><code>{code}</code></pre>")
+        } else {
+            format!("<code class=\"math\">{code}</code>")
+        }
+    };
+    Event::InlineHtml(super::math::to_mathml(formula, display).unwrap_or_else(typed).into())
 }
 
 /// A citation or cross-reference as a link.
@@ -106,25 +118,16 @@ fn runs_html(runs: &[Run]) -> String {
     out
 }
 
-/// A caption's inline Markdown as HTML: emphasis, code, links, math, citations and
-/// cross-references. Raw HTML in a caption is shown as typed.
+/// A caption's inline Markdown ([`super::chapter::inline_only`], which leaves no raw HTML) as
+/// HTML: emphasis, code, links, math, citations and cross-references.
 fn caption_html(caption: &str, chapter: &PreparedChapter, pages: &[String]) -> String {
     let mut events = Vec::new();
     for event in cite::merge_text(Parser::new_ext(caption, super::chapter::markdown_options())) {
         match event {
             Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {}
-            Event::Text(t) if t.contains('\u{FDD0}') => {
-                for piece in cite::pieces(&t) {
-                    events.push(match piece {
-                        Piece::Text(s) => Event::Text(s.to_string().into()),
-                        Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
-                    });
-                }
-            }
-            Event::Html(t) | Event::InlineHtml(t) => events.push(Event::Text(t)),
-            Event::InlineMath(t) | Event::DisplayMath(t) => events.push(Event::InlineHtml(
-                super::math::to_mathml(&t, false).unwrap_or_else(|| format!("<code class=\"math\">{}</code>", forest::escape(&t))).into(),
-            )),
+            Event::Text(t) if t.contains('\u{FDD0}') => push_with_references(&t, chapter, pages, &mut events),
+            // A caption is one line: display math is set inline.
+            Event::InlineMath(t) | Event::DisplayMath(t) => events.push(math_html(&t, false)),
             e => events.push(e),
         }
     }

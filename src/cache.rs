@@ -9,13 +9,14 @@
 //!
 //! Entries are CBOR files named by their key in `<build>/.metabook/cache/`, written through a
 //! temporary file and a rename. A missing, unreadable or corrupt entry is a miss and the result
-//! is computed again, so the cache can be deleted at any time. After a successful build the
-//! entries it did not use are removed ([`Cache::prune`]), which keeps the folder the size of one
-//! build. A [`Cache::disabled`] cache (`metabook check`) never reads or writes.
+//! is computed again, so the cache can be deleted at any time. What a build stores is written
+//! only once the build has succeeded, and the entries it did not use are then removed
+//! ([`Cache::commit`]), which keeps the folder the size of one build. A [`Cache::disabled`]
+//! cache (`metabook check`) never reads or writes.
 
 use serde::{de::DeserializeOwned, Serialize};
 use siphasher::sip128::{Hasher128, SipHasher13};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
@@ -86,6 +87,8 @@ pub struct Cache {
     dir: Option<PathBuf>,
     identity: String,
     used: BTreeSet<Key>,
+    /// What this build stored, written by [`Cache::commit`].
+    pending: BTreeMap<Key, Vec<u8>>,
     /// A cache entry that could not be written (the build goes on; the next one computes again).
     pub write_error: Option<String>,
 }
@@ -93,12 +96,12 @@ pub struct Cache {
 impl Cache {
     /// The cache of the build folder `build_dir`, for results computed by `identity`.
     pub fn open(build_dir: &Path, identity: &str) -> Cache {
-        Cache { dir: Some(build_dir.join(FOLDER)), identity: identity.to_string(), used: BTreeSet::new(), write_error: None }
+        Cache { dir: Some(build_dir.join(FOLDER)), identity: identity.to_string(), used: BTreeSet::new(), pending: BTreeMap::new(), write_error: None }
     }
 
     /// A cache that holds nothing and keeps nothing.
     pub fn disabled() -> Cache {
-        Cache { dir: None, identity: String::new(), used: BTreeSet::new(), write_error: None }
+        Cache { dir: None, identity: String::new(), used: BTreeSet::new(), pending: BTreeMap::new(), write_error: None }
     }
 
     /// A key for a result of `kind`, from this metabook.
@@ -115,27 +118,38 @@ impl Cache {
         Some(value)
     }
 
-    /// Store `value` under `key`.
+    /// Store `value` under `key`, once the build has succeeded ([`Cache::commit`]).
     pub fn put<T: Serialize>(&mut self, key: Key, value: &T) {
-        let Some(dir) = &self.dir else { return };
+        if self.dir.is_none() {
+            return;
+        }
         let mut bytes = Vec::new();
         ciborium::into_writer(value, &mut bytes).expect("cached results are plain data");
-        match std::fs::create_dir_all(dir).and_then(|()| crate::output::replace_file(&dir.join(key.file_name()), &bytes)) {
-            Ok(()) => {
-                self.used.insert(key);
-            }
-            Err(e) => self.write_error = Some(format!("cannot write the build cache in {}: {e}", dir.display())),
-        }
+        self.pending.insert(key, bytes);
+        self.used.insert(key);
     }
 
-    /// Remove the entries this build did not use.
-    pub fn prune(&self) {
+    /// After a successful build: write what it stored, and remove the entries it did not use
+    /// (only files named as entries are, so nothing else in the folder is touched). Nothing is
+    /// written where the folder leads out of the book's folder `book_root`.
+    pub fn commit(&mut self, book_root: &Path) {
         let Some(dir) = &self.dir else { return };
+        let written = book_root.canonicalize().and_then(|base| crate::output::folder_inside(&base, dir)).and_then(|_| {
+            for (key, bytes) in std::mem::take(&mut self.pending) {
+                crate::output::replace_file(&dir.join(key.file_name()), &bytes)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            self.write_error = Some(format!("cannot write the build cache in {}: {e}", dir.display()));
+            return;
+        }
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         let kept: BTreeSet<String> = self.used.iter().map(|k| k.file_name()).collect();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !kept.contains(&name) {
+            let an_entry = name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit());
+            if an_entry && !kept.contains(&name) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -166,6 +180,9 @@ mod tests {
         assert_eq!(cache.get::<Vec<f64>>(a), None);
         cache.put(a, &vec![0.1_f64, f64::NAN.copysign(1.0), -0.0, 1e-300]);
         cache.put(b, &"b".to_string());
+        assert!(!dir.join(FOLDER).exists(), "nothing is written before the build has succeeded");
+        std::fs::create_dir_all(&dir).unwrap();
+        cache.commit(&dir);
         let mut next = Cache::open(&dir, "test");
         let back: Vec<f64> = next.get(a).unwrap();
         assert_eq!(back[0].to_bits(), 0.1_f64.to_bits());
@@ -176,7 +193,9 @@ mod tests {
         assert_eq!(next.get::<u8>(b), None);
         std::fs::write(dir.join(FOLDER).join(b.file_name()), b"\xff\x00garbage").unwrap();
         assert_eq!(next.get::<String>(b), None);
-        next.prune();
+        std::fs::write(dir.join(FOLDER).join("notes.txt"), "mine").unwrap();
+        next.commit(&dir);
+        assert!(dir.join(FOLDER).join("notes.txt").exists(), "only entries are pruned");
         assert!(dir.join(FOLDER).join(a.file_name()).exists());
         assert!(!dir.join(FOLDER).join(b.file_name()).exists());
         let _ = std::fs::remove_dir_all(&dir);

@@ -7,7 +7,8 @@
 use crate::diag::{Diagnostic, Source};
 use crate::stats::{Convention, Method, Test};
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use toml::Spanned;
 
@@ -73,34 +74,71 @@ pub struct BookMeta {
     pub title: String,
     #[serde(default)]
     pub authors: Vec<String>,
+    /// A language tag: an ISO 639 code with an optional region (`en`, `en-GB`), checked by
+    /// [`parse`] (typst takes the two parts separately).
     #[serde(default = "default_language")]
-    pub language: String,
+    pub language: Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
 }
 
-fn default_language() -> String {
-    "en".to_string()
+fn default_language() -> Spanned<String> {
+    Spanned::new(0..0, "en".to_string())
+}
+
+impl BookMeta {
+    /// The language and, if the tag has one, the region: `en-GB` → (`en`, Some(`GB`)).
+    pub fn language_parts(&self) -> (String, Option<String>) {
+        let tag = self.language.get_ref();
+        let mut parts = tag.split(['-', '_']);
+        let language = parts.next().unwrap_or("en").to_ascii_lowercase();
+        (language, parts.next().map(str::to_ascii_uppercase))
+    }
 }
 
 /// `[build]`: where things are, relative to the book's folder.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct Build {
-    pub src: PathBuf,
-    pub data: PathBuf,
-    pub build_dir: PathBuf,
-    pub templates: PathBuf,
+    pub src: BookDir,
+    pub data: BookDir,
+    pub build_dir: BookDir,
+    pub templates: BookDir,
 }
 
 impl Default for Build {
     fn default() -> Self {
-        Build {
-            src: "report".into(),
-            data: "data".into(),
-            build_dir: "book".into(),
-            templates: "templates".into(),
-        }
+        Build { src: BookDir::new("report"), data: BookDir::new("data"), build_dir: BookDir::new("book"), templates: BookDir::new("templates") }
+    }
+}
+
+/// A folder of the book named in `[build]`: a relative path inside the book's folder ([`parse`]
+/// refuses anything else), with where book.toml gives it. It reads as a [`Path`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct BookDir(Spanned<PathBuf>);
+
+impl BookDir {
+    fn new(path: &str) -> BookDir {
+        BookDir(Spanned::new(0..0, PathBuf::from(path)))
+    }
+
+    /// Where book.toml names the folder (an empty span for a default).
+    pub fn span(&self) -> Range<usize> {
+        self.0.span()
+    }
+}
+
+impl std::ops::Deref for BookDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.get_ref()
+    }
+}
+
+impl AsRef<Path> for BookDir {
+    fn as_ref(&self) -> &Path {
+        self.0.get_ref()
     }
 }
 
@@ -116,7 +154,25 @@ pub struct Output {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct HtmlOutput {}
+pub struct HtmlOutput {
+    /// What becomes of HTML written in the chapters.
+    #[serde(default)]
+    pub raw_html: RawHtml,
+}
+
+/// HTML an author writes in a chapter (`<sup>`, `<details>`, a table with `colspan`). It never
+/// runs code in a reader's browser: scripts, styles, frames, forms, event-handler attributes and
+/// `javascript:` addresses are removed in every mode (a site's own scripts belong in
+/// `templates/page.html`, which only the book's owner edits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawHtml {
+    /// Kept, cleaned of active content (by ammonia's allow-list of elements and attributes).
+    #[default]
+    Sanitize,
+    /// Shown as typed, as text: for books whose authors are not all trusted.
+    Escape,
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -174,8 +230,91 @@ impl Default for Defaults {
 /// Parse `book.toml`. Every problem comes back as a diagnostic located in `source`.
 pub fn parse(source: &Arc<Source>) -> Result<(Config, Defaults), Vec<Diagnostic>> {
     let config: Config = toml::from_str(&source.text).map_err(|e| vec![toml_error(source, &e, "book.toml")])?;
-    let defaults = check_defaults(source, &config.analysis)?;
-    Ok((config, defaults))
+    let mut problems = check_folders(source, &config.build);
+    problems.extend(check_language(source, &config.book.language));
+    let defaults = check_defaults(source, &config.analysis).map_err(|mut e| {
+        problems.append(&mut e);
+        std::mem::take(&mut problems)
+    })?;
+    if problems.is_empty() {
+        Ok((config, defaults))
+    } else {
+        Err(problems)
+    }
+}
+
+/// The `[build]` folders must be relative paths inside the book — a book must never read, or
+/// write and clean, anything outside its own folder — and the build folder, which metabook
+/// writes, must be a folder of its own, apart from the inputs. (Symbolic links that lead out
+/// are refused where the folders are opened, [`crate::book::load`].)
+fn check_folders(source: &Arc<Source>, build: &Build) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let folders = [("src", &build.src), ("data", &build.data), ("templates", &build.templates), ("build-dir", &build.build_dir)];
+    for (key, dir) in folders {
+        if let Err(why) = inside(dir) {
+            problems.push(
+                Diagnostic::error(format!("book.toml: [build] {key} = `{}` {why}", dir.display()))
+                    .at(source, dir.span(), "here")
+                    .hint("the book's folders are relative paths inside the book's folder, e.g. `report`, `data`, `book`"),
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    let normal = |p: &Path| p.components().filter(|c| matches!(c, Component::Normal(_))).map(|c| c.as_os_str().to_owned()).collect::<PathBuf>();
+    let out = normal(&build.build_dir);
+    if out.as_os_str().is_empty() {
+        problems.push(
+            Diagnostic::error("book.toml: [build] build-dir is the book's folder itself")
+                .at(source, build.build_dir.span(), "here")
+                .hint("metabook writes and cleans its build folder: give it a folder of its own, e.g. `book`"),
+        );
+        return problems;
+    }
+    for (key, dir) in &folders[..3] {
+        let input = normal(dir);
+        if input.starts_with(&out) {
+            problems.push(
+                Diagnostic::error(format!("book.toml: [build] build-dir `{}` holds the {key} folder `{}`", build.build_dir.display(), dir.display()))
+                    .at(source, build.build_dir.span(), "here")
+                    .hint("metabook writes and cleans its build folder: keep it apart from the book's inputs, e.g. `book`"),
+            );
+        }
+    }
+    problems
+}
+
+/// The rule for every path a book gives (its folders here, chapters in SUMMARY.md, data files
+/// in directives): relative, without `..`, not empty, so that it stays inside its folder.
+pub fn inside(path: &Path) -> Result<(), &'static str> {
+    if path.as_os_str().is_empty() {
+        return Err("is empty");
+    }
+    for c in path.components() {
+        match c {
+            Component::ParentDir => return Err("leaves its folder (`..`)"),
+            Component::RootDir | Component::Prefix(_) => return Err("is absolute"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A language tag typst and HTML both take: an ISO 639 code of 2 or 3 letters, optionally
+/// followed by a 2-letter region (`en`, `de`, `en-GB`, `pt_BR`).
+fn check_language(source: &Arc<Source>, language: &Spanned<String>) -> Option<Diagnostic> {
+    let tag = language.get_ref();
+    let mut parts = tag.split(['-', '_']);
+    let code = parts.next().unwrap_or("");
+    let region = parts.next();
+    let letters = |s: &str, n: std::ops::RangeInclusive<usize>| n.contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphabetic());
+    let valid = letters(code, 2..=3) && region.is_none_or(|r| letters(r, 2..=2)) && parts.next().is_none();
+    (!valid).then(|| {
+        Diagnostic::error(format!("book.toml: `{tag}` is not a language tag metabook can use"))
+            .at(source, language.span(), "here")
+            .hint("an ISO 639 language code, optionally with a region: `en`, `de`, `en-GB`, `pt-BR`")
+    })
 }
 
 /// A TOML (syntax or schema) error as a diagnostic at its span; `what` names the document.
@@ -234,7 +373,7 @@ mod tests {
     #[test]
     fn defaults_fill_what_is_not_given() {
         let (c, d) = parse_str("[book]\ntitle = \"A review\"\n").unwrap();
-        assert_eq!(c.build.src, PathBuf::from("report"));
+        assert_eq!(&*c.build.src, Path::new("report"));
         assert_eq!(c.output.pdf.paper, Paper::A4);
         assert_eq!(d.method, Method::REML);
     }

@@ -41,7 +41,7 @@ fn html_fragments_of_every_directive() {
     let p = book();
     let pages: Vec<String> = p.book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
     for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "funnel.md", "sensitivity.md", "references.md"] {
-        let body = html::chapter_body(&p.chapters[chapter_index(&p, file)], &pages);
+        let body = html::chapter_body(&p.chapters[chapter_index(&p, file)], &pages, metabook::config::RawHtml::Sanitize);
         insta::assert_snapshot!(format!("html_{}", file.trim_end_matches(".md")), without_svg(&body, "<svg", "</svg>"));
     }
 }
@@ -50,7 +50,8 @@ fn html_fragments_of_every_directive() {
 fn typst_code_of_every_directive() {
     let p = book();
     for file in ["analysis.md", "forest.md", "table.md", "results.md", "rob.md", "sof.md", "prisma.md", "funnel.md", "sensitivity.md", "references.md"] {
-        let code = typst::chapter(&p.chapters[chapter_index(&p, file)]);
+        let n = chapter_index(&p, file);
+        let code = typst::chapter(&p.chapters[n], n);
         insta::assert_snapshot!(format!("typst_{}", file.trim_end_matches(".md")), without_svg(&code, "bytes(\"", "\")"));
     }
 }
@@ -58,7 +59,7 @@ fn typst_code_of_every_directive() {
 #[test]
 fn the_whole_fixture_book_typesets() {
     let p = book();
-    let pdf = typst::compile_pdf(typst::document(&p.book, &p.chapters), "fixture", &p.images).expect("the generated Typst compiles");
+    let pdf = typst::compile_pdf(typst::document(&p.book, &p.chapters), "fixture", &p.images, &p.chapters).expect("the generated Typst compiles");
     assert!(pdf.starts_with(b"%PDF"));
 }
 

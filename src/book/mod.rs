@@ -2,10 +2,11 @@
 //!
 //! This is the only place chapters are read from disk. Everything after works on the loaded
 //! [`Source`]s, so parsing and rendering are tested without a file system. Paths a book gives
-//! (chapters, data files) must stay inside their folder: `..`, absolute paths and symbolic
-//! links that lead out are errors, so a book cannot read files it does not own.
+//! (its folders, chapters, templates, data files, images) must stay inside their folder: `..`,
+//! absolute paths and symbolic links that lead out are errors, so a book cannot read files it
+//! does not own.
 
-use crate::config::{self, Config, Defaults};
+use crate::config::{self, inside, Config, Defaults};
 use crate::diag::{Diagnostic, Source};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use std::ops::Range;
@@ -19,6 +20,8 @@ pub struct Chapter {
     /// Path relative to the source folder, as written in SUMMARY.md.
     pub path: PathBuf,
     pub source: Arc<Source>,
+    /// Where SUMMARY.md lists it (the span of the link).
+    pub link: Range<usize>,
 }
 
 /// A loaded book.
@@ -39,26 +42,42 @@ impl Book {
     }
 }
 
-/// Read a text file as a [`Source`] named by its path relative to the book (as users see it).
-pub fn read_source(root: &Path, relative: &Path) -> Result<Arc<Source>, String> {
-    let bytes = std::fs::read(root.join(relative)).map_err(|e| e.to_string())?;
+/// Read the text file `name` of the book's `folder` (relative to the book's folder `root`) as a
+/// [`Source`] named by its path relative to the book, as users see it. The file must lie inside
+/// the folder: `..`, an absolute path or a symbolic link that leads out is refused.
+pub fn read_source(root: &Path, folder: &Path, name: &Path) -> Result<Arc<Source>, String> {
+    let path = resolve_inside(&root.join(folder), name)?;
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let text = String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))?;
-    Ok(Source::new(relative.display().to_string(), text))
+    Ok(Source::new(folder.join(name).display().to_string(), text))
+}
+
+/// The `[build]` folders of the book in `root` as book.toml gives them, or the defaults where
+/// book.toml cannot be read or is not valid (for `watch` and `serve`, which must know where
+/// to look while the book is broken).
+pub fn build_folders(root: &Path) -> config::Build {
+    read_source(root, Path::new(""), Path::new("book.toml")).ok().and_then(|s| config::parse(&s).ok()).map(|(c, _)| c.build).unwrap_or_default()
 }
 
 /// Load the book in `root`.
 pub fn load(root: &Path) -> Result<Book, Vec<Diagnostic>> {
-    let config_source = read_source(root, Path::new("book.toml")).map_err(|e| {
+    let config_source = read_source(root, Path::new(""), Path::new("book.toml")).map_err(|e| {
         vec![Diagnostic::error(format!("cannot read book.toml in `{}`: {e}", root.display()))
             .hint("run metabook in the book's folder, or pass --book DIR")]
     })?;
     let (config, defaults) = config::parse(&config_source)?;
-    let summary_path = config.build.src.join("SUMMARY.md");
-    let summary = read_source(root, &summary_path).map_err(|e| {
-        vec![Diagnostic::error(format!("cannot read {}: {e}", summary_path.display()))
-            .hint("SUMMARY.md lists the chapters in order, one link per chapter: `- [Introduction](introduction.md)`")]
+    let problems = folders_inside(root, &config, &config_source);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let src = &config.build.src;
+    let summary = read_source(root, src, Path::new("SUMMARY.md")).map_err(|e| {
+        let d = Diagnostic::error(format!("cannot read {}: {e}", src.join("SUMMARY.md").display()));
+        // Where the source folder is given, point there; the default is nowhere in book.toml.
+        let d = if src.span().is_empty() { d } else { d.at(&config_source, src.span(), "the source folder") };
+        vec![d.hint("SUMMARY.md, in the source folder, lists the chapters in order, one link per chapter: `- [Introduction](introduction.md)`")]
     })?;
-    let mut chapters = Vec::new();
+    let mut chapters: Vec<Chapter> = Vec::new();
     let mut problems = Vec::new();
     for (title, dest, span) in summary_links(&summary) {
         let relative = PathBuf::from(&dest);
@@ -66,12 +85,21 @@ pub fn load(root: &Path) -> Result<Book, Vec<Diagnostic>> {
             problems.push(Diagnostic::error(format!("chapter path `{dest}` {why}")).at(&summary, span, "this link").hint("chapters live inside the source folder"));
             continue;
         }
-        match read_source(root, &config.build.src.join(&relative)) {
-            Ok(source) => chapters.push(Chapter { title, path: relative, source }),
+        if let Some(first) = chapters.iter().find(|c| same_file(&c.path, &relative)) {
+            let (line, _) = summary.line_col(first.link.start);
+            problems.push(
+                Diagnostic::error(format!("the chapter `{dest}` is listed twice"))
+                    .at(&summary, span, "listed again here")
+                    .hint(format!("each chapter is listed once; the first listing is on line {line}")),
+            );
+            continue;
+        }
+        match read_source(root, src, &relative) {
+            Ok(source) => chapters.push(Chapter { title, path: relative, source, link: span }),
             Err(e) => problems.push(
                 Diagnostic::error(format!("cannot read chapter `{dest}`: {e}"))
                     .at(&summary, span, "listed here")
-                    .hint(format!("create {} or fix the link", config.build.src.join(&relative).display())),
+                    .hint(format!("create {} or fix the link", src.join(&relative).display())),
             ),
         }
     }
@@ -83,6 +111,35 @@ pub fn load(root: &Path) -> Result<Book, Vec<Diagnostic>> {
     } else {
         Err(problems)
     }
+}
+
+/// Whether two chapter paths name one file (`a.md`, `./a.md`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a.components().filter(|c| !matches!(c, Component::CurDir)).eq(b.components().filter(|c| !matches!(c, Component::CurDir)))
+}
+
+/// The folders of `[build]` that exist, or the part of them that does, must lie inside the book
+/// also when followed through symbolic links (book.toml's paths are checked by
+/// [`config::parse`]); errors at their key.
+fn folders_inside(root: &Path, config: &Config, source: &Arc<Source>) -> Vec<Diagnostic> {
+    let Ok(base) = root.canonicalize() else { return Vec::new() };
+    let b = &config.build;
+    let mut problems = Vec::new();
+    for (key, dir) in [("src", &b.src), ("data", &b.data), ("templates", &b.templates), ("build-dir", &b.build_dir)] {
+        let mut existing = root.join(dir);
+        while std::fs::symlink_metadata(&existing).is_err() {
+            match existing.parent() {
+                Some(parent) => existing = parent.to_path_buf(),
+                None => break,
+            }
+        }
+        if existing.canonicalize().is_ok_and(|real| !real.starts_with(&base)) || existing.canonicalize().is_err() {
+            let d = Diagnostic::error(format!("the {key} folder `{}` leads out of the book through a symbolic link", dir.display()));
+            let d = if dir.span().is_empty() { d } else { d.at(source, dir.span(), "here") };
+            problems.push(d.hint("a book reads and writes only inside its own folder: replace the link by a folder"));
+        }
+    }
+    problems
 }
 
 /// The links of SUMMARY.md: (title, destination, span of the link).
@@ -104,26 +161,10 @@ fn summary_links(summary: &Source) -> Vec<(String, String, Range<usize>)> {
     links
 }
 
-/// Check that a relative path stays inside its folder (no `..`, not absolute).
-pub fn inside(path: &Path) -> Result<(), &'static str> {
-    for c in path.components() {
-        match c {
-            Component::ParentDir => return Err("leaves its folder (`..`)"),
-            Component::RootDir | Component::Prefix(_) => return Err("is absolute"),
-            _ => {}
-        }
-    }
-    if path.as_os_str().is_empty() {
-        return Err("is empty");
-    }
-    Ok(())
-}
-
 /// Read a data file named in a directive: it must lie inside the book's data folder. The
 /// source is named by its path relative to the book, as users see it.
 pub fn read_data(book: &Book, name: &str) -> Result<Arc<Source>, String> {
-    resolve_inside(&book.data_dir(), name)?;
-    read_source(&book.root, &book.config.build.data.join(name)).map_err(|e| format!("`{name}` cannot be read: {e}"))
+    read_source(&book.root, &book.config.build.data, Path::new(name)).map_err(|e| format!("`{name}` cannot be read: {e}"))
 }
 
 /// An image a chapter shows, read from the source folder.
@@ -167,21 +208,23 @@ pub fn read_image(book: &Book, chapter: &Chapter, dest: &str) -> Result<Image, S
     if !src.join(&inside_src).exists() {
         return Err(format!("`{dest}` does not exist (looked for {})", book.config.build.src.join(&inside_src).display()));
     }
-    let path = resolve_inside(&src, &inside_src)?;
+    let path = resolve_inside(&src, Path::new(&inside_src))?;
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{dest}`: {e}"))?;
     Ok(Image { site_path: format!("images/{inside_src}"), bytes })
 }
 
 /// Resolve `relative` inside `folder`, refusing `..`, absolute paths and symbolic links that
 /// lead out of the folder.
-pub fn resolve_inside(folder: &Path, relative: &str) -> Result<PathBuf, String> {
-    let rel = Path::new(relative);
-    inside(rel).map_err(|why| format!("`{relative}` {why}"))?;
-    let joined = folder.join(rel);
-    let real = joined.canonicalize().map_err(|e| format!("cannot open `{}`: {e}", joined.display()))?;
+pub fn resolve_inside(folder: &Path, relative: &Path) -> Result<PathBuf, String> {
+    inside(relative).map_err(|why| format!("`{}` {why}", relative.display()))?;
+    let joined = folder.join(relative);
+    let real = joined.canonicalize().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => format!("cannot open `{}`: {e}", joined.display()),
+    })?;
     let base = folder.canonicalize().map_err(|e| format!("cannot open the folder `{}`: {e}", folder.display()))?;
     if !real.starts_with(&base) {
-        return Err(format!("`{relative}` leads out of `{}` (through a symbolic link)", folder.display()));
+        return Err(format!("`{}` leads out of `{}` (through a symbolic link)", relative.display(), folder.display()));
     }
     Ok(real)
 }
@@ -220,11 +263,11 @@ pub const DEFAULT_STYLE: &str = include_str!("../../templates/style.css");
 
 /// A file of the book's templates folder, if the book has it.
 fn book_template(book: &Book, name: &str) -> Result<Option<Arc<Source>>, Vec<Diagnostic>> {
-    let relative = book.config.build.templates.join(name);
-    if !book.root.join(&relative).exists() {
+    let folder = &book.config.build.templates;
+    if std::fs::symlink_metadata(book.root.join(folder).join(name)).is_err() {
         return Ok(None);
     }
-    read_source(&book.root, &relative).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", relative.display()))])
+    read_source(&book.root, folder, Path::new(name)).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", folder.join(name).display())).hint("the book's templates are files inside its templates folder")])
 }
 
 /// Load the HTML templates, preferring the book's overrides.
@@ -242,8 +285,8 @@ pub fn pls_templates(book: &Book) -> Result<(Arc<Source>, Arc<Source>), Vec<Diag
     let dir = &book.config.build.templates;
     let read = |name: &str| book_template(book, name);
     let template = read("pls.md")?.unwrap_or_else(|| Source::new("(metabook) templates/pls.md", crate::render::pls::DEFAULT_TEMPLATE));
-    let language = book.config.book.language.to_lowercase();
-    let base = language.split(['-', '_']).next().unwrap_or("en").to_string();
+    let language = book.config.book.language.get_ref().to_lowercase();
+    let (base, _) = book.config.book.language_parts();
     let words = match (read(&format!("pls-{language}.toml"))?, read(&format!("pls-{base}.toml"))?) {
         (Some(w), _) | (None, Some(w)) => w,
         (None, None) if base == "en" => Source::new("(metabook) templates/pls-en.toml", crate::render::pls::DEFAULT_WORDS_EN),

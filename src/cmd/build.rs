@@ -4,14 +4,15 @@
 //! build, `book/changes.md`. The site holds copies of the PDFs and links them from every page.
 //!
 //! load → parse → execute → render, then write. [`prepare`] does everything but the output
-//! formats and is shared with `metabook check`, `watch` and `serve`; every problem in the book
-//! is reported before anything is written, so a failed build leaves the previous one intact.
+//! formats, [`render`] makes every output in memory; both are shared with `metabook check`,
+//! `watch` and `serve`. Every problem in the book — also one only typesetting finds — is
+//! reported before anything is written, so a failed build leaves the previous output as it was;
+//! then [`crate::output`] writes the build folder, only where its bytes changed.
 //!
 //! A build reads and fills the build cache ([`crate::cache`]): analyses, figures, tables and
-//! citations whose inputs are unchanged are not computed again, the site is written first and
-//! only where its bytes changed (a browser shows the new numbers before the PDF is done), and a
-//! PDF is typeset only when its Typst source or images changed. In one process ([`Session`]),
-//! typst also keeps the layout of what did not change.
+//! citations whose inputs are unchanged are not computed again, and a PDF is typeset only when
+//! its Typst source or images changed. In one process ([`Session`]), typst also keeps the layout
+//! of what did not change.
 
 use crate::book::{self, Book};
 use crate::cache::{self, Cache};
@@ -26,6 +27,7 @@ use crate::render::{html, pls, typst};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A book loaded, its directives parsed, its analyses run and its chapters prepared.
@@ -60,6 +62,10 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
 pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec<Diagnostic>> {
     let start = Instant::now();
     let book = book::load(root)?;
+    let collisions = page_collisions(&book);
+    if !collisions.is_empty() {
+        return Err(collisions);
+    }
     let mut cache = match identity {
         Some(identity) => Cache::open(&book.root.join(&book.config.build.build_dir), identity),
         None => Cache::disabled(),
@@ -95,8 +101,14 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
     }
     let mut images = BTreeMap::new();
     for (c, prepared) in book.chapters.iter().zip(chapters.iter_mut()) {
-        for (dest, span) in image_links(&c.source) {
-            match book::read_image(&book, c, &dest) {
+        let scanned = scan_markdown(&c.source);
+        problems.extend(scanned.problems);
+        for (dest, span) in scanned.images {
+            let image = book::read_image(&book, c, &dest).and_then(|image| {
+                let extension = dest.rsplit('.').next().unwrap_or("").to_lowercase();
+                typst::check_image(&image.bytes, &extension).map_err(|why| format!("`{dest}` {why}")).map(|()| image)
+            });
+            match image {
                 Ok(image) => {
                     prepared.images.insert(dest, image.site_path.clone());
                     images.insert(image.site_path, image.bytes);
@@ -104,7 +116,7 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
                 Err(why) => problems.push(
                     Diagnostic::error(format!("image {why}"))
                         .at(&c.source, span, "this image")
-                        .hint(format!("images are files inside {}, addressed from the chapter's folder", book.config.build.src.display())),
+                        .hint(format!("images are PNG, JPEG, GIF or SVG files inside {}, addressed from the chapter's folder", book.config.build.src.display())),
                 ),
             }
         }
@@ -114,7 +126,7 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
         return Err(problems);
     }
     let bibliography = bibliography(&book)?;
-    cite::resolve(&mut chapters, bibliography.as_ref(), &book.config.book.language, &mut cache)?;
+    cite::resolve(&mut chapters, bibliography.as_ref(), book.config.book.language.get_ref(), &mut cache)?;
     let mut warnings = std::mem::take(&mut counters.warnings);
     let pls = match &book.config.pls {
         Some(config) => {
@@ -171,16 +183,87 @@ fn bibliography(book: &Book) -> Result<Option<Bibliography>, Vec<Diagnostic>> {
     Ok(Some(Bibliography { library, style, style_id, source }))
 }
 
-/// The local images of a chapter: (address, span of the image in the Markdown).
-fn image_links(source: &crate::diag::Source) -> Vec<(String, std::ops::Range<usize>)> {
-    use pulldown_cmark::{Event, Options, Parser, Tag};
-    Parser::new_ext(&source.text, Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES)
-        .into_offset_iter()
-        .filter_map(|(event, span)| match event {
-            Event::Start(Tag::Image { dest_url, .. }) if !book::is_remote(&dest_url) => Some((dest_url.to_string(), span)),
-            _ => None,
-        })
-        .collect()
+/// What a chapter's Markdown asks of the outputs, read before they are made.
+struct Scanned {
+    /// The local images: (address, span of the image in the Markdown).
+    images: Vec<(String, std::ops::Range<usize>)>,
+    /// Links without a target or that could run code, and blocks nested deeper than the PDF
+    /// can set.
+    problems: Vec<Diagnostic>,
+}
+
+/// How deep quotes and lists may be nested: typst stops at a depth of nested show rules that
+/// 16 quotes reach (and about 30 lists); no review needs 10.
+const MAX_NESTING: usize = 10;
+
+/// Read a chapter's Markdown for what would fail or be unsafe in an output, so that it is
+/// reported at its place now rather than dropped, or found only by typesetting.
+fn scan_markdown(source: &Arc<crate::diag::Source>) -> Scanned {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut scanned = Scanned { images: Vec::new(), problems: Vec::new() };
+    let mut depth = 0;
+    for (event, span) in Parser::new_ext(&source.text, chapter::markdown_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) if !html::safe_url(&dest_url) => scanned.problems.push(
+                Diagnostic::error(format!("the image address `{dest_url}` could run code in a reader's browser"))
+                    .at(source, span, "this image")
+                    .hint("images are files inside the book or http(s) addresses"),
+            ),
+            Event::Start(Tag::Image { dest_url, .. }) if !book::is_remote(&dest_url) => scanned.images.push((dest_url.to_string(), span)),
+            Event::Start(Tag::Link { dest_url, .. }) if dest_url.is_empty() => scanned.problems.push(
+                Diagnostic::error("a link without a target")
+                    .at(source, span, "this link")
+                    .hint("write the address in the parentheses, `[text](https://…)`, or remove the brackets"),
+            ),
+            Event::Start(Tag::Link { dest_url, .. }) if !html::safe_url(&dest_url) => scanned.problems.push(
+                Diagnostic::error(format!("the link `{dest_url}` could run code in a reader's browser"))
+                    .at(source, span, "this link")
+                    .hint("links go to http(s), mailto: or tel: addresses, or to files and anchors of the book"),
+            ),
+            Event::Start(Tag::BlockQuote(_) | Tag::List(_)) => {
+                depth += 1;
+                if depth == MAX_NESTING + 1 {
+                    scanned.problems.push(
+                        Diagnostic::error(format!("quotes and lists nested more than {MAX_NESTING} deep"))
+                            .at(source, span.start..span.start, "this one")
+                            .hint("the PDF cannot set deeper nesting; flatten the quotes or lists"),
+                    );
+                }
+            }
+            Event::End(TagEnd::BlockQuote(_) | TagEnd::List(_)) => depth -= 1,
+            _ => {}
+        }
+    }
+    scanned
+}
+
+/// Each chapter is a page of the site named after its path ([`html::page_file`]): two chapters
+/// whose names flatten alike (`sub/a.md`, `sub-a.md`), or a chapter named like a page metabook
+/// makes itself (`index.md`), would silently lose a page. Errors at the SUMMARY.md line.
+fn page_collisions(book: &Book) -> Vec<Diagnostic> {
+    let mut taken: Vec<(String, Option<&book::Chapter>)> = vec![("index.html".to_string(), None)];
+    if book.config.pls.is_some() {
+        taken.push((PLS_PAGE.to_string(), None));
+    }
+    let mut problems = Vec::new();
+    for chapter in &book.chapters {
+        let page = html::page_file(&chapter.path);
+        let clash = taken.iter().find(|(p, _)| p.eq_ignore_ascii_case(&page));
+        match clash {
+            None => taken.push((page, Some(chapter))),
+            Some((_, Some(other))) => problems.push(
+                Diagnostic::error(format!("the chapters `{}` and `{}` would both be the page `{page}`", other.path.display(), chapter.path.display()))
+                    .at(&book.summary, chapter.link.clone(), "this chapter")
+                    .hint("a chapter's page is named after its path, folders joined by `-`: rename one of the files"),
+            ),
+            Some((_, None)) => problems.push(
+                Diagnostic::error(format!("the chapter `{}` would be the page `{page}`, which metabook makes itself", chapter.path.display()))
+                    .at(&book.summary, chapter.link.clone(), "this chapter")
+                    .hint(if page == "index.html" { "index.html is the book's title page and contents: rename the chapter's file, e.g. `introduction.md`" } else { "rename the chapter's file" }),
+            ),
+        }
+    }
+    problems
 }
 
 /// Two figures or tables with one label would make `@label` ambiguous.
@@ -251,8 +334,8 @@ impl Session {
         self.build_then(root, &mut || ())
     }
 
-    /// [`Session::build`], calling `site_written` as soon as the site is written when any of its
-    /// files changed, before the PDFs are typeset (`serve` reloads the open pages then).
+    /// [`Session::build`], calling `site_written` once the output is written if any file of the
+    /// site changed (`serve` then reloads the open pages).
     pub fn build_then(&mut self, root: &Path, site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
         let outcome = build(root, &self.identity, Instant::now(), &|_| (), site_written);
         comemo::evict(10);
@@ -276,16 +359,33 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     outcome.map(|built| built.output)
 }
 
-fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str), site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
-    let Prepared { book, analyses, chapters: prepared, counters, images, pls, ledger, mut warnings, executed, mut cache, .. } = prepare_with(root, Some(identity))?;
-    step("writing the HTML pages");
-    let templates = book::templates(&book)?;
+/// The outputs of a book, made in memory: every file of the build folder, relative to it
+/// (the site under `html/`, the PDFs beside it), and what making them did.
+pub struct Rendered {
+    pub files: Vec<(String, Vec<u8>)>,
+    /// How many pages the site has besides its index.
+    pub pages: usize,
+    /// The file names of the PDFs (the book's first).
+    pub pdfs: Vec<String>,
+    /// The PDFs typeset now (the others were current on disk), with their cache keys.
+    typeset: Vec<(String, cache::Key, u128)>,
+}
+
+/// Make every output of a prepared book in memory — the site's pages, the PDFs — without
+/// writing anything: a build writes them only when all of them succeeded, and `check` makes
+/// them too, so it finds whatever would stop a build. A PDF whose Typst source and images are
+/// those it was last typeset from, and which is still on disk as written, is not typeset again.
+pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered, Vec<Diagnostic>> {
+    let book = &p.book;
+    step("rendering the HTML pages");
+    let templates = book::templates(book)?;
     let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
-    let bodies: Vec<String> = prepared.iter().map(|c| html::chapter_body(c, &page_files)).collect();
-    let summary = pls.as_ref().map(|s| (s, PreparedChapter { markdown: s.markdown.clone(), ..Default::default() }));
+    let raw_html = book.config.output.html.raw_html;
+    let bodies: Vec<String> = p.chapters.iter().map(|c| html::chapter_body(c, &page_files, raw_html)).collect();
+    let summary = p.pls.as_ref().map(|s| (s, PreparedChapter { markdown: s.markdown.clone(), ..Default::default() }));
     let extras: Vec<html::ExtraPage> = summary
         .iter()
-        .map(|(_, c)| html::ExtraPage { title: "Plain-language summary".to_string(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files) })
+        .map(|(_, c)| html::ExtraPage { title: "Plain-language summary".to_string(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files, raw_html) })
         .collect();
     // The PDFs are also files of the site, linked from every page, so that the site alone
     // (what is published, and what `serve` shows) offers them.
@@ -295,105 +395,118 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
     if summary.is_some() {
         downloads.push(html::Download { title: "Plain-language summary (PDF)".to_string(), href: pls_file.clone() });
     }
-    let pages = html::site(&book, &bodies, &extras, &downloads, &templates)?;
-    let build_dir = book.root.join(&book.config.build.build_dir);
+    let pages = html::site(book, &bodies, &extras, &downloads, &templates)?;
     let page_count = pages.len() - 1;
-    let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|p| (p.file, p.html.into_bytes())).collect();
-    files.extend(images.iter().map(|(path, bytes)| (path.clone(), bytes.clone())));
-    let site_dir = build_dir.join("html");
-    let cannot_write = |path: &Path, e: std::io::Error| vec![Diagnostic::error(format!("cannot write {}: {e}", path.display()))];
-    let keep: Vec<String> = downloads.iter().map(|d| d.href.clone()).collect();
-    let pages_written = output::update_folder(&site_dir, &files, &keep).map_err(|e| cannot_write(&site_dir, e))?;
-    let html_time = start.elapsed();
-    if !pages_written.is_empty() {
-        site_written();
-    }
+    let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|page| (format!("html/{}", page.file), page.html.into_bytes())).collect();
+    files.extend(p.images.iter().map(|(path, bytes)| (format!("html/{path}"), bytes.clone())));
     step("typesetting the PDF");
-    let pdf_path = build_dir.join(&pdf_file);
-    let pls_path = build_dir.join(&pls_file);
-    let mut jobs = vec![Typeset { path: pdf_path.clone(), source: typst::document(&book, &prepared), ident: book.config.book.title.clone(), images: &images }];
+    let build_dir = book.root.join(&book.config.build.build_dir);
+    let mut jobs = vec![Typeset { file: pdf_file, source: typst::document(book, &p.chapters), ident: book.config.book.title.clone(), images: &p.images, chapters: &p.chapters }];
     let no_images = BTreeMap::new();
     if let Some((s, c)) = &summary {
-        jobs.push(Typeset { path: pls_path.clone(), source: typst::summary_document(&book, &s.title, c), ident: s.title.clone(), images: &no_images });
+        jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, c), ident: s.title.clone(), images: &no_images, chapters: &[] });
     }
-    // A PDF whose Typst source and images are those it was last typeset from, and which is
-    // still on disk as written, is not typeset again.
-    let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&cache)).collect();
+    let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&p.cache)).collect();
     // Each PDF on disk is read once: to compare with the cache, and as the site's copy.
     let current: Vec<Option<Vec<u8>>> = jobs
         .iter()
         .zip(&keys)
-        .map(|(j, k)| cache.get::<u128>(*k).and_then(|h| std::fs::read(&j.path).ok().filter(|b| cache::hash(b) == h)))
+        .map(|(j, k)| p.cache.get::<u128>(*k).and_then(|h| std::fs::read(build_dir.join(&j.file)).ok().filter(|b| cache::hash(b) == h)))
         .collect();
-    // The book and the summary are typeset at the same time, each on its own core; a PDF
-    // still current is taken as it is on disk.
-    let outcomes: Vec<PdfOutcome> = std::thread::scope(|scope| {
+    // The book and the summary are typeset at the same time, each on its own core.
+    let outcomes: Vec<Result<Option<Vec<u8>>, Vec<Diagnostic>>> = std::thread::scope(|scope| {
         let running: Vec<_> = jobs
             .iter()
-            .zip(current)
-            .map(|(j, on_disk)| match on_disk {
-                Some(bytes) => Err(bytes),
-                None => Ok(scope.spawn(|| typst::compile_pdf(j.source.clone(), &j.ident, j.images))),
-            })
+            .zip(&current)
+            .map(|(j, on_disk)| on_disk.is_none().then(|| scope.spawn(|| typst::compile_pdf(j.source.clone(), &j.ident, j.images, j.chapters))))
             .collect();
         running
             .into_iter()
-            .map(|r| match r {
-                Err(on_disk) => Ok((false, on_disk)),
-                Ok(handle) => handle.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting failed")])).map(|pdf| (true, pdf)),
+            .map(|handle| match handle {
+                None => Ok(None),
+                Some(handle) => handle.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting failed")])).map(Some),
             })
             .collect()
     });
-    let mut finished = Vec::new();
-    for ((job, key), outcome) in jobs.iter().zip(&keys).zip(outcomes) {
-        let (fresh, bytes) = outcome?;
-        finished.push((job, fresh.then_some(*key), bytes));
-    }
+    let mut problems = Vec::new();
     let mut typeset = Vec::new();
-    for (job, key, bytes) in &finished {
-        if let Some(key) = key {
-            output::replace_file(&job.path, bytes).map_err(|e| cannot_write(&job.path, e))?;
-            cache.put(*key, &cache::hash(bytes));
-            typeset.push(job.path.file_name().unwrap_or_default().to_string_lossy().into_owned());
-        }
+    let pdfs: Vec<String> = jobs.iter().map(|j| j.file.clone()).collect();
+    for (((job, key), on_disk), outcome) in jobs.iter().zip(&keys).zip(current).zip(outcomes) {
+        let bytes = match (outcome, on_disk) {
+            (Err(mut e), _) => {
+                problems.append(&mut e);
+                continue;
+            }
+            (Ok(Some(fresh)), _) => {
+                typeset.push((job.file.clone(), *key, cache::hash(&fresh)));
+                fresh
+            }
+            (Ok(None), Some(on_disk)) => on_disk,
+            (Ok(None), None) => unreachable!("a PDF not current on disk is typeset"),
+        };
+        files.push((format!("html/{}", job.file), bytes.clone()));
+        files.push((job.file.clone(), bytes));
     }
-    // The site's copies follow the PDFs (written only where they differ).
-    for (job, _, bytes) in &finished {
-        let copy = site_dir.join(job.path.file_name().unwrap_or_default());
-        output::update_file(&copy, bytes).map_err(|e| cannot_write(&copy, e))?;
+    if !problems.is_empty() {
+        return Err(problems);
     }
-    let pdf_time = start.elapsed();
+    Ok(Rendered { files, pages: page_count, pdfs, typeset })
+}
+
+fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str), site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
+    let mut prepared = prepare_with(root, Some(identity))?;
+    let Rendered { mut files, pages: page_count, pdfs, typeset } = render(&mut prepared, step)?;
+    let rendered_time = start.elapsed();
+    // Every output exists: now, and only now, the build folder is written.
     step("writing the output");
+    let Prepared { book, analyses, counters, pls, ledger, mut warnings, executed, mut cache, .. } = prepared;
+    let build_dir = book.root.join(&book.config.build.build_dir);
+    let changes = changes_report(&build_dir, &ledger);
+    if let Some(report) = &changes.report {
+        files.push((CHANGES_FILE.to_string(), report.as_bytes().to_vec()));
+    }
+    files.push((LEDGER_FILE.to_string(), serde_json::to_vec_pretty(&ledger).expect("the ledger is plain data")));
+    let site_files = files.iter().filter(|(f, _)| f.starts_with("html/") && !pdfs.iter().any(|p| f.ends_with(p.as_str()))).count();
+    let written = output::update_build(&book.root, &build_dir, &files, &[CHANGES_FILE.to_string()])
+        .map_err(|e| vec![Diagnostic::error(format!("cannot write the book into {}: {e}", build_dir.display())).hint("nothing else was changed; the previous output is as it was where it could not be written")])?;
+    let pages_written: Vec<String> = written.iter().filter_map(|f| f.strip_prefix("html/")).filter(|f| !pdfs.iter().any(|p| p == f)).map(str::to_string).collect();
+    if written.iter().any(|f| f.starts_with("html/")) {
+        site_written();
+    }
+    for (_, key, hash) in &typeset {
+        cache.put(*key, hash);
+    }
+    cache.commit(&book.root);
+    if let Some(problem) = cache.write_error.take() {
+        warnings.push(Diagnostic::warning(problem).hint("the book is built; the next build will compute everything again"));
+    }
+    let written_time = start.elapsed();
+    step("done");
     let mut closing_pls = String::new();
-    if let Some((s, _)) = &summary {
+    if let Some(s) = &pls {
         closing_pls = format!(
             "plain-language summary: {} and {}; Flesch reading ease {:.0}, Flesch–Kincaid grade {:.1}\n",
             book.config.build.build_dir.join("html").join(PLS_PAGE).display(),
-            book.config.build.build_dir.join(pls_path.file_name().unwrap_or_default()).display(),
+            book.config.build.build_dir.join(&pdfs[1]).display(),
             s.readability.reading_ease,
             s.readability.grade
         );
     }
-    let changed = record_changes(&build_dir, &ledger).map_err(|e| vec![Diagnostic::error(format!("cannot write the changes report in {}: {e}", build_dir.display()))])?;
-    cache.prune();
-    if let Some(problem) = cache.write_error.take() {
-        warnings.push(Diagnostic::warning(problem).hint("the book is built; the next build will compute everything again"));
-    }
-    step("done");
     let ran: Vec<String> = analyses.executed.iter().map(|n| format!("analysis `{n}`")).chain(counters.executed.iter().cloned()).collect();
     let reused = analyses.by_name.len() - analyses.executed.len() + counters.reused;
+    let typeset: Vec<String> = typeset.into_iter().map(|(file, _, _)| file).collect();
     let stdout = format!(
-        "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms; site written at {} ms, PDF at {} ms)\n",
+        "built {} pages, {} figures, {} tables from {} analyses into {} and {} in {} ms (analyses {} ms; all outputs made at {} ms and written at {} ms)\n",
         page_count,
         counters.figures,
         counters.tables,
         analyses.by_name.len(),
         book.config.build.build_dir.join("html").display(),
-        book.config.build.build_dir.join(pdf_path.file_name().unwrap_or_default()).display(),
+        book.config.build.build_dir.join(&pdfs[0]).display(),
         start.elapsed().as_millis(),
         executed.as_millis(),
-        html_time.as_millis(),
-        pdf_time.as_millis()
+        rendered_time.as_millis(),
+        written_time.as_millis()
     ) + &closing_pls
         + &format!(
             "rebuilt: {} of {} directives run ({} from the cache), {} of {} site files written, {} of {} PDFs typeset\n",
@@ -401,14 +514,15 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
             ran.len() + reused,
             reused,
             pages_written.len(),
-            files.len(),
+            site_files,
             typeset.len(),
-            jobs.len()
+            pdfs.len()
         )
         + &ran_line(&ran, reused)
-        + &changed.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
-    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, html_time, pdf_time })
+        + &changes.terminal.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
+    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, html_time: written_time, pdf_time: written_time })
 }
+
 
 /// After an edit, which directives it made run again (all of them need no list).
 fn ran_line(ran: &[String], reused: usize) -> String {
@@ -423,16 +537,15 @@ fn ran_line(ran: &[String], reused: usize) -> String {
     line + "\n"
 }
 
-/// A PDF of a build: whether it was typeset in the build (or was current on disk), and its
-/// bytes; or why typesetting failed.
-type PdfOutcome = Result<(bool, Vec<u8>), Vec<Diagnostic>>;
-
-/// A PDF to typeset: where it goes, its Typst source, its identifier and the images it shows.
+/// A PDF to typeset: its file in the build folder, its Typst source, its identifier and the
+/// images it shows.
 struct Typeset<'a> {
-    path: std::path::PathBuf,
+    file: String,
     source: String,
     ident: String,
     images: &'a BTreeMap<String, Vec<u8>>,
+    /// The chapters the source was made from, to report an error where it stands.
+    chapters: &'a [PreparedChapter],
 }
 
 impl Typeset<'_> {
@@ -450,21 +563,20 @@ impl Typeset<'_> {
 pub const CHANGES_FILE: &str = "changes.md";
 const LEDGER_FILE: &str = ".metabook/reported.json";
 
-/// Compare what this build reports with the previous build's ledger; where anything moved,
-/// write `changes.md` and return its lines for the terminal. The ledger is then replaced.
-fn record_changes(build_dir: &Path, ledger: &changes::Ledger) -> std::io::Result<Option<String>> {
-    let ledger_path = build_dir.join(LEDGER_FILE);
-    let previous: Option<changes::Ledger> = std::fs::read(&ledger_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+/// What moved since the previous build: the changes report (`changes.md`) and its lines for
+/// the terminal, both `None` when nothing moved.
+struct Changes {
+    report: Option<String>,
+    terminal: Option<String>,
+}
+
+/// Compare what this build reports with the previous build's ledger (the build then writes
+/// the new ledger, and the report where anything moved).
+fn changes_report(build_dir: &Path, ledger: &changes::Ledger) -> Changes {
+    let previous: Option<changes::Ledger> = std::fs::read(build_dir.join(LEDGER_FILE)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let report = previous.as_ref().and_then(|old| changes::report(old, ledger));
-    if let Some(report) = &report {
-        output::replace_file(&build_dir.join(CHANGES_FILE), report.as_bytes())?;
-    }
-    let json = serde_json::to_vec_pretty(ledger).expect("the ledger is plain data");
-    if previous.as_ref() != Some(ledger) {
-        std::fs::create_dir_all(build_dir.join(".metabook"))?;
-        output::replace_file(&ledger_path, &json)?;
-    }
-    Ok(report.map(|r| r.lines().filter(|l| l.starts_with("- ")).map(|l| format!("  {}\n", l.replace("**", "").replace('`', ""))).collect()))
+    let terminal = report.as_ref().map(|r| r.lines().filter(|l| l.starts_with("- ")).map(|l| format!("  {}\n", l.replace("**", "").replace('`', ""))).collect());
+    Changes { report, terminal }
 }
 
 /// The plain-language summary's page in the site.

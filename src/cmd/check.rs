@@ -1,6 +1,7 @@
 //! `metabook check`: load the book, parse every directive, run every analysis, render every
-//! inline value and every directive's view — everything `metabook build` does before writing
-//! output (it is the same code, [`super::build::prepare`]) — reporting all problems with their
+//! inline value and every directive's view, make the site's pages and typeset the PDFs in
+//! memory — everything `metabook build` does but write (it is the same code,
+//! [`super::build::prepare`] and [`super::build::render`]) — reporting all problems with their
 //! locations.
 
 use crate::diag::Diagnostic;
@@ -8,7 +9,8 @@ use std::path::Path;
 
 /// Check the book in `root`; on success, a one-line summary.
 pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
-    let p = super::build::prepare(root)?;
+    let mut p = super::build::prepare(root)?;
+    super::build::render(&mut p, &|_| ())?;
     let stdout = format!(
         "ok: {} chapters, {} directives, {} analyses ({})\n",
         p.book.chapters.len(),

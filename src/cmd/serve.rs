@@ -198,18 +198,15 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
     let mut fingerprint = watch::fingerprint(root);
     let mut session = super::build::Session::default();
     let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error: watch::build_and_report(root, &mut session, &mut || ()) }), Condvar::new()));
-    let site = crate::book::read_source(root, Path::new("book.toml"))
-        .ok()
-        .and_then(|s| crate::config::parse(&s).ok())
-        .map_or_else(|| root.join("book/html"), |(c, _)| root.join(c.build.build_dir).join("html"));
+    let site = root.join(crate::book::build_folders(root).build_dir).join("html");
     eprintln!("serving {} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", site.display());
     {
         let root = root.to_path_buf();
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || loop {
             fingerprint = watch::wait_for_change(&root, fingerprint, &waker);
-            // Open pages reload as soon as the site is written, while the PDFs are typeset; a
-            // build that changed no page reloads nothing, unless it clears a failure's overlay.
+            // Open pages reload once the build is written; a build that changed no page reloads
+            // nothing, unless it clears a failure's overlay.
             let mut reloaded = false;
             let error = watch::build_and_report(&root, &mut session, &mut || {
                 publish(&shared, None);

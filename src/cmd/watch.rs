@@ -28,11 +28,7 @@ pub const SETTLE: Duration = Duration::from_millis(50);
 /// The folders and files a build reads, from book.toml where it can be read (defaults where
 /// not, so that fixing a broken book.toml is noticed too).
 pub fn inputs(root: &Path) -> Vec<PathBuf> {
-    let build = crate::book::read_source(root, Path::new("book.toml"))
-        .ok()
-        .and_then(|s| crate::config::parse(&s).ok())
-        .map(|(c, _)| c.build)
-        .unwrap_or_default();
+    let build = crate::book::build_folders(root);
     vec![root.join("book.toml"), root.join(build.src), root.join(build.data), root.join(build.templates)]
 }
 
@@ -136,7 +132,7 @@ pub fn wait_for_change(root: &Path, last: u64, waker: &Waker) -> u64 {
 }
 
 /// One build in `session`, reported on the terminal: the closing lines and warnings, or the
-/// diagnostics. `site_written` is called as soon as the site changed. Returns the diagnostics
+/// diagnostics. `site_written` is called once a build that changed the site is written. Returns the diagnostics
 /// as text when the build failed.
 pub fn build_and_report(root: &Path, session: &mut Session, site_written: &mut dyn FnMut()) -> Option<String> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();

@@ -60,13 +60,34 @@ pub struct PreparedChapter {
     /// The chapter's local images: the address as written → where the outputs keep it
     /// (`images/…`). Remote images are not listed.
     pub images: std::collections::BTreeMap<String, String>,
+    /// The author's chapter, to report a problem an output finds where it stands.
+    pub source: Option<Arc<Source>>,
+}
+
+impl PreparedChapter {
+    /// Where `offset` of the templated Markdown stands in the author's chapter: its line where
+    /// the templating kept the lines (a loop or a multi-line value can change them), else the
+    /// chapter's first line.
+    pub fn locate(&self, offset: usize) -> Option<(Arc<Source>, std::ops::Range<usize>)> {
+        let source = self.source.as_ref()?;
+        let line = self.markdown.get(..offset)?.matches('\n').count();
+        let same_lines = self.markdown.matches('\n').count() == source.text.matches('\n').count();
+        let line = if same_lines { line } else { 0 };
+        let start: usize = source.text.split_inclusive('\n').take(line).map(str::len).sum();
+        let end = source.text[start..].find('\n').map_or(source.text.len(), |i| start + i);
+        Some((Arc::clone(source), start..end))
+    }
 }
 
 /// A table cell as both outputs show it, and whether it is a number (right-aligned): numbers,
-/// percentages and effects with intervals. A number typed in a data file with a hyphen gets
-/// the true minus sign, as computed numbers do.
+/// percentages and effects with intervals, written in ASCII but for the minus sign. A number
+/// typed in a data file with a hyphen gets the true minus sign, as computed numbers do. Any
+/// other cell (`10–20%`, `1.00 [0.00, ∞]`) is text, shown as typed.
 pub fn table_cell(cell: &str) -> (String, bool) {
     let plain = cell.replace('\u{2212}', "-");
+    if !plain.is_ascii() {
+        return (cell.to_string(), false);
+    }
     let starts_numeric = plain.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '.');
     // A bound such as "< 0.001" (a P value) is a number too.
     let bound = ["< ", "> "].iter().any(|b| plain.strip_prefix(b).is_some_and(|n| n.parse::<f64>().is_ok()));
@@ -78,7 +99,7 @@ pub fn table_cell(cell: &str) -> (String, bool) {
     let mut shown = String::with_capacity(plain.len() + 4);
     let mut previous = ' ';
     for (i, c) in plain.char_indices() {
-        let next_is_digit = plain[i + 1..].starts_with(|d: char| d.is_ascii_digit() || d == '.');
+        let next_is_digit = plain[i + c.len_utf8()..].starts_with(|d: char| d.is_ascii_digit() || d == '.');
         shown.push(if c == '-' && next_is_digit && matches!(previous, ' ' | '[' | '(' | ',') { '\u{2212}' } else { c });
         previous = c;
     }
@@ -131,7 +152,12 @@ pub fn prepare(
     let mut at = 0;
     for (n, d) in directives.iter().enumerate() {
         text.push_str(&source.text[at..d.span.start]);
-        text.push_str(&format!("\n{}\n", placeholder(n)));
+        // The placeholder takes as many lines as the directive, so the prose keeps its lines
+        // (a typesetting error is then reported on the author's line).
+        let lines = source.text[d.span.clone()].matches('\n').count().max(1);
+        text.push('\n');
+        text.push_str(&placeholder(n));
+        text.push_str(&"\n".repeat(lines - 1));
         at = d.span.end;
     }
     text.push_str(&source.text[at..]);
@@ -150,7 +176,7 @@ pub fn prepare(
         return Err(problems);
     }
     let (markdown, refs) = references(&markdown, &mut views, source)?;
-    Ok(PreparedChapter { markdown, views, refs, inlines: Vec::new(), images: Default::default() })
+    Ok(PreparedChapter { markdown, views, refs, inlines: Vec::new(), images: Default::default(), source: Some(Arc::clone(source)) })
 }
 
 /// A caption as one paragraph of inline Markdown: line breaks become spaces, `<` is text (a
@@ -620,6 +646,14 @@ mod tests {
         assert_eq!(table_cell("< 0.001"), ("< 0.001".to_string(), true));
         assert_eq!(table_cell("1997-2015"), ("1997-2015".to_string(), false));
         assert_eq!(table_cell("not reported"), ("not reported".to_string(), false));
+    }
+
+    #[test]
+    fn a_numeric_looking_cell_with_a_multibyte_character_is_text() {
+        assert_eq!(table_cell("10–20%"), ("10–20%".to_string(), false));
+        assert_eq!(table_cell("1.00 [0.00, ∞]"), ("1.00 [0.00, ∞]".to_string(), false));
+        assert_eq!(table_cell("−0.5 [−1.2, 0.2]"), ("\u{2212}0.5 [\u{2212}1.2, 0.2]".to_string(), true));
+        assert_eq!(table_cell("-1é"), ("-1é".to_string(), false));
     }
 
     #[test]

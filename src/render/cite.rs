@@ -88,13 +88,16 @@ pub enum Piece<'a> {
 }
 
 /// Join neighbouring text events (pulldown-cmark splits text at `[`, `\\` and the like), so
-/// that a marker is never cut in two.
-pub fn merge_text<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
-    let mut out: Vec<Event<'a>> = Vec::new();
-    for e in events {
+/// that a marker is never cut in two; each event keeps its span in the Markdown.
+pub fn merge_text<'a>(events: impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>) -> Vec<(Event<'a>, std::ops::Range<usize>)> {
+    let mut out: Vec<(Event<'a>, std::ops::Range<usize>)> = Vec::new();
+    for (e, span) in events {
         match (out.last_mut(), e) {
-            (Some(Event::Text(last)), Event::Text(t)) => *last = format!("{last}{t}").into(),
-            (_, e) => out.push(e),
+            (Some((Event::Text(last), last_span)), Event::Text(t)) => {
+                *last = format!("{last}{t}").into();
+                last_span.end = span.end;
+            }
+            (_, e) => out.push((e, span)),
         }
     }
     out
@@ -602,7 +605,7 @@ mod tests {
         let md = "Cited [@b] then [@a; @b].\n";
         let source = Source::new("ch.md", md);
         let (markdown, refs) = extract(md, &source).unwrap();
-        let mut chapters = vec![PreparedChapter { markdown, views: vec![], refs, inlines: vec![], images: Default::default() }];
+        let mut chapters = vec![PreparedChapter { markdown, refs, ..Default::default() }];
         resolve(&mut chapters, Some(&bibliography), "en-US", &mut Cache::disabled()).unwrap();
         let texts: Vec<String> = chapters[0].inlines.iter().map(|i| match i.as_ref().unwrap() {
             Inline::Citation { runs, .. } => plain(runs),
@@ -650,8 +653,7 @@ mod tests {
             markdown,
             views: vec![View::Figure { number: 1, svg: String::new(), caption: String::new(), notes: Vec::new(), label: Some("fig-forest".into()) }],
             refs,
-            inlines: vec![],
-            images: Default::default(),
+            ..Default::default()
         }];
         let e = resolve(&mut chapters, Some(&bibliography), "en-US", &mut Cache::disabled()).unwrap_err();
         assert_eq!(e[0].position().unwrap(), "ch.md:1:3");

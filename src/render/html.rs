@@ -7,7 +7,8 @@
 //! (inline values) and then as Markdown; the placeholders are replaced by the directives'
 //! HTML. Pages are laid out by the `page.html` template, which a book can override.
 
-use super::chapter::{placeholder, table_cell, PreparedChapter, View};
+use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
+use crate::config::RawHtml;
 use super::cite::{self, Inline, Piece, Run};
 use super::forest;
 use crate::book::{Book, Templates};
@@ -24,14 +25,28 @@ pub struct Page {
 }
 
 /// The HTML body of a prepared chapter. `pages` are the page files of the book's chapters,
-/// in order, for links between chapters.
-pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
+/// in order, for links between chapters; `raw` says what becomes of HTML the author wrote.
+///
+/// Whatever the author wrote, the body holds no active content: links and images with an
+/// address that could run code are dropped (their text stays), headings keep only their id and
+/// classes (`{onclick=…}` is not an attribute metabook writes), and raw HTML is escaped or
+/// cleaned by ammonia ([`sanitize`]). What metabook makes itself — the directives' views,
+/// formulas, citations — is put in after cleaning, through markers.
+pub fn chapter_body(chapter: &PreparedChapter, pages: &[String], raw: RawHtml) -> String {
     let options = super::chapter::markdown_options();
     let mut events = Vec::new();
+    // metabook's own HTML in the prose (formulas, citations), put in after cleaning.
+    let mut generated: Vec<String> = Vec::new();
+    let mut own = |html: String| {
+        generated.push(html);
+        Event::InlineHtml(marker(GENERATED, generated.len() - 1).into())
+    };
+    let mut has_raw_html = false;
     // Footnote definitions are gathered and set at the end of the page, wherever written.
     let mut notes = Vec::new();
     let mut in_note = false;
-    for event in cite::merge_text(Parser::new_ext(&chapter.markdown, options)) {
+    let mut unsafe_link = false;
+    for (event, _) in cite::merge_text(Parser::new_ext(&chapter.markdown, options).into_offset_iter()) {
         let events = if in_note || matches!(event, Event::Start(Tag::FootnoteDefinition(_))) { &mut notes } else { &mut events };
         match event {
             Event::Start(Tag::FootnoteDefinition(label)) => {
@@ -42,14 +57,35 @@ pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
                 in_note = false;
                 events.push(Event::End(TagEnd::FootnoteDefinition));
             }
-            Event::Text(t) if t.contains('\u{FDD0}') => push_with_references(&t, chapter, pages, events),
-            // Local images are kept at `images/…` in the site, whatever the chapter's folder.
+            Event::Text(t) if t.contains('\u{FDD0}') => {
+                for piece in cite::pieces(&t) {
+                    events.push(match piece {
+                        Piece::Text(s) => Event::Text(s.to_string().into()),
+                        Piece::Ref(n) => own(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages))),
+                    });
+                }
+            }
+            Event::Start(Tag::Heading { level, id, classes, .. }) => events.push(Event::Start(Tag::Heading { level, id, classes, attrs: Vec::new() })),
+            // A link that could run code keeps its text only (links do not nest).
+            Event::Start(Tag::Link { ref dest_url, .. }) if !safe_url(dest_url) => unsafe_link = true,
+            Event::End(TagEnd::Link) if unsafe_link => unsafe_link = false,
+            // An image that could run code shows its alt text (pulldown-cmark writes nothing
+            // for an image's end); local images are kept at `images/…` in the site, whatever
+            // the chapter's folder.
+            Event::Start(Tag::Image { ref dest_url, .. }) if !safe_url(dest_url) => {}
             Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
                 let dest_url = chapter.images.get(dest_url.as_ref()).map_or(dest_url, |site| site.clone().into());
                 events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
             }
-            Event::InlineMath(t) => events.push(math_html(&t, false)),
-            Event::DisplayMath(t) => events.push(math_html(&t, true)),
+            Event::InlineMath(t) => events.push(own(math_html(&t, false))),
+            Event::DisplayMath(t) => events.push(own(math_html(&t, true))),
+            Event::Html(h) | Event::InlineHtml(h) if placeholder_number(&h).is_none() => match raw {
+                RawHtml::Escape => events.push(Event::Text(h)),
+                RawHtml::Sanitize => {
+                    has_raw_html = true;
+                    events.push(Event::InlineHtml(h));
+                }
+            },
             e => events.push(e),
         }
     }
@@ -60,25 +96,90 @@ pub fn chapter_body(chapter: &PreparedChapter, pages: &[String]) -> String {
     }
     let mut body = String::new();
     html::push_html(&mut body, events.into_iter());
-    for (n, v) in chapter.views.iter().enumerate() {
-        body = body.replace(&placeholder(n), &view_html(v, &|caption| caption_html(caption, chapter, pages)));
+    if has_raw_html {
+        body = sanitize(&body);
     }
-    body
+    fill_markers(&body, &|kind, n| match kind {
+        DIRECTIVE => chapter.views.get(n).map(|v| view_html(v, &|caption| caption_html(caption, chapter, pages))),
+        _ => generated.get(n).cloned(),
+    })
 }
 
-/// A text holding reference markers as events: its text, and each citation or
-/// cross-reference as a link.
-fn push_with_references(text: &str, chapter: &PreparedChapter, pages: &[String], events: &mut Vec<Event<'_>>) {
-    for piece in cite::pieces(text) {
-        events.push(match piece {
-            Piece::Text(s) => Event::Text(s.to_string().into()),
-            Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
+/// The marker of a directive's view ([`placeholder`]) and of metabook's own HTML in the prose.
+const DIRECTIVE: &str = "directive";
+const GENERATED: &str = "generated";
+
+fn marker(kind: &str, n: usize) -> String {
+    format!("<!--metabook-{kind}-{n}-->")
+}
+
+/// Replace every marker in `body` by what `fill` gives for it (a marker it does not know is
+/// dropped), in one pass.
+fn fill_markers(body: &str, fill: &dyn Fn(&str, usize) -> Option<String>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find("<!--metabook-") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "<!--metabook-".len()..];
+        let Some(end) = after.find("-->") else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        match after[..end].rsplit_once('-').and_then(|(kind, n)| Some((kind, n.parse::<usize>().ok()?))) {
+            Some((kind, n)) => out.push_str(&fill(kind, n).unwrap_or_default()),
+            None => out.push_str(&rest[at..at + "<!--metabook-".len() + end + 3]),
+        }
+        rest = &after[end + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Clean HTML that holds an author's raw HTML: ammonia's allow-list of elements and attributes
+/// (no script, style, iframe, object, form; no event-handler attributes; addresses only with
+/// safe schemes), plus what metabook's Markdown output uses (ids and classes, footnote
+/// sections, task-list checkboxes, table cell alignment). Comments stay, for the markers.
+pub fn sanitize(html: &str) -> String {
+    use std::sync::OnceLock;
+    static CLEANER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    let cleaner = CLEANER.get_or_init(|| {
+        let mut b = ammonia::Builder::default();
+        b.add_tags(["section", "input"])
+            .add_generic_attributes(["id", "class", "dir", "aria-label"])
+            .add_tag_attributes("input", ["type", "disabled", "checked"])
+            .add_tag_attributes("th", ["style"])
+            .add_tag_attributes("td", ["style"])
+            .filter_style_properties(["text-align"].into_iter().collect())
+            .set_tag_attribute_value("input", "disabled", "")
+            .rm_url_schemes(["data"])
+            .link_rel(None)
+            .strip_comments(false);
+        b.attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("input", "type") if value != "checkbox" => None,
+            _ => Some(value.into()),
         });
+        b
+    });
+    cleaner.clean(html).to_string()
+}
+
+/// Whether a link or image address is safe to put in a page or a PDF: a relative address, a
+/// fragment, or one of the schemes http, https, mailto, tel and ftp; an image may also be a
+/// `data:image/…` address. Browsers ignore tabs, line breaks and leading controls in a scheme,
+/// so they are ignored here too (`java\tscript:` is `javascript:`).
+pub fn safe_url(url: &str) -> bool {
+    let plain: String = url.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control()).collect::<String>().to_ascii_lowercase();
+    let scheme_end = plain.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')));
+    match scheme_end {
+        Some(end) if end > 0 && plain[end..].starts_with(':') && plain.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+            matches!(&plain[..end], "http" | "https" | "mailto" | "tel" | "ftp") || plain.starts_with("data:image/") && !plain.starts_with("data:image/svg")
+        }
+        _ => true,
     }
 }
 
 /// A formula as MathML (no JavaScript); one metabook does not understand is shown as typed.
-fn math_html(formula: &str, display: bool) -> Event<'static> {
+fn math_html(formula: &str, display: bool) -> String {
     let typed = || {
         let code = forest::escape(formula);
         if display {
@@ -87,7 +188,7 @@ fn math_html(formula: &str, display: bool) -> Event<'static> {
             format!("<code class=\"math\">{code}</code>")
         }
     };
-    Event::InlineHtml(super::math::to_mathml(formula, display).unwrap_or_else(typed).into())
+    super::math::to_mathml(formula, display).unwrap_or_else(typed)
 }
 
 /// A citation or cross-reference as a link.
@@ -122,12 +223,24 @@ fn runs_html(runs: &[Run]) -> String {
 /// HTML: emphasis, code, links, math, citations and cross-references.
 fn caption_html(caption: &str, chapter: &PreparedChapter, pages: &[String]) -> String {
     let mut events = Vec::new();
-    for event in cite::merge_text(Parser::new_ext(caption, super::chapter::markdown_options())) {
+    let mut unsafe_link = false;
+    for (event, _) in cite::merge_text(Parser::new_ext(caption, super::chapter::markdown_options()).into_offset_iter()) {
         match event {
             Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {}
-            Event::Text(t) if t.contains('\u{FDD0}') => push_with_references(&t, chapter, pages, &mut events),
+            Event::Text(t) if t.contains('\u{FDD0}') => {
+                for piece in cite::pieces(&t) {
+                    events.push(match piece {
+                        Piece::Text(s) => Event::Text(s.to_string().into()),
+                        Piece::Ref(n) => Event::InlineHtml(chapter.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), |i| inline_html(i, pages)).into()),
+                    });
+                }
+            }
+            // As in the prose, a link or image that could run code keeps its text only.
+            Event::Start(Tag::Link { ref dest_url, .. }) if !safe_url(dest_url) => unsafe_link = true,
+            Event::End(TagEnd::Link) if unsafe_link => unsafe_link = false,
+            Event::Start(Tag::Image { ref dest_url, .. }) if !safe_url(dest_url) => {}
             // A caption is one line: display math is set inline.
-            Event::InlineMath(t) | Event::DisplayMath(t) => events.push(math_html(&t, false)),
+            Event::InlineMath(t) | Event::DisplayMath(t) => events.push(Event::InlineHtml(math_html(&t, false).into())),
             e => events.push(e),
         }
     }
@@ -251,7 +364,7 @@ pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], downloads: &[D
     let link = |i: usize| NavItem { title: entries[i].0.to_string(), href: entries[i].1.clone(), current: false };
     let render = |title: Option<&str>, content: String, current: Option<usize>, prev: Option<NavItem>, next: Option<NavItem>| {
         page.render(minijinja::context! {
-            language => &meta.language,
+            language => meta.language.get_ref(),
             book_title => &meta.title,
             description => &meta.description,
             page_title => title,
@@ -321,6 +434,26 @@ fn scoped_ids(svg: &str, prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_addresses_that_cannot_run_code_are_safe() {
+        for ok in ["https://example.org/a?b#c", "http://x", "mailto:a@b.org", "tel:+123", "results.html#figure-1", "#top", "images/a.png", "a/b:c", "data:image/png;base64,AAAA"] {
+            assert!(safe_url(ok), "{ok}");
+        }
+        for bad in ["javascript:alert(1)", "JavaScript:x", " java\tscript:x", "\u{1}javascript:x", "vbscript:x", "data:text/html,<script>", "data:image/svg+xml,<svg onload=x>", "file:///etc/passwd"] {
+            assert!(!safe_url(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sanitizing_keeps_harmless_html_and_removes_active_content() {
+        let clean = sanitize(r#"<p><sup>2</sup> <details><summary>s</summary>d</details> <span class="x" id="y" onclick="z">t</span><script>alert(1)</script><a href="javascript:x">l</a><!--metabook-generated-0--><input type="checkbox" disabled checked><input type="text"><td style="text-align: right; color: red">1</td></p>"#);
+        assert!(clean.contains("<sup>2</sup>") && clean.contains("<details><summary>s</summary>d</details>"), "{clean}");
+        assert!(clean.contains(r#"<span class="x" id="y">t</span>"#), "{clean}");
+        assert!(clean.contains("<!--metabook-generated-0-->"), "markers stay: {clean}");
+        assert!(!clean.contains("script") && !clean.contains("onclick") && !clean.contains("javascript"), "{clean}");
+        assert!(!clean.contains("type=\"text\""), "{clean}");
+    }
 
     #[test]
     fn two_figures_on_a_page_never_share_an_id() {

@@ -89,19 +89,61 @@ impl World for BookWorld {
     }
 }
 
-/// Compile Typst source to PDF bytes, deterministically.
-pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+/// Whether typst can show `bytes` as an image of the format its file extension names (`png`,
+/// `jpg`/`jpeg`, `gif`, `svg`), decoding it as typst will: an image typst would refuse is found
+/// while the book is prepared, and reported at the image, not as a failed typesetting. An SVG
+/// must be self-contained: an image it links by address (absolute or relative) is refused, as
+/// the PDF and the browser would not find it; embedded `data:` images are fine.
+pub fn check_image(bytes: &[u8], extension: &str) -> Result<(), String> {
+    use typst::visualize::{ExchangeFormat, RasterImage};
+    let (format, name) = match extension {
+        "png" => (ExchangeFormat::Png, "PNG"),
+        "jpg" | "jpeg" => (ExchangeFormat::Jpg, "JPEG"),
+        "gif" => (ExchangeFormat::Gif, "GIF"),
+        "svg" => {
+            let linked = std::sync::Mutex::new(None);
+            let options = usvg::Options {
+                image_href_resolver: usvg::ImageHrefResolver {
+                    resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+                    resolve_string: Box::new(|href, _| {
+                        linked.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(|| href.to_string());
+                        None
+                    }),
+                },
+                ..Default::default()
+            };
+            usvg::Tree::from_data(bytes, &options).map_err(|e| format!("is not an SVG image typst can read ({e})"))?;
+            drop(options);
+            return match linked.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                Some(href) => Err(format!("links the image `{href}`; an SVG image must be self-contained (embed the image as a data: address, or show it on its own)")),
+                None => Ok(()),
+            };
+        }
+        other => return Err(format!("has the extension `{other}`, which is not an image format")),
+    };
+    match ExchangeFormat::detect(bytes) {
+        Some(found) if found == format => RasterImage::plain(Bytes::new(bytes.to_vec()), format).map(|_| ()).map_err(|e| format!("is not a {name} image typst can read ({e})")),
+        Some(found) => Err(format!("is named .{extension} but holds a {found:?} image; rename it to its format's extension")),
+        None => Err(format!("is named .{extension} but is not a {name} image")),
+    }
+}
+
+/// Compile Typst source to PDF bytes, deterministically. `chapters` are those the source was
+/// made from ([`document`]; none for the plain-language summary): an error is reported at the
+/// place of the chapter it comes from.
+pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, Vec<u8>>, chapters: &[PreparedChapter]) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let world = BookWorld::new(typst_source, images);
     let document = typst::compile::<PagedDocument>(&world).output.map_err(|errors| {
         errors
             .iter()
             .map(|e| {
-                let at = world.range(e.span).map(|r| {
-                    let line = world.main.text()[..r.start].matches('\n').count() + 1;
-                    format!(" (generated Typst, line {line})")
-                });
-                Diagnostic::error(format!("typesetting failed: {}{}", e.message, at.unwrap_or_default()))
-                    .hint("this is a metabook bug if the book's Markdown is valid; please report it with the book")
+                let place = world.range(e.span).and_then(|r| origin(world.main.text(), r.start)).and_then(|(c, offset)| chapters.get(c)?.locate(offset));
+                let d = Diagnostic::error(format!("typesetting failed: {}", e.message));
+                let d = match place {
+                    Some((source, span)) => d.at(&source, span, "in the PDF, this part could not be set"),
+                    None => d,
+                };
+                d.hint("nothing was written; this is a metabook bug if the Markdown here is valid: please report it with the book")
             })
             .collect::<Vec<_>>()
     })?;
@@ -146,7 +188,11 @@ pub fn text(t: &str) -> String {
 ///
 /// Footnotes become Typst footnotes where they are referenced: definitions are collected on
 /// the way (into their own buffer) and put in at the end, so a definition may stand anywhere.
-pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: &dyn Fn(usize) -> String, images: &BTreeMap<String, String>) -> String {
+///
+/// With `mark`, the number of a chapter, each top-level block starts with a comment naming
+/// where it stands in the chapter's Markdown ([`origin_marker`]), so that a typesetting error
+/// is reported in the author's file.
+pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: &dyn Fn(usize) -> String, images: &BTreeMap<String, String>, mark: Option<usize>) -> String {
     let options = super::chapter::markdown_options();
     let mut out = String::new();
     // Inside a code block the text continues one string literal.
@@ -158,7 +204,20 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
     let mut outside_note: Option<(String, String)> = None;
     // An image's alt text, collected until its end: (the local path, if any; the text).
     let mut image: Option<(Option<String>, String)> = None;
-    for event in cite::merge_text(Parser::new_ext(md, options)) {
+    // For each link open, whether it is set as a link.
+    let mut links: Vec<bool> = Vec::new();
+    let mut depth = 0usize;
+    for (event, span) in cite::merge_text(Parser::new_ext(md, options).into_offset_iter()) {
+        match &event {
+            Event::Start(tag) if is_block(tag) => {
+                if let (0, Some(chapter), false) = (depth, mark, matches!(tag, Tag::FootnoteDefinition(_))) {
+                    out.push_str(&origin_marker(chapter, span.start));
+                }
+                depth += 1;
+            }
+            Event::End(tag) if is_block_end(tag) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
         match event {
             Event::Start(tag) => match tag {
                 Tag::Paragraph => {}
@@ -188,7 +247,17 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 Tag::Emphasis => out.push_str("#emph["),
                 Tag::Strong => out.push_str("#strong["),
                 Tag::Strikethrough => out.push_str("#strike["),
-                Tag::Link { dest_url, .. } => out.push_str(&format!("#link({})[", string(&dest_url))),
+                // A link that could run code, or one without a target, keeps its text only.
+                Tag::Link { dest_url, .. } if dest_url.is_empty() || !super::html::safe_url(&dest_url) => links.push(false),
+                Tag::Link { dest_url, .. } => {
+                    links.push(true);
+                    out.push_str(&format!("#link({})[", string(&dest_url)));
+                }
+                // An image that could run code: its alt text (closed as a remote image's link is).
+                Tag::Image { dest_url, .. } if !super::html::safe_url(&dest_url) => {
+                    out.push_str("#box[");
+                    image = Some((None, String::new()));
+                }
                 Tag::Image { dest_url, .. } => match images.get(dest_url.as_ref()) {
                     Some(path) => image = Some((Some(format!("/{path}")), String::new())),
                     // A remote image cannot be fetched: its alt text, linked.
@@ -223,7 +292,8 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 }
                 TagEnd::List(_) => out.push_str(")\n"),
                 TagEnd::Item => out.push_str("], "),
-                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => out.push(']'),
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => out.push(']'),
+                TagEnd::Link if links.pop().unwrap_or(true) => out.push(']'),
                 TagEnd::Image => match image.take() {
                     Some((Some(path), alt)) => out.push_str(&format!("#box(image({}, alt: {}))", string(&path), string(&alt))),
                     Some((None, alt)) => out.push_str(&format!("{}]", text(&alt))),
@@ -295,6 +365,30 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
         out = out.replacen(&note_marker(n), &note, 1).replace(&note_marker(n), &format!("#footnote(<footnote-{n}>)"));
     }
     out
+}
+
+/// Whether a tag starts a block (a paragraph, heading, quote, list, table, code or HTML block, a
+/// footnote's definition), not an inline span.
+fn is_block(tag: &Tag) -> bool {
+    !matches!(tag, Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Superscript | Tag::Subscript | Tag::Link { .. } | Tag::Image { .. })
+}
+
+fn is_block_end(tag: &TagEnd) -> bool {
+    !matches!(tag, TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Superscript | TagEnd::Subscript | TagEnd::Link | TagEnd::Image)
+}
+
+/// A Typst comment naming a place in chapter `chapter`'s Markdown: `/*@3:120*/`.
+fn origin_marker(chapter: usize, offset: usize) -> String {
+    format!("/*@{chapter}:{offset}*/")
+}
+
+/// The place in the chapters' Markdown of the generated Typst at `at`: the last origin marker
+/// before it, as (chapter, offset).
+fn origin(typst: &str, at: usize) -> Option<(usize, usize)> {
+    let before = typst.get(..at)?;
+    let start = before.rfind("/*@")? + 3;
+    let (chapter, offset) = before[start..].split_once("*/")?.0.split_once(':')?;
+    Some((chapter.parse().ok()?, offset.parse().ok()?))
 }
 
 /// Where footnote `n` is referenced, until the footnotes are put in. A noncharacter never
@@ -402,12 +496,13 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
     }
 }
 
-/// One chapter as Typst, starting on a new page.
-pub fn chapter(prepared: &PreparedChapter) -> String {
+/// One chapter as Typst, starting on a new page; `number` is its place in the book, for the
+/// origin markers.
+pub fn chapter(prepared: &PreparedChapter, number: usize) -> String {
     let views = &prepared.views;
     let inline = |n: usize| prepared.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), inline_typst);
-    let caption = |c: &str| markdown(c, &|_| None, &inline, &prepared.images).trim().to_string();
-    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(|v| view_typst(v, &caption)), &inline, &prepared.images);
+    let caption = |c: &str| markdown(c, &|_| None, &inline, &prepared.images, None).trim().to_string();
+    let body = markdown(&prepared.markdown, &|html| placeholder_number(html).and_then(|n| views.get(n)).map(|v| view_typst(v, &caption)), &inline, &prepared.images, Some(number));
     format!("#pagebreak(weak: true)\n{body}\n")
 }
 
@@ -422,8 +517,8 @@ pub fn document(book: &Book, chapters: &[PreparedChapter]) -> String {
         meta.description.as_deref().map(text).unwrap_or_default()
     ));
     out.push_str("#outline(depth: 2)\n");
-    for c in chapters {
-        out.push_str(&chapter(c));
+    for (n, c) in chapters.iter().enumerate() {
+        out.push_str(&chapter(c, n));
     }
     out
 }
@@ -434,7 +529,7 @@ pub fn summary_document(book: &Book, title: &str, summary: &PreparedChapter) -> 
     let mut out = preamble(book, title);
     out.push_str("#set text(size: 11.5pt)\n#set par(justify: false, leading: 0.75em)\n#show heading.where(level: 1): set text(size: 18pt)\n");
     let inline = |n: usize| summary.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), inline_typst);
-    out.push_str(&markdown(&summary.markdown, &|_| None, &inline, &summary.images));
+    out.push_str(&markdown(&summary.markdown, &|_| None, &inline, &summary.images, None));
     out.push_str(&format!("\n#v(1em)#text(size: 9pt, fill: luma(90))[{}]\n", text(&format!("A plain-language summary of “{}”, made by metabook from the same analyses.", book.config.book.title))));
     out
 }
@@ -452,13 +547,16 @@ fn preamble(book: &Book, title: &str) -> String {
         BookFont::NewComputerModern => "New Computer Modern",
     };
     let authors: Vec<String> = meta.authors.iter().map(|a| string(a)).collect();
+    let (language, region) = meta.language_parts();
+    let region = region.map_or(String::new(), |r| format!(", region: {}", string(&r)));
     format!(
-        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
+        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {}{})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
         string(title),
         authors.iter().map(|a| format!("{a},")).collect::<String>(),
         string(paper),
         string(font),
-        string(&meta.language),
+        string(&language),
+        region,
     )
 }
 
@@ -467,13 +565,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_typesetting_error_is_located_in_the_chapter_it_comes_from() {
+        let text = "# A\n\nline two\n";
+        let chapter = PreparedChapter { markdown: text.to_string(), source: Some(crate::diag::Source::new("report/c.md", text)), ..Default::default() };
+        let typst = format!("#\"before\"\n{}#\"x\"\n#panic(\"broken\")\n", origin_marker(0, 5));
+        let e = compile_pdf(typst, "t", &BTreeMap::new(), &[chapter]).unwrap_err();
+        assert_eq!(e[0].position().as_deref(), Some("report/c.md:3:1"), "{e:?}");
+        assert!(e[0].message.contains("broken"));
+        // The Markdown's own markers give that place.
+        let md = markdown("# A\n\nline two\n", &|_| None, &|_| String::new(), &BTreeMap::new(), Some(4));
+        assert!(md.contains(&origin_marker(4, 5)), "{md}");
+        assert_eq!(origin(&md, md.len()), Some((4, 5)));
+    }
+
+    #[test]
     fn user_text_is_never_markup() {
         // `\"` keeps a straight quote (plain ones become typographic quotes).
-        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \\\"quotes\\\" \\ back.\n", &|_| None, &|_| String::new(), &BTreeMap::new());
+        let t = markdown("# Title *with* `code`\n\nA #set and $x$ and \\\"quotes\\\" \\ back.\n", &|_| None, &|_| String::new(), &BTreeMap::new(), None);
         assert!(t.contains("#heading(level: 1)[#\"Title \"#emph[#\"with\"]#\" \"#raw(\"code\")]"), "{t}");
         assert!(t.contains("#\"A #set and \"$x$#\" and \\\"quotes\\\" \\\\ back.\""), "{t}");
         // A formula outside the converter's whitelist is shown as typed, never as Typst math.
-        let t = markdown("$#sys.exit()$ and $\\unknown{x}$\n", &|_| None, &|_| String::new(), &BTreeMap::new());
+        let t = markdown("$#sys.exit()$ and $\\unknown{x}$\n", &|_| None, &|_| String::new(), &BTreeMap::new(), None);
         assert_eq!(t.trim(), "#raw(\"#sys.exit()\")#\" and \"#raw(\"\\\\unknown{x}\")");
     }
 }

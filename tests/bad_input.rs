@@ -138,3 +138,34 @@ fn revman5_without_reml() {
     assert_eq!(code, 1);
     assert!(err.contains("revman5 convention does not offer the REML estimator"), "{err}");
 }
+
+#[test]
+fn iteration_controls_out_of_range_are_usage_errors() {
+    // A step of 0 (or a negative or NaN one) never moves τ² from its starting value, which was
+    // then reported as converged; a NaN or negative threshold never compares. Each is a usage
+    // error (exit code 2, as clap reports any bad flag) naming the flag and its range.
+    let cases = [
+        ("--step", "0", "greater than 0 and at most 1"),
+        ("--step", "-1", "greater than 0 and at most 1"),
+        ("--step", "NaN", "greater than 0 and at most 1"),
+        ("--step", "1.5", "greater than 0 and at most 1"),
+        ("--threshold", "NaN", "a finite number greater than 0"),
+        ("--threshold", "-1e-5", "a finite number greater than 0"),
+        ("--threshold", "0", "a finite number greater than 0"),
+        ("--threshold", "inf", "a finite number greater than 0"),
+        ("--max-iter", "0", "at least 1"),
+        ("--max-iter", "-3", "at least 1"),
+    ];
+    for (flag, value, range) in cases {
+        let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SMD", "--method", "REML", flag, value]);
+        assert_eq!(code, 2, "{flag} {value}: {err}");
+        assert!(err.contains(&format!("invalid value '{value}' for '{flag} <")), "{flag} {value}: {err}");
+        assert!(err.contains(range), "{flag} {value}: {err}");
+    }
+    let ok = Command::new(env!("CARGO_BIN_EXE_metabook"))
+        .args(["pool", "--data", "good_continuous.csv", "--measure", "SMD", "--step", "0.5", "--threshold", "1e-10", "--max-iter", "50"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad"))
+        .output()
+        .expect("run metabook");
+    assert!(ok.status.success(), "values in range are accepted: {}", String::from_utf8_lossy(&ok.stderr));
+}

@@ -89,6 +89,7 @@ pub fn check_spec(spec: &Spec) -> Result<(), StatsError> {
     if !(spec.level > 0.0 && spec.level < 100.0) {
         return Err(StatsError::Level(spec.level));
     }
+    spec.control.check()?;
     match spec.method {
         Method::MH if !spec.measure.is_binary() => {
             return Err(StatsError::MethodMeasure { method: spec.method, measure: spec.measure })
@@ -333,6 +334,7 @@ fn convention_notes(spec: &Spec) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::IterControl;
 
     fn gen(yi: &[f64], vi: &[f64]) -> Vec<StudyData> {
         yi.iter().zip(vi).map(|(&yi, &vi)| StudyData::Generic { yi, vi }).collect()
@@ -353,6 +355,23 @@ mod tests {
         let mut spec = Spec::new(Measure::GEN);
         spec.convention = Convention::Revman5;
         assert!(matches!(meta_analysis(&gen(&[0.1, 0.2], &[0.1, 0.1]), &spec), Err(StatsError::Convention { .. })));
+    }
+
+    #[test]
+    fn iteration_controls_out_of_range_are_refused_not_converged() {
+        // A step of 0 left τ² at its starting value and called it converged.
+        let data = gen(&[0.1, 0.5, 0.9], &[0.01, 0.02, 0.03]);
+        for control in [
+            IterControl { step: 0.0, ..IterControl::default() },
+            IterControl { step: -1.0, ..IterControl::default() },
+            IterControl { step: f64::NAN, ..IterControl::default() },
+            IterControl { threshold: f64::NAN, ..IterControl::default() },
+            IterControl { threshold: -1e-5, ..IterControl::default() },
+            IterControl { max_iter: 0, ..IterControl::default() },
+        ] {
+            let spec = Spec { control, ..Spec::new(Measure::GEN) };
+            assert!(matches!(meta_analysis(&data, &spec), Err(StatsError::Control { .. })), "{control:?}");
+        }
     }
 
     #[test]

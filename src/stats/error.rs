@@ -24,6 +24,9 @@ pub enum StatsError {
     InvalidStudy { index: usize, reason: String },
     /// The confidence level is not between 0 and 100.
     Level(f64),
+    /// An iteration control is outside its range (e.g. a step of 0, which would report the
+    /// starting value as converged). `value` is as given.
+    Control { what: std::borrow::Cow<'static, str>, value: String, range: std::borrow::Cow<'static, str> },
     /// A pooled quantity is undefined (e.g. all Mantel–Haenszel weights are zero).
     Undefined(String),
     /// An error within one subgroup's analysis.
@@ -59,6 +62,7 @@ impl fmt::Display for StatsError {
             }
             StatsError::InvalidStudy { index, reason } => write!(f, "study {}: {reason}", index + 1),
             StatsError::Level(l) => write!(f, "confidence level {l} is not between 0 and 100"),
+            StatsError::Control { what, value, range } => write!(f, "{what} must be {range}, not {value}"),
             StatsError::Undefined(what) => write!(f, "{what} is undefined for these data"),
             StatsError::InSubgroup { subgroup, error } => write!(f, "in subgroup `{subgroup}`: {error}"),
         }

@@ -169,3 +169,9 @@ fn iteration_controls_out_of_range_are_usage_errors() {
         .expect("run metabook");
     assert!(ok.status.success(), "values in range are accepted: {}", String::from_utf8_lossy(&ok.stderr));
 }
+
+#[test]
+fn duplicate_column_name() {
+    // Two `yi` columns: the first was used and the second silently ignored.
+    insta::assert_snapshot!(fails_at(&["--data", "duplicate_column.csv", "--measure", "GEN"], "duplicate_column.csv:1:13"));
+}

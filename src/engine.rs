@@ -120,7 +120,7 @@ pub fn cumulative_order(table: &StudyTable, by: Option<&str>) -> Result<Vec<usiz
 /// A core error as a diagnostic, located at the study it concerns where there is one.
 pub fn diagnostic(table: &StudyTable, error: StatsError) -> Diagnostic {
     let mut d = Diagnostic::error(error.to_string());
-    if let StatsError::InvalidStudy { index, .. } = &error {
+    if let StatsError::InvalidStudy { index, .. } | StatsError::StudyScale { index, .. } = &error {
         if let Some(study) = table.studies.get(*index) {
             d = Diagnostic::error(format!("study `{}`: {}", study.label, error_reason(&error)))
                 .at(&table.source, study.label_span.clone(), "this study");
@@ -138,6 +138,7 @@ pub fn diagnostic(table: &StudyTable, error: StatsError) -> Diagnostic {
 fn error_reason(error: &StatsError) -> String {
     match error {
         StatsError::InvalidStudy { reason, .. } => reason.clone(),
+        StatsError::StudyScale { yi, vi, .. } => crate::stats::error::scale_reason(*yi, *vi),
         other => other.to_string(),
     }
 }

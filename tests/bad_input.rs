@@ -175,3 +175,32 @@ fn duplicate_column_name() {
     // Two `yi` columns: the first was used and the second silently ignored.
     insta::assert_snapshot!(fails_at(&["--data", "duplicate_column.csv", "--measure", "GEN"], "duplicate_column.csv:1:13"));
 }
+
+#[test]
+fn standard_error_whose_square_underflows() {
+    // An SE of 1e-160 squared to a subnormal variance (an infinite weight: a null estimate, SE 0
+    // and Q 0 with exit 0); one of 1e-300 squared to 0 and ended in "did not converge … raise
+    // --max-iter". Both are errors at their cells, about the units.
+    let err = fails_at(&["--data", "se_underflow.csv", "--measure", "GEN"], "se_underflow.csv:2:12");
+    assert!(err.contains("se_underflow.csv:3:12"), "{err}");
+    assert!(!err.contains("converge") && !err.contains("--max-iter"), "{err}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn effect_or_variance_out_of_range_is_an_error_at_its_cell() {
+    let err = fails_at(&["--data", "vi_out_of_range.csv", "--measure", "GEN"], "vi_out_of_range.csv:2:12");
+    assert!(err.contains("vi_out_of_range.csv:3:12") && err.contains("vi_out_of_range.csv:4:8"), "{err}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn computed_variance_that_underflows_is_an_error_at_its_study() {
+    // SDs of 1e-160 give a mean difference whose variance underflows: located at the study,
+    // not "did not converge".
+    for measure in ["MD", "SMD", "ROM"] {
+        let err = fails_at(&["--data", "sd_underflow.csv", "--measure", measure], "sd_underflow.csv:2:1");
+        assert!(err.contains("study `A 2001`") && err.contains("check this study's numbers"), "{measure}: {err}");
+        assert!(!err.contains("converge"), "{measure}: {err}");
+    }
+}

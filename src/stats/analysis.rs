@@ -142,8 +142,12 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     let mut effects = Effects::with_capacity(data.len());
     match spec.method {
         Method::PETO => {
-            for t in &tables {
-                effects.push(if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) });
+            for (index, t) in tables.iter().enumerate() {
+                let e = if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) };
+                if let Some(e) = &e {
+                    effect::check_range(e, index)?;
+                }
+                effects.push(e);
             }
         }
         _ => {
@@ -152,6 +156,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                     Ok(StudyEffect::Estimable(e)) => Some(e),
                     Ok(StudyEffect::NotEstimable) => None,
                     Err(StatsError::InvalidStudy { reason, .. }) => return Err(StatsError::InvalidStudy { index, reason }),
+                    Err(StatsError::StudyScale { yi, vi, .. }) => return Err(StatsError::StudyScale { index, yi, vi }),
                     Err(e) => return Err(e),
                 };
                 // metafor's rma.mh leaves double-zero studies without an effect (drop00 = TRUE).
@@ -372,6 +377,16 @@ mod tests {
             let spec = Spec { control, ..Spec::new(Measure::GEN) };
             assert!(matches!(meta_analysis(&data, &spec), Err(StatsError::Control { .. })), "{control:?}");
         }
+    }
+
+    #[test]
+    fn out_of_range_studies_and_overflow_are_typed_errors() {
+        // A variance that underflowed (an SE of 1e-160 squared) is named by its study.
+        let e = meta_analysis(&gen(&[0.1, 0.5, 0.9], &[0.01, 1e-320, 0.03]), &Spec::new(Measure::GEN)).unwrap_err();
+        assert!(matches!(e, StatsError::StudyScale { index: 1, .. }), "{e:?}");
+        // Each study in range, together beyond double precision: not "did not converge".
+        let e = meta_analysis(&gen(&[-1e99, 1e99, 0.0], &[1.0, 1.0, 1e-99]), &Spec::new(Measure::GEN)).unwrap_err();
+        assert!(matches!(e, StatsError::Overflow(_)), "{e:?}");
     }
 
     #[test]

@@ -22,6 +22,13 @@ pub enum StatsError {
     WrongData { measure: Measure, needs: std::borrow::Cow<'static, str> },
     /// A study's numbers are impossible (checked again here so the core never computes NaN).
     InvalidStudy { index: usize, reason: String },
+    /// A study's effect or sampling variance is outside the range the pooling can compute with
+    /// in double precision ([`super::effect::check_range`]): a variance that underflows (an SE
+    /// of 1e-160 squared) or overflows, or an effect beyond ±1e100.
+    StudyScale { index: usize, yi: f64, vi: f64 },
+    /// A quantity over- or underflows double precision for these data, although each study is
+    /// in range (effects and variances of very different magnitudes).
+    Overflow(std::borrow::Cow<'static, str>),
     /// The confidence level is not between 0 and 100.
     Level(f64),
     /// An iteration control is outside its range (e.g. a step of 0, which would report the
@@ -40,11 +47,13 @@ impl fmt::Display for StatsError {
             StatsError::TooFewStudies { what, needed, have } => {
                 write!(f, "{what} needs at least {needed} studies, but there {} {have}", if *have == 1 { "is" } else { "are" })
             }
-            StatsError::NotConverged { method, iterations, last_change } => write!(
-                f,
-                "the {} estimator of tau² did not converge in {iterations} iterations (last change {last_change:.3e})",
-                method.name()
-            ),
+            StatsError::NotConverged { method, iterations, last_change } => {
+                write!(f, "the {} estimator of tau² did not converge in {iterations} iterations", method.name())?;
+                if last_change.is_finite() {
+                    write!(f, " (last change {last_change:.3e})")?;
+                }
+                Ok(())
+            }
             StatsError::MethodMeasure { method, measure } => write!(
                 f,
                 "method {} cannot pool the measure {}",
@@ -61,6 +70,8 @@ impl fmt::Display for StatsError {
                 write!(f, "measure {} needs {needs}", measure.name())
             }
             StatsError::InvalidStudy { index, reason } => write!(f, "study {}: {reason}", index + 1),
+            StatsError::StudyScale { index, yi, vi } => write!(f, "study {}: {}", index + 1, scale_reason(*yi, *vi)),
+            StatsError::Overflow(what) => write!(f, "{what} overflows or underflows double precision for these data"),
             StatsError::Level(l) => write!(f, "confidence level {l} is not between 0 and 100"),
             StatsError::Control { what, value, range } => write!(f, "{what} must be {range}, not {value}"),
             StatsError::Undefined(what) => write!(f, "{what} is undefined for these data"),
@@ -71,10 +82,34 @@ impl fmt::Display for StatsError {
 
 impl std::error::Error for StatsError {}
 
+/// Why an effect is out of range, in words (the study is named by the caller).
+pub fn scale_reason(yi: f64, vi: f64) -> String {
+    use super::effect::{MAX_EFFECT, MAX_VARIANCE, MIN_VARIANCE};
+    if yi.is_infinite() {
+        "its effect overflows (it is infinite)".to_string()
+    } else if yi.abs() > MAX_EFFECT {
+        format!("its effect {yi:.3e} is beyond ±{MAX_EFFECT:e}, the largest the pooling can square")
+    } else if vi.is_infinite() {
+        "its sampling variance overflows (it is infinite)".to_string()
+    } else if vi < f64::MIN_POSITIVE {
+        "its sampling variance underflows (it is 0 or below the smallest double, about 2.2e-308), so its weight 1/variance is infinite".to_string()
+    } else if vi < MIN_VARIANCE {
+        format!("its sampling variance {vi:.3e} is below {MIN_VARIANCE:e}, the smallest the pooling can weigh (the weight's cube 1/variance³ overflows a double)")
+    } else {
+        format!("its sampling variance {vi:.3e} is above {MAX_VARIANCE:e}, the largest the pooling can weigh (the weight's cube underflows to 0)")
+    }
+}
+
 impl StatsError {
     /// A suggestion for the user, where there is an obvious one.
     pub fn hint(&self) -> Option<String> {
         match self {
+            StatsError::StudyScale { .. } => Some(
+                "a value this extreme is almost always a unit or data-entry error (an SD or SE on the wrong scale, a misplaced exponent); check this study's numbers".to_string(),
+            ),
+            StatsError::Overflow(_) => Some(
+                "the effects and variances span too many orders of magnitude to pool in double precision: check their units, or rescale them (divide the effects by c and the variances by c²)".to_string(),
+            ),
             StatsError::NotConverged { .. } => Some(
                 "raise the iteration limit (--max-iter), use a smaller step (--step 0.5), or choose a non-iterative estimator such as DL or PM"
                     .to_string(),

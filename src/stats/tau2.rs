@@ -228,7 +228,8 @@ fn fisher_scoring(method: Method, yi: &[f64], vi: &[f64], control: &IterControl)
         };
         let fisher = score / expected;
         if !fisher.is_finite() {
-            return Err(StatsError::NotConverged { method, iterations: iteration, last_change: change });
+            // Not a matter of iterations: the weights' powers left the range of a double.
+            return Err(StatsError::Overflow(format!("the {} estimator of tau²", method.name()).into()));
         }
         if tau2 == 0.0 && fisher <= 0.0 {
             return Ok(Tau2 { tau2: 0.0, iterations: iteration });

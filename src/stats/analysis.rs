@@ -260,8 +260,15 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         }
     };
 
+    if spec.test == Test::Knha && pooled.se == 0.0 {
+        notes.push(KNHA_ZERO_SE_NOTE.to_string());
+    }
     Ok(Analysis { spec: *spec, k, effects, in_pool, pooled, notes })
 }
+
+/// Knapp–Hartung multiplies the variance by Q/(k − 1): effects that do not vary about the
+/// estimate (identical effects) leave nothing to scale by.
+pub const KNHA_ZERO_SE_NOTE: &str = "The effects do not vary about the pooled estimate (Q = 0), so the Knapp–Hartung standard error is 0: the confidence interval has no width and the t statistic is infinite (not computed for an estimate of exactly 0), as metafor reports them; the z test does not have this problem.";
 
 /// Fit the inverse-variance model of `spec.method` (FE or a random-effects estimator) to
 /// effects `yi` with variances `vi`: τ² by the method's estimator, then [`inverse_variance::pool`].

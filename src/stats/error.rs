@@ -36,6 +36,10 @@ pub enum StatsError {
     Control { what: std::borrow::Cow<'static, str>, value: String, range: std::borrow::Cow<'static, str> },
     /// A pooled quantity is undefined (e.g. all Mantel–Haenszel weights are zero).
     Undefined(String),
+    /// A quantity that exists in general has no finite value for these data (e.g. a test
+    /// whose standard error is 0); the text says why, in words that follow "could not be
+    /// computed:".
+    Degenerate(std::borrow::Cow<'static, str>),
     /// An error within one subgroup's analysis.
     InSubgroup { subgroup: String, error: Box<StatsError> },
 }
@@ -75,6 +79,7 @@ impl fmt::Display for StatsError {
             StatsError::Level(l) => write!(f, "confidence level {l} is not between 0 and 100"),
             StatsError::Control { what, value, range } => write!(f, "{what} must be {range}, not {value}"),
             StatsError::Undefined(what) => write!(f, "{what} is undefined for these data"),
+            StatsError::Degenerate(why) => write!(f, "{why}"),
             StatsError::InSubgroup { subgroup, error } => write!(f, "in subgroup `{subgroup}`: {error}"),
         }
     }

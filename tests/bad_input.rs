@@ -204,3 +204,36 @@ fn computed_variance_that_underflows_is_an_error_at_its_study() {
         assert!(!err.contains("converge"), "{measure}: {err}");
     }
 }
+
+#[test]
+fn options_that_do_not_fit_name_their_flags() {
+    // Said before the data are read, naming the flags rather than the data file.
+    for (args, flags) in [
+        (&["--measure", "SMD", "--method", "MH"][..], "from the flags `--method MH` and `--measure SMD`"),
+        (&["--measure", "SMD", "--method", "REML", "--convention", "revman5"][..], "from the flags `--method REML` and `--convention revman5`"),
+        (&["--measure", "SMD", "--method", "DL", "--test", "knha", "--convention", "revman5"][..], "from the flags `--test knha` and `--convention revman5`"),
+    ] {
+        let mut all = vec!["--data", "good_continuous.csv"];
+        all.extend_from_slice(args);
+        let (code, err) = pool(&all);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(flags), "{err}");
+        assert!(!err.contains("data file:"), "{err}");
+    }
+    let (code, err) = pool(&["--data", "events_over_n.csv", "--measure", "OR", "--method", "MH", "--test", "knha"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the knha test cannot be used with method MH") && err.contains("use `--test z`"), "checked before the data: {err}");
+}
+
+#[test]
+fn no_study_to_analyse_points_at_the_data_file() {
+    let err = fails_at(&["--data", "no_events.csv", "--measure", "OR", "--method", "FE", "--convention", "revman5"], "no_events.csv:1:1");
+    assert!(err.contains("there is no study to analyse") && err.contains("`--convention metafor` adds 0.5"), "{err}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn knapp_hartung_with_one_study() {
+    let err = fails_at(&["--data", "one_study.csv", "--measure", "GEN", "--test", "knha"], "one_study.csv:1:1");
+    assert!(err.contains("needs at least 2 studies, but there is 1") && err.contains("use `--test z`, or add studies"), "{err}");
+}

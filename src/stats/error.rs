@@ -105,9 +105,33 @@ pub fn scale_reason(yi: f64, vi: f64) -> String {
     }
 }
 
+/// How the user sets an analysis' options, so that a hint names them the way they are written:
+/// `--test z` on the command line, `test = "z"` in an analysis directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionStyle {
+    Flags,
+    Keys,
+}
+
+impl OptionStyle {
+    /// The option `key` set to `value`, as the user writes it.
+    pub fn option(self, key: &str, value: &str) -> String {
+        match self {
+            OptionStyle::Flags => format!("--{key} {value}"),
+            OptionStyle::Keys => format!("{key} = \"{value}\""),
+        }
+    }
+}
+
 impl StatsError {
-    /// A suggestion for the user, where there is an obvious one.
+    /// A suggestion for the user on the command line, where there is an obvious one.
     pub fn hint(&self) -> Option<String> {
+        self.hint_in(OptionStyle::Flags)
+    }
+
+    /// A suggestion for the user, naming options as `style` writes them.
+    pub fn hint_in(&self, style: OptionStyle) -> Option<String> {
+        let option = |key: &str, value: &str| format!("`{}`", style.option(key, value));
         match self {
             StatsError::StudyScale { .. } => Some(
                 "a value this extreme is almost always a unit or data-entry error (an SD or SE on the wrong scale, a misplaced exponent); check this study's numbers".to_string(),
@@ -115,22 +139,25 @@ impl StatsError {
             StatsError::Overflow(_) => Some(
                 "the effects and variances span too many orders of magnitude to pool in double precision: check their units, or rescale them (divide the effects by c and the variances by c²)".to_string(),
             ),
-            StatsError::NotConverged { .. } => Some(
-                "raise the iteration limit (--max-iter), use a smaller step (--step 0.5), or choose a non-iterative estimator such as DL or PM"
-                    .to_string(),
-            ),
-            StatsError::MethodMeasure { method: Method::MH, .. } => {
-                Some("Mantel–Haenszel pools OR, RR and RD; use FE or a random-effects method for other measures".to_string())
-            }
+            StatsError::NotConverged { .. } => Some(match style {
+                OptionStyle::Flags => "raise the iteration limit (--max-iter), use a smaller step (--step 0.5), or choose a non-iterative estimator such as DL or PM".to_string(),
+                OptionStyle::Keys => format!("choose a non-iterative estimator, e.g. {} or {}", option("method", "DL"), option("method", "PM")),
+            }),
+            StatsError::MethodMeasure { method: Method::MH, .. } => Some(format!(
+                "Mantel–Haenszel pools OR, RR and RD; for other measures use {} or a random-effects method such as {}",
+                option("method", "FE"),
+                option("method", "REML")
+            )),
             StatsError::MethodMeasure { method: Method::PETO, .. } => {
-                Some("Peto's method pools odds ratios only: use --measure OR".to_string())
+                Some(format!("Peto's method pools odds ratios only: use {} (or another method for this measure)", option("measure", "OR")))
             }
-            StatsError::MethodTest { .. } => Some("use --test z".to_string()),
-            StatsError::Convention { convention: Convention::Revman5, .. } => Some(
-                "RevMan 5 offers FE, MH, PETO and DL with the z test; use --convention metafor for other choices".to_string(),
-            ),
-            StatsError::TooFewStudies { .. } => Some("use --test z, or add studies".to_string()),
-            StatsError::InSubgroup { error, .. } => error.hint(),
+            StatsError::MethodTest { .. } => Some(format!("use {}: Knapp–Hartung rescales an inverse-variance model", option("test", "z"))),
+            StatsError::Convention { convention: Convention::Revman5, .. } => Some(format!(
+                "RevMan 5 offers FE, MH, PETO and DL with the z test; use {} for other choices",
+                option("convention", "metafor")
+            )),
+            StatsError::TooFewStudies { .. } => Some(format!("use {}, or add studies", option("test", "z"))),
+            StatsError::InSubgroup { error, .. } => error.hint_in(style),
             _ => None,
         }
     }

@@ -128,6 +128,13 @@ pub fn analyse_with(table: StudyTable, spec: &Spec, settings: &Settings, cumulat
         None
     };
     let mut notes = analysis.notes.clone();
+    if let Some(sa) = subgroups.as_ref().filter(|sa| sa.subgroups.len() >= 2 && sa.test.is_none()) {
+        let zero: Vec<&str> = sa.subgroups.iter().filter(|g| !(g.analysis.pooled.se > 0.0)).map(|g| g.name.as_str()).collect();
+        notes.push(format!(
+            "The test for subgroup differences is not computed: the standard error of subgroup {} is 0 (its effects do not vary, and Knapp–Hartung scales by their variation), so its weight would be infinite.",
+            zero.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     let assumed: Vec<&str> = table.studies.iter().filter(|s| s.r_assumed).map(|s| s.label.as_str()).collect();
     if let (Some(first), false) = (table.studies.iter().find(|s| s.r_assumed), assumed.is_empty()) {
         if let StudyData::PrePost { r, .. } = first.data {

@@ -73,3 +73,15 @@ fn identical_effects_under_knapp_hartung_print_no_nan() {
         assert!(json["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("Knapp–Hartung standard error is 0")));
     }
 }
+
+#[test]
+fn a_subgroup_with_a_standard_error_of_zero_gets_no_test_for_differences() {
+    // Subgroup `a` has identical effects: under Knapp–Hartung its SE is 0, its weight in the
+    // test for subgroup differences infinite, and the test printed "Chi² = NaN" (a panic of
+    // the formatter's debug assertion now).
+    let text = pool_file("tests/fixtures/degenerate/subgroups.csv", &["--method", "FE", "--test", "knha"]);
+    assert!(!text.contains("NaN") && !text.contains("Test for subgroup differences"), "{text}");
+    assert!(text.contains("The test for subgroup differences is not computed: the standard error of subgroup `a` is 0"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&pool_file("tests/fixtures/degenerate/subgroups.csv", &["--method", "FE", "--test", "knha", "--format", "json"])).unwrap();
+    assert!(json.get("subgroup_test").is_none_or(|t| t.is_null()), "{json}");
+}

@@ -129,7 +129,7 @@ pub fn analyse_with(table: StudyTable, spec: &Spec, settings: &Settings, cumulat
     };
     let mut notes = analysis.notes.clone();
     if let Some(sa) = subgroups.as_ref().filter(|sa| sa.subgroups.len() >= 2 && sa.test.is_none()) {
-        let zero: Vec<&str> = sa.subgroups.iter().filter(|g| !(g.analysis.pooled.se > 0.0)).map(|g| g.name.as_str()).collect();
+        let zero: Vec<&str> = sa.subgroups.iter().filter(|g| g.analysis.pooled.se.is_nan() || g.analysis.pooled.se <= 0.0).map(|g| g.name.as_str()).collect();
         notes.push(format!(
             "The test for subgroup differences is not computed: the standard error of subgroup {} is 0 (its effects do not vary, and Knapp–Hartung scales by their variation), so its weight would be infinite.",
             zero.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")

@@ -473,6 +473,14 @@ mod tests {
     }
 
     #[test]
+    fn counts_beyond_exact_doubles_are_refused() {
+        let e = load("study,events1,n1,events2,n2\nA,1,1e300,2,10\n", Measure::OR).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("count 1e300 is too large"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "t.csv:2:5");
+    }
+
+    #[test]
     fn wrong_schema_names_the_columns_and_suggests_a_measure() {
         let e = load("study,events1,n1,events2,n2\nA,1,10,2,10\n", Measure::SMD).unwrap_err();
         assert!(e[0].message.contains("study,n1,mean1,sd1,n2,mean2,sd2"), "{}", e[0].message);

@@ -200,7 +200,7 @@ pub fn influence(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Vec<Influence>, 
         return Err(StatsError::TooFewStudies { what: "influence diagnostics".into(), needed: 2, have: k });
     }
     let full = fit_inverse_variance(yi, vi, spec)?;
-    if !(full.se > 0.0) {
+    if full.se.is_nan() || full.se <= 0.0 {
         // Knapp–Hartung with Q = 0 (identical effects): every diagnostic divides by the
         // pooled variance (metafor stops with an error).
         return Err(StatsError::Degenerate(KNHA_ZERO_SE.into()));

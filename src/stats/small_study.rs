@@ -155,7 +155,7 @@ pub fn small_study(analysis: &Analysis) -> SmallStudy {
 pub fn egger(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Egger, StatsError> {
     let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
     let m = meta_regression(yi, &sei, vi, spec)?;
-    if !(m.se_slope > 0.0) {
+    if m.se_slope.is_nan() || m.se_slope <= 0.0 {
         // Only Knapp–Hartung gets here: its residual variance is 0 when the effects lie exactly
         // on the line (identical effects among them), and metafor's t is ±Inf or NaN.
         return Err(StatsError::Degenerate(

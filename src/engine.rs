@@ -8,7 +8,8 @@
 
 use crate::cache::{Cache, Key};
 use crate::data::StudyTable;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Location};
+use crate::stats::error::OptionStyle;
 use crate::stats::sensitivity::{self, Sensitivity};
 use crate::stats::small_study::{self, SmallStudy};
 use crate::stats::subgroup::{self, SubgroupAnalysis};
@@ -31,6 +32,76 @@ pub struct AnalysisResult {
     pub notes: Vec<String>,
 }
 
+/// A setting of an analysis that an error can be about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Data,
+    Measure,
+    Method,
+    Test,
+    Convention,
+}
+
+impl Setting {
+    pub fn key(self) -> &'static str {
+        match self {
+            Setting::Data => "data",
+            Setting::Measure => "measure",
+            Setting::Method => "method",
+            Setting::Test => "test",
+            Setting::Convention => "convention",
+        }
+    }
+}
+
+/// Where a setting was written: a key of an analysis directive or of book.toml's
+/// `[analysis]`, with a note for the reader when it is not where the analysis stands.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub location: Location,
+    pub note: Option<String>,
+}
+
+/// Where an analysis' settings come from, so that an error about a setting (REML under
+/// RevMan 5, MH with generic data, Knapp–Hartung with one study) points at the key that set
+/// it and its hint names the options as the user writes them. On the command line the flags
+/// are the places: nothing is located and the hints name the flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub places: Vec<(Setting, Place)>,
+    pub style: OptionStyle,
+}
+
+impl Settings {
+    /// Settings given as command-line flags.
+    pub fn flags() -> Settings {
+        Settings { places: Vec::new(), style: OptionStyle::Flags }
+    }
+
+    fn place(&self, setting: Setting) -> Option<&Place> {
+        self.places.iter().find(|(s, _)| *s == setting).map(|(_, p)| p)
+    }
+}
+
+/// The settings a core error is about, the most likely cause first.
+fn settings_of(error: &StatsError, spec: &Spec) -> Vec<Setting> {
+    use crate::stats::Method;
+    match error {
+        StatsError::MethodMeasure { .. } => vec![Setting::Method, Setting::Measure],
+        StatsError::MethodTest { .. } => vec![Setting::Test, Setting::Method],
+        StatsError::Convention { .. } if !matches!(spec.method, Method::FE | Method::MH | Method::PETO | Method::DL) => {
+            vec![Setting::Method, Setting::Convention]
+        }
+        StatsError::Convention { .. } => vec![Setting::Test, Setting::Convention],
+        StatsError::TooFewStudies { .. } if spec.test == crate::stats::Test::Knha => vec![Setting::Test, Setting::Data],
+        StatsError::NotConverged { .. } => vec![Setting::Method, Setting::Data],
+        StatsError::WrongData { .. } => vec![Setting::Measure],
+        StatsError::InSubgroup { error, .. } => settings_of(error, spec),
+        StatsError::Level(_) | StatsError::Control { .. } => Vec::new(),
+        _ => vec![Setting::Data],
+    }
+}
+
 /// Analyse every study of `table` as `spec` says, and by subgroup when the table has them;
 /// the cumulative analysis follows the data's order.
 pub fn analyse(table: StudyTable, spec: &Spec) -> Result<AnalysisResult, Diagnostic> {
@@ -41,16 +112,29 @@ pub fn analyse(table: StudyTable, spec: &Spec) -> Result<AnalysisResult, Diagnos
 /// (a column of the data file, e.g. `year`): ascending, numerically when every value is a
 /// number, studies without a value last, ties in the data's order (as R's `order`).
 pub fn analyse_ordered(table: StudyTable, spec: &Spec, cumulative_by: Option<&str>) -> Result<AnalysisResult, Diagnostic> {
+    analyse_with(table, spec, &Settings::flags(), cumulative_by)
+}
+
+/// [`analyse_ordered`], with errors about a setting located where `settings` says it was set.
+pub fn analyse_with(table: StudyTable, spec: &Spec, settings: &Settings, cumulative_by: Option<&str>) -> Result<AnalysisResult, Diagnostic> {
     let order = cumulative_order(&table, cumulative_by)?;
     let data: Vec<StudyData> = table.studies.iter().map(|s| s.data).collect();
-    let analysis = meta_analysis(&data, spec).map_err(|e| diagnostic(&table, e))?;
+    let located = |e| diagnostic_with(&table, e, spec, settings);
+    let analysis = meta_analysis(&data, spec).map_err(located)?;
     let subgroups = if table.has_subgroups() {
         let labels: Vec<String> = table.studies.iter().map(|s| s.subgroup.clone().unwrap_or_default()).collect();
-        Some(subgroup::by_subgroup(&data, &labels, spec).map_err(|e| diagnostic(&table, e))?)
+        Some(subgroup::by_subgroup(&data, &labels, spec).map_err(located)?)
     } else {
         None
     };
     let mut notes = analysis.notes.clone();
+    if let Some(sa) = subgroups.as_ref().filter(|sa| sa.subgroups.len() >= 2 && sa.test.is_none()) {
+        let zero: Vec<&str> = sa.subgroups.iter().filter(|g| g.analysis.pooled.se.is_nan() || g.analysis.pooled.se <= 0.0).map(|g| g.name.as_str()).collect();
+        notes.push(format!(
+            "The test for subgroup differences is not computed: the standard error of subgroup {} is 0 (its effects do not vary, and Knapp–Hartung scales by their variation), so its weight would be infinite.",
+            zero.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     let assumed: Vec<&str> = table.studies.iter().filter(|s| s.r_assumed).map(|s| s.label.as_str()).collect();
     if let (Some(first), false) = (table.studies.iter().find(|s| s.r_assumed), assumed.is_empty()) {
         if let StudyData::PrePost { r, .. } = first.data {
@@ -117,27 +201,93 @@ pub fn cumulative_order(table: &StudyTable, by: Option<&str>) -> Result<Vec<usiz
     Ok(order)
 }
 
-/// A core error as a diagnostic, located at the study it concerns where there is one.
-pub fn diagnostic(table: &StudyTable, error: StatsError) -> Diagnostic {
-    let mut d = Diagnostic::error(error.to_string());
-    if let StatsError::InvalidStudy { index, .. } = &error {
+/// A core error as a diagnostic, located at the study it concerns where there is one (on the
+/// command line: the settings are flags).
+pub fn diagnostic(table: &StudyTable, error: StatsError, spec: &Spec) -> Diagnostic {
+    diagnostic_with(table, error, spec, &Settings::flags())
+}
+
+/// A core error as a diagnostic: at the study it concerns, else at the key that set the
+/// setting it is about (a directive's, or book.toml's default), else — for an error about the
+/// data on the command line — at the data file's header.
+pub fn diagnostic_with(table: &StudyTable, error: StatsError, spec: &Spec, settings: &Settings) -> Diagnostic {
+    // (A study error within a subgroup counts the subgroup's studies; the whole analysis, run
+    // first, has met any bad study already.)
+    if let StatsError::InvalidStudy { index, .. } | StatsError::StudyScale { index, .. } = &error {
         if let Some(study) = table.studies.get(*index) {
-            d = Diagnostic::error(format!("study `{}`: {}", study.label, error_reason(&error)))
+            let mut d = Diagnostic::error(format!("study `{}`: {}", study.label, error_reason(&error)))
                 .at(&table.source, study.label_span.clone(), "this study");
+            if let Some(hint) = error.hint_in(settings.style) {
+                d = d.hint(hint);
+            }
+            return d;
         }
     }
-    if let Some(hint) = error.hint() {
+    setting_diagnostic(Some(table), error, spec, settings)
+}
+
+/// A core error about the settings (or the data as a whole) as a diagnostic at the key that set
+/// the setting; `table` is the data, where it has been read.
+pub fn setting_diagnostic(table: Option<&StudyTable>, error: StatsError, spec: &Spec, settings: &Settings) -> Diagnostic {
+    let mut d = Diagnostic::error(error.to_string());
+    let wanted = settings_of(&error, spec);
+    let mut note = None;
+    if let Some((setting, place)) = wanted.iter().find_map(|&s| settings.place(s).map(|p| (s, p))) {
+        d.location = Some(Location { label: format!("{} set here", setting.key()), ..place.location.clone() });
+        note = place.note.clone();
+    } else if let (true, Some(table)) = (wanted.contains(&Setting::Data), table) {
+        d = d.at(&table.source, table_span(table), "the studies of this file");
+    }
+    let hint = table.and_then(|t| no_study_hint(&error, t, spec, settings.style)).or_else(|| error.hint_in(settings.style));
+    if let Some(hint) = hint {
         d = d.hint(hint);
     }
-    if d.location.is_none() {
+    if let Some(note) = note {
+        d = d.hint(note);
+    }
+    if let (None, Some(table)) = (&d.location, table) {
         d = d.hint(format!("data file: {}", table.source.name));
     }
     d
 }
 
+/// The header line of a data file, for errors about all of its studies.
+fn table_span(table: &StudyTable) -> std::ops::Range<usize> {
+    let text = &table.source.text;
+    let start = text.find(|c: char| c != '\u{feff}' && !c.is_whitespace()).unwrap_or(0);
+    let end = text[start..].find(['\r', '\n']).map_or(text.len(), |i| start + i);
+    start..end.max(start)
+}
+
+/// Why no study could be analysed, where the data say: studies without events in either group
+/// are "not estimable" for odds and risk ratios under RevMan 5.
+fn no_study_hint(error: &StatsError, table: &StudyTable, spec: &Spec, style: OptionStyle) -> Option<String> {
+    use crate::stats::effect::Table2x2;
+    use crate::stats::Convention;
+    let StatsError::NoStudies = error else { return None };
+    let all_double_zero = !table.studies.is_empty()
+        && table.studies.iter().all(|s| match s.data {
+            StudyData::Binary { events1, n1, events2, n2 } => Table2x2::from_counts(events1, n1, events2, n2).is_double_zero(),
+            _ => false,
+        });
+    Some(if all_double_zero && spec.convention == Convention::Revman5 {
+        format!(
+            "every study has no events (or only events) in both groups, which RevMan 5 leaves not estimable for {}; `{}` adds 0.5 to such tables, or use `{}`",
+            spec.measure.name(),
+            style.option("convention", "metafor"),
+            style.option("measure", "RD")
+        )
+    } else if all_double_zero {
+        "every study has no events (or only events) in both groups: there is no effect to pool".to_string()
+    } else {
+        format!("no study of `{}` has an effect that can be pooled", table.source.name)
+    })
+}
+
 fn error_reason(error: &StatsError) -> String {
     match error {
         StatsError::InvalidStudy { reason, .. } => reason.clone(),
+        StatsError::StudyScale { yi, vi, .. } => crate::stats::error::scale_reason(*yi, *vi),
         other => other.to_string(),
     }
 }
@@ -272,7 +422,43 @@ fn run_analysis_directive(
         return Err(problems);
     };
     let spec = Spec { measure, method, test, level, convention, control: IterControl::default() };
+    let settings = directive_settings(book, d, a);
+    // Options that do not fit together are said before the data are read, at their keys.
+    crate::stats::analysis::check_spec(&spec).map_err(|e| vec![setting_diagnostic(None, e, &spec, &settings)])?;
     let table = crate::data::csv_table(&source)?;
     let studies = crate::data::load_studies(&table, measure, a.r.as_ref().map(|r| *r.get_ref()))?;
-    analyse(studies, &spec).map_err(|e| vec![e])
+    analyse_with(studies, &spec, &settings, None).map_err(|e| vec![e])
+}
+
+/// Where an analysis directive's settings were written: its own keys, or book.toml's
+/// `[analysis]` defaults for those it leaves out (metabook's built-in defaults have no place).
+fn directive_settings(book: &crate::book::Book, d: &crate::directive::Directive, a: &crate::directive::AnalysisDirective) -> Settings {
+    let in_directive = |value: &toml::Spanned<String>| Place {
+        location: Location { source: std::sync::Arc::clone(&d.source), span: d.chapter_span(value.span()), label: String::new() },
+        note: None,
+    };
+    let defaults = &book.config.analysis;
+    let from_book = |setting: Setting, value: &toml::Spanned<String>| Place {
+        location: Location { source: std::sync::Arc::clone(&book.config_source), span: value.span(), label: String::new() },
+        note: Some(format!(
+            "the analysis `{}` at {}:{} takes its {key} from book.toml's [analysis]; give it `{key} = \"…\"` to override",
+            a.name.get_ref(),
+            d.source.name,
+            d.source.line_col(d.span.start).0,
+            key = setting.key()
+        )),
+    };
+    let mut places = vec![(Setting::Data, in_directive(&a.data)), (Setting::Measure, in_directive(&a.measure))];
+    for (setting, own, default) in [
+        (Setting::Method, &a.method, &defaults.method),
+        (Setting::Test, &a.test, &defaults.test),
+        (Setting::Convention, &a.convention, &defaults.convention),
+    ] {
+        match (own, default) {
+            (Some(v), _) => places.push((setting, in_directive(v))),
+            (None, Some(v)) => places.push((setting, from_book(setting, v))),
+            (None, None) => {}
+        }
+    }
+    Settings { places, style: OptionStyle::Keys }
 }

@@ -8,10 +8,18 @@
 /// The true minus sign.
 pub const MINUS: char = '\u{2212}';
 
+/// What a number that has no value is shown as, should one ever reach the formatter.
+pub const NOT_COMPUTED: &str = "not computed";
+
 /// `x` with `decimals` decimals and a true minus sign; "−0.00" is written "0.00".
+///
+/// NaN is never printed: every quantity that can lack a value is an `Option` or an error with
+/// its reason upstream, so a NaN here is a bug — caught by the debug assertion in tests, and
+/// shown as "not computed" in a release build rather than as "NaN".
 pub fn fixed(x: f64, decimals: usize) -> String {
     if x.is_nan() {
-        return "NaN".to_string();
+        debug_assert!(false, "a NaN reached the number formatter");
+        return NOT_COMPUTED.to_string();
     }
     if x.is_infinite() {
         return if x > 0.0 { "∞".to_string() } else { format!("{MINUS}∞") };
@@ -119,6 +127,19 @@ mod tests {
         assert_eq!(fixed(-1.234, 2), "\u{2212}1.23");
         assert_eq!(fixed(-0.001, 2), "0.00");
         assert_eq!(fixed(2.5, 0), "2");
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "a NaN reached the number formatter")]
+    fn a_nan_reaching_the_formatter_fails_the_tests() {
+        fixed(f64::NAN, 2);
+    }
+
+    #[test]
+    #[cfg(not(debug_assertions))]
+    fn a_nan_is_never_printed() {
+        assert_eq!(fixed(f64::NAN, 2), "not computed");
     }
 
     #[test]

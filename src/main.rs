@@ -89,15 +89,48 @@ struct PoolArgs {
     /// data's order.
     #[arg(long, value_name = "COLUMN")]
     cumulative_by: Option<String>,
-    /// Iteration limit of the iterative tau² estimators (ML, REML, EB, PM).
-    #[arg(long, default_value_t = IterControl::default().max_iter)]
+    /// Iteration limit of the iterative tau² estimators (ML, REML, EB, PM); at least 1.
+    #[arg(long, default_value_t = IterControl::default().max_iter, value_parser = max_iter, allow_hyphen_values = true)]
     max_iter: usize,
-    /// Convergence threshold on the change in tau².
-    #[arg(long, default_value_t = IterControl::default().threshold)]
+    /// Convergence threshold on the change in tau² (finite, > 0).
+    #[arg(long, default_value_t = IterControl::default().threshold, value_parser = threshold, allow_hyphen_values = true)]
     threshold: f64,
     /// Fisher-scoring step length (0 < step ≤ 1).
-    #[arg(long, default_value_t = IterControl::default().step)]
+    #[arg(long, default_value_t = IterControl::default().step, value_parser = step, allow_hyphen_values = true)]
     step: f64,
+}
+
+// The iteration controls are checked as they are parsed, so that a value out of range is a
+// usage error (exit code 2) naming the flag and its range, as clap reports any other bad flag.
+// The ranges are the core's ([`IterControl::check`]), which refuses them too.
+
+fn number(text: &str) -> Result<f64, String> {
+    text.trim().parse::<f64>().map_err(|_| format!("`{text}` is not a number"))
+}
+
+fn step(text: &str) -> Result<f64, String> {
+    let x = number(text)?;
+    if IterControl::valid_step(x) {
+        Ok(x)
+    } else {
+        Err(format!("the step must be {} (e.g. --step 0.5)", IterControl::STEP_RANGE))
+    }
+}
+
+fn threshold(text: &str) -> Result<f64, String> {
+    let x = number(text)?;
+    if IterControl::valid_threshold(x) {
+        Ok(x)
+    } else {
+        Err(format!("the threshold must be {} (e.g. --threshold 1e-10)", IterControl::THRESHOLD_RANGE))
+    }
+}
+
+fn max_iter(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if IterControl::valid_max_iter(n) => Ok(n),
+        _ => Err(format!("the iteration limit must be {} (e.g. --max-iter 1000)", IterControl::MAX_ITER_RANGE)),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

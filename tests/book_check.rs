@@ -174,3 +174,34 @@ fn funnel_and_sensitivity_must_name_an_analysis() {
     assert!(stderr.contains("no analysis named `spasticity`"), "{stderr}");
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn analysis_options_that_do_not_fit_point_at_their_keys() {
+    // REML under RevMan 5, MH with generic data, Peto with RD, Knapp–Hartung with MH and with
+    // one study, and no study to analyse: each carried only a hint naming the data file.
+    let (code, _, stderr) = check(&books().join("bad_options"));
+    assert_eq!(code, 1);
+    for (at, what) in [
+        ("report/results.md:7:10", "does not offer the REML estimator"),
+        ("report/results.md:14:10", "method MH cannot pool the measure GEN"),
+        ("report/results.md:22:10", "method PETO cannot pool the measure RD"),
+        ("report/results.md:30:8", "the knha test cannot be used with method MH"),
+        ("report/results.md:39:8", "needs at least 2 studies, but there is 1"),
+        ("report/results.md:45:8", "there is no study to analyse"),
+    ] {
+        assert!(stderr.contains(at), "{what} at {at}: {stderr}");
+        assert!(stderr.contains(what), "{what}: {stderr}");
+    }
+    assert!(!stderr.contains("data file:"), "{stderr}");
+    assert!(!stderr.contains("`--"), "a book's hints name keys, not command-line flags: {stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn an_option_from_book_toml_points_at_its_default() {
+    let (code, _, stderr) = check(&books().join("bad_defaults"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("method MH cannot pool the measure GEN") && stderr.contains("book.toml:5:10"), "{stderr}");
+    assert!(stderr.contains("the analysis `generic` at report/results.md:11 takes its method from book.toml's [analysis]"), "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "the risk-ratio analysis pools by MH: {stderr}");
+}

@@ -64,3 +64,26 @@ fn tests_that_cannot_be_computed_are_said_so() {
     let s = svg(&result, &FunnelOptions { contours: vec![95.0], trimfill: true });
     assert!(!s.contains("NaN") && !n.contains("NaN"));
 }
+
+fn generic(file: &str, spec: Spec) -> AnalysisResult {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/degenerate").join(file);
+    let table = csv_table(&Source::new(file, std::fs::read_to_string(path).unwrap())).unwrap();
+    analyse(load_studies(&table, Measure::GEN, None).unwrap(), &spec).unwrap()
+}
+
+#[test]
+fn identical_effects_under_knapp_hartung_say_not_computed_with_the_reason() {
+    // Egger's test printed "t = NaN": with identical effects the Knapp–Hartung residual
+    // variance is 0 (metafor's regtest gives t = -Inf, its influence() stops with an error).
+    for method in [metabook::stats::Method::FE, metabook::stats::Method::REML] {
+        let spec = Spec { method, test: metabook::stats::Test::Knha, ..Spec::new(Measure::GEN) };
+        let result = generic("identical.csv", spec);
+        assert!(result.small_study.egger.is_none());
+        let n = notes(&result).join(" ");
+        assert!(n.contains("Egger's test: not computed"), "{n}");
+        assert!(n.contains("Egger's test could not be computed: the effects lie exactly on a straight line") && n.contains("Knapp–Hartung residual variance is 0"), "{n}");
+        assert!(!n.contains("NaN"), "{n}");
+        let s = svg(&result, &FunnelOptions { contours: vec![95.0], trimfill: true });
+        assert!(!s.contains("NaN"));
+    }
+}

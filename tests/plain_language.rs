@@ -52,7 +52,7 @@ fn every_number_in_the_summary_comes_from_the_analyses() {
                     labels.push(s.label.clone());
                 }
             }
-            let people: f64 = result.table.studies.iter().map(|s| metabook::render::sof::study_participants(&s.data, name != "pls")).sum();
+            let people: f64 = result.table.studies.iter().filter_map(|s| metabook::render::sof::study_participants(&s.data, name != "pls")).sum();
             allowed.push(format!("{people:.0}"));
             people_total += people;
         }

@@ -57,9 +57,40 @@ pub fn spec(opts: &PoolOptions) -> Result<Spec, Vec<Diagnostic>> {
     }
     match (measure, method, test, convention) {
         (Some(measure), Some(method), Some(test), Some(convention)) if problems.is_empty() => {
-            Ok(Spec { measure, method, test, level: opts.level, convention, control: opts.control })
+            let spec = Spec { measure, method, test, level: opts.level, convention, control: opts.control };
+            // Options that do not fit together are the flags' fault, not the data's: said
+            // before the file is read, with a hint that names the flags.
+            crate::stats::analysis::check_spec(&spec).map_err(|e| {
+                let mut d = Diagnostic::error(e.to_string()).hint(format!("from the flags {}", flags_of(&e, &spec)));
+                if let Some(hint) = e.hint() {
+                    d = d.hint(hint);
+                }
+                vec![d]
+            })?;
+            Ok(spec)
         }
         _ => Err(problems),
+    }
+}
+
+/// The flags an error about the options is about, as given.
+fn flags_of(error: &crate::stats::StatsError, spec: &Spec) -> String {
+    use crate::stats::StatsError;
+    let (method, measure, test, convention) = (
+        format!("`--method {}`", spec.method.name()),
+        format!("`--measure {}`", spec.measure.name()),
+        format!("`--test {}`", spec.test.name()),
+        format!("`--convention {}`", spec.convention.name()),
+    );
+    match error {
+        StatsError::MethodMeasure { .. } => format!("{method} and {measure}"),
+        StatsError::MethodTest { .. } => format!("{test} and {method}"),
+        StatsError::Convention { .. } if spec.test != Test::Z && matches!(spec.method, Method::FE | Method::MH | Method::PETO | Method::DL) => {
+            format!("{test} and {convention}")
+        }
+        StatsError::Convention { .. } => format!("{method} and {convention}"),
+        StatsError::Control { .. } => "`--step`, `--threshold` and `--max-iter`".to_string(),
+        _ => format!("`--level {}`", spec.level),
     }
 }
 

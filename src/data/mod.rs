@@ -96,6 +96,24 @@ pub fn csv_table(source: &Arc<Source>) -> Result<CsvTable, Vec<Diagnostic>> {
     let header = rows.next().unwrap_or_default();
     let rows: Vec<Vec<Cell>> = rows.collect();
     let mut problems = Vec::new();
+    // Columns are found by name (case-insensitively): a second column of the same name would
+    // never be read, so it is an error at the second one, as a duplicate study label is.
+    for (i, cell) in header.iter().enumerate() {
+        if cell.text.is_empty() {
+            continue;
+        }
+        if let Some(first) = header[..i].iter().position(|c| c.text.eq_ignore_ascii_case(&cell.text)) {
+            problems.push(
+                Diagnostic::error(format!("duplicate column name `{}`", cell.text))
+                    .at(source, cell.span.clone(), format!("column {}", i + 1))
+                    .hint(format!(
+                        "column {} is already named `{}` (names are case-insensitive); rename or remove one of them",
+                        first + 1,
+                        header[first].text
+                    )),
+            );
+        }
+    }
     for row in &rows {
         if row.len() != header.len() {
             let span = row.first().map_or(0..0, |c| c.span.start..row.last().map_or(c.span.end, |l| l.span.end));
@@ -175,6 +193,16 @@ mod tests {
         let s = Source::new("x.csv", "\u{feff}study,n\nA,3\n");
         let t = csv_table(&s).unwrap();
         assert_eq!(t.header[0].text, "study");
+    }
+
+    #[test]
+    fn a_duplicate_column_name_is_an_error_at_the_second_header_cell() {
+        let s = Source::new("x.csv", "study,yi,vi,YI\nA,0.1,0.01,0.5\n");
+        let e = csv_table(&s).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert!(e[0].message.contains("duplicate column name `YI`"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "x.csv:1:13");
+        assert!(e[0].hints[0].contains("column 2"), "{:?}", e[0].hints);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 use super::{Cell, CsvTable};
 use crate::diag::{Diagnostic, Source};
+use crate::stats::effect::{MAX_EFFECT, MAX_VARIANCE, MIN_VARIANCE};
 use crate::stats::{Measure, StudyData};
 use std::ops::Range;
 use std::sync::Arc;
@@ -151,7 +152,18 @@ enum Rule {
     Correlation,
     /// Any finite number.
     Any,
+    /// A generic effect: within the range the pooling can square ([`MAX_EFFECT`]).
+    Effect,
+    /// A generic variance: > 0 and within the range the pooling can weigh.
+    Variance,
+    /// A generic standard error: > 0, and its square within the range the pooling can weigh
+    /// (an SE of 1e-160 squares to a subnormal variance, and its weight is infinite).
+    StandardError,
 }
+
+/// The largest count that a double holds exactly (2⁵³); beyond it counts are not whole numbers
+/// any more, and products of counts in the Mantel–Haenszel sums approach overflow.
+const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 
 /// Read the studies of `table` for `measure`. `default_r` is the pre–post correlation to assume
 /// where a pre/post file has no `r` (or an empty cell). Every problem is reported, not just the
@@ -269,11 +281,11 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
                 (Some(n), Some(r)) => Some(StudyData::Correlation { n, r }),
                 _ => None,
             },
-            Schema::GenericVariance => match (value(0, Rule::Any), value(1, Rule::Positive("variance"))) {
+            Schema::GenericVariance => match (value(0, Rule::Effect), value(1, Rule::Variance)) {
                 (Some(yi), Some(vi)) => Some(StudyData::Generic { yi, vi }),
                 _ => None,
             },
-            Schema::GenericSe => match (value(0, Rule::Any), value(1, Rule::Positive("standard error"))) {
+            Schema::GenericSe => match (value(0, Rule::Effect), value(1, Rule::StandardError)) {
                 (Some(yi), Some(se)) => Some(StudyData::Generic { yi, vi: se * se }),
                 _ => None,
             },
@@ -357,11 +369,47 @@ fn check_value(source: &Arc<Source>, column: &str, cell: &Cell, rule: Rule, prob
     if !x.is_finite() {
         return fail(problems, format!("`{}` is not a finite number", cell.text), "write a finite number");
     }
+    let units = "check the units and the exponent";
     match rule {
+        Rule::SampleSize | Rule::Count if x > MAX_COUNT => fail(problems, format!("count {} is too large", cell.text), "a count above 2⁵³ (about 9.0e15) cannot be held exactly; check the value"),
         Rule::SampleSize if x.fract() != 0.0 => fail(problems, format!("sample size {} is not a whole number", cell.text), "write the number of participants"),
         Rule::SampleSize if x < 2.0 => fail(problems, format!("sample size {} is less than 2", cell.text), "a group needs at least 2 participants to have a standard deviation or an effect estimate"),
         Rule::Count if x.fract() != 0.0 || x < 0.0 => fail(problems, format!("event count {} is not a whole number ≥ 0", cell.text), "write the number of participants with the event"),
         Rule::Positive(what) if x <= 0.0 => fail(problems, format!("{what} must be greater than 0, not {}", cell.text), "a zero or negative spread is a data-entry error; check the source table"),
+        Rule::Variance | Rule::StandardError if x <= 0.0 => {
+            let what = if matches!(rule, Rule::Variance) { "variance" } else { "standard error" };
+            fail(problems, format!("{what} must be greater than 0, not {}", cell.text), "a zero or negative spread is a data-entry error; check the source table")
+        }
+        Rule::StandardError if x * x < f64::MIN_POSITIVE => fail(
+            problems,
+            format!("the standard error {} is too small: its square, the variance, underflows", cell.text),
+            &format!("the standard error {} squares to a variance below the smallest double (about 2.2e-308), so the study's weight would be infinite; {units}", cell.text),
+        ),
+        Rule::StandardError if x * x < MIN_VARIANCE => fail(
+            problems,
+            format!("the standard error {} is too small to weigh", cell.text),
+            &format!("it squares to a variance of {:.1e}, below {MIN_VARIANCE:e}, the smallest the pooling can weigh (the weight's cube 1/variance³ overflows a double); {units}", x * x),
+        ),
+        Rule::StandardError if x * x > MAX_VARIANCE => fail(
+            problems,
+            format!("the standard error {} is too large to weigh", cell.text),
+            &format!("it squares to a variance above {MAX_VARIANCE:e}, the largest the pooling can weigh (the weight's cube underflows to 0); {units}"),
+        ),
+        Rule::Variance if x < MIN_VARIANCE => fail(
+            problems,
+            format!("the variance {} is too small to weigh", cell.text),
+            &format!("below {MIN_VARIANCE:e} the weight's cube 1/variance³ overflows a double (and below about 2.2e-308 the variance itself underflows); {units}"),
+        ),
+        Rule::Variance if x > MAX_VARIANCE => fail(
+            problems,
+            format!("the variance {} is too large to weigh", cell.text),
+            &format!("above {MAX_VARIANCE:e} the weight's cube underflows to 0; {units}"),
+        ),
+        Rule::Effect if x.abs() > MAX_EFFECT => fail(
+            problems,
+            format!("the effect {} is too large to pool", cell.text),
+            &format!("beyond ±{MAX_EFFECT:e} its squared deviation overflows a double when weighted; {units}"),
+        ),
         Rule::Correlation if !(x > -1.0 && x < 1.0) => fail(problems, format!("correlation {} is not between −1 and 1", cell.text), "a correlation must lie strictly between −1 and 1"),
         _ => Some(x),
     }
@@ -422,6 +470,14 @@ mod tests {
         let e = load("study,n1,mean1,sd1,n2,mean2,sd2\nA,1,x,0,12,NaN,2\n", Measure::MD).unwrap_err();
         let messages: Vec<&str> = e.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(messages.len(), 4, "{messages:?}");
+    }
+
+    #[test]
+    fn counts_beyond_exact_doubles_are_refused() {
+        let e = load("study,events1,n1,events2,n2\nA,1,1e300,2,10\n", Measure::OR).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("count 1e300 is too large"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "t.csv:2:5");
     }
 
     #[test]

@@ -139,11 +139,10 @@ fn count_words(n: usize, words: &Words) -> String {
 }
 
 /// A number of people, or "an unknown number of" where a study's data do not say.
-fn people_count(n: f64) -> String {
-    if n.is_finite() {
-        format::count(n.round() as u64)
-    } else {
-        "an unknown number of".to_string()
+fn people_count(n: Option<f64>) -> String {
+    match n {
+        Some(n) => format::count(n.round() as u64),
+        None => "an unknown number of".to_string(),
     }
 }
 
@@ -164,7 +163,7 @@ pub fn summary(
     let mut outcomes = Vec::new();
     let mut limits: Vec<String> = Vec::new();
     // Each study once, with its people: (label, participants).
-    let mut studies: Vec<(String, f64)> = Vec::new();
+    let mut studies: Vec<(String, Option<f64>)> = Vec::new();
     let blocks: Vec<(&Directive, &PlsDirective)> = directives.iter().filter_map(|d| if let Body::Pls(p) = &d.body { Some((*d, p)) } else { None }).collect();
     if blocks.is_empty() {
         return Err(vec![Diagnostic::error("the book has a [pls] table but no `metabook pls` block").hint("add a ```metabook pls``` block per outcome, e.g. in the results chapter")]);
@@ -224,7 +223,10 @@ pub fn summary(
         for s in &result.table.studies {
             let n = sof::study_participants(&s.data, same_people);
             match studies.iter_mut().find(|(label, _)| *label == s.label) {
-                Some((_, m)) => *m = m.max(n),
+                Some((_, m)) => *m = match (*m, n) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (known, None) | (None, known) => known,
+                },
                 None => studies.push((s.label.clone(), n)),
             }
         }
@@ -243,7 +245,7 @@ pub fn summary(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let total_people: f64 = studies.iter().map(|(_, n)| n).sum();
+    let total_people: Option<f64> = studies.iter().map(|(_, n)| *n).sum();
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_trim_blocks(true);

@@ -32,6 +32,8 @@ pub fn footer_lines(a: &Analysis) -> Vec<String> {
         }
     };
     let test = match p.stat_df {
+        // 0/0: a Knapp–Hartung standard error of 0 about an estimate of 0 (the notes say why).
+        _ if p.stat.is_nan() => "Test for overall effect: not computed (standard error 0)".to_string(),
         None => format!("Test for overall effect: Z = {} ({})", fixed(p.stat.abs(), 2), format::p_revman(p.p)),
         Some(df) => format!("Test for overall effect: t = {}, df = {} ({})", fixed(p.stat.abs(), 2), fixed(df, 0), format::p_revman(p.p)),
     };

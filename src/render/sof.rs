@@ -29,23 +29,20 @@ pub struct Row {
 }
 
 /// People in one study: its groups summed, or its larger group when the two groups are the
-/// same people measured twice; NaN where the data do not say (generic effect sizes).
-pub fn study_participants(data: &StudyData, same_people: bool) -> f64 {
+/// same people measured twice; `None` where the data do not say (generic effect sizes give an
+/// effect and its variance, no group sizes).
+pub fn study_participants(data: &StudyData, same_people: bool) -> Option<f64> {
     match *data {
         StudyData::Continuous { n1, n2, .. } | StudyData::Binary { n1, n2, .. } => {
-            if same_people {
-                n1.max(n2)
-            } else {
-                n1 + n2
-            }
+            Some(if same_people { n1.max(n2) } else { n1 + n2 })
         }
-        StudyData::PrePost { n, .. } | StudyData::Correlation { n, .. } => n,
-        StudyData::Generic { .. } => f64::NAN,
+        StudyData::PrePost { n, .. } | StudyData::Correlation { n, .. } => Some(n),
+        StudyData::Generic { .. } => None,
     }
 }
 
-/// People in an analysis.
-pub fn participants(result: &AnalysisResult, same_people: bool) -> f64 {
+/// People in an analysis; `None` unless every study says how many took part.
+pub fn participants(result: &AnalysisResult, same_people: bool) -> Option<f64> {
     result.table.studies.iter().map(|s| study_participants(&s.data, same_people)).sum()
 }
 
@@ -184,7 +181,14 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                 });
                 check(o, result, people, read.crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
                 let effect = read.text;
-                (format!("{} ({})", format::fixed(people, 0), a.k), effect, change)
+                let count = match people {
+                    Some(people) => format!("{} ({})", format::fixed(people, 0), a.k),
+                    None => {
+                        note("The analysis' data (effects with their variances or standard errors) do not give the number of participants.".to_string(), &mut notes);
+                        format!("not reported ({})", a.k)
+                    }
+                };
+                (count, effect, change)
             }
         };
         let statement = statement(&grade.intervention, &o.words.0, change.as_deref(), o.certainty);
@@ -197,7 +201,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
 
 /// Warn where the data suggest a downgrade the ratings do not make; note it where the rating
 /// is not reported.
-fn check(o: &Outcome, result: &AnalysisResult, people: f64, crosses: bool, source: &std::sync::Arc<crate::diag::Source>, warnings: &mut Vec<Diagnostic>, note: &mut dyn FnMut(String)) {
+fn check(o: &Outcome, result: &AnalysisResult, people: Option<f64>, crosses: bool, source: &std::sync::Arc<crate::diag::Source>, warnings: &mut Vec<Diagnostic>, note: &mut dyn FnMut(String)) {
     let rating = |d: Domain| o.domains.iter().find(|j| j.domain == d);
     let span = match &o.from {
         EffectFrom::Analysis { span, .. } => span.clone(),
@@ -210,7 +214,7 @@ fn check(o: &Outcome, result: &AnalysisResult, people: f64, crosses: bool, sourc
     if crosses {
         concerns.push((Domain::Imprecision, "the confidence interval includes no effect".to_string()));
     }
-    if people < OPTIMAL_INFORMATION_SIZE {
+    if let Some(people) = people.filter(|&p| p < OPTIMAL_INFORMATION_SIZE) {
         concerns.push((Domain::Imprecision, format!("{} participants, fewer than the optimal information size of {}", format::fixed(people, 0), format::fixed(OPTIMAL_INFORMATION_SIZE, 0))));
     }
     for (domain, why) in concerns {
@@ -242,6 +246,26 @@ fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::Source;
+
+    #[test]
+    fn generic_data_report_no_participants_rather_than_nan() {
+        // Effects with standard errors give no group sizes: the cell said "NaN (3)".
+        let csv = Source::new("gen.csv", "study,yi,se\nA,0.5,0.2\nB,0.3,0.1\nC,0.6,0.3\n");
+        let studies = crate::data::load_studies(&crate::data::csv_table(&csv).unwrap(), crate::stats::Measure::GEN, None).unwrap();
+        let result = crate::engine::analyse(studies, &crate::stats::Spec::new(crate::stats::Measure::GEN)).unwrap();
+        let analyses = Analyses { by_name: vec![("gen".to_string(), result)], ..Analyses::default() };
+        let grade = crate::data::grade::load_grade(&Source::new(
+            "grade.toml",
+            "intervention = \"X\"\n[[outcome]]\nname = \"Pain\"\nanalysis = \"gen\"\ndesign = \"randomised\"\nrisk_of_bias = { rating = \"not serious\" }\ninconsistency = { rating = \"not serious\" }\nindirectness = { rating = \"not serious\" }\nimprecision = { rating = \"serious\", reason = \"Few studies.\" }\npublication_bias = { rating = \"not serious\" }\n",
+        ))
+        .unwrap();
+        let (_, rows, notes, _) = table(&grade, &analyses);
+        assert!(rows[0][1].starts_with("not reported (3)"), "{:?}", rows[0]);
+        let all = format!("{rows:?} {notes:?}");
+        assert!(!all.contains("NaN"), "{all}");
+        assert!(notes.iter().any(|n| n.contains("do not give the number of participants")), "{notes:?}");
+    }
 
     #[test]
     fn statements_in_grade_words() {

@@ -89,6 +89,7 @@ pub fn check_spec(spec: &Spec) -> Result<(), StatsError> {
     if !(spec.level > 0.0 && spec.level < 100.0) {
         return Err(StatsError::Level(spec.level));
     }
+    spec.control.check()?;
     match spec.method {
         Method::MH if !spec.measure.is_binary() => {
             return Err(StatsError::MethodMeasure { method: spec.method, measure: spec.measure })
@@ -141,8 +142,12 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     let mut effects = Effects::with_capacity(data.len());
     match spec.method {
         Method::PETO => {
-            for t in &tables {
-                effects.push(if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) });
+            for (index, t) in tables.iter().enumerate() {
+                let e = if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) };
+                if let Some(e) = &e {
+                    effect::check_range(e, index)?;
+                }
+                effects.push(e);
             }
         }
         _ => {
@@ -151,6 +156,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                     Ok(StudyEffect::Estimable(e)) => Some(e),
                     Ok(StudyEffect::NotEstimable) => None,
                     Err(StatsError::InvalidStudy { reason, .. }) => return Err(StatsError::InvalidStudy { index, reason }),
+                    Err(StatsError::StudyScale { yi, vi, .. }) => return Err(StatsError::StudyScale { index, yi, vi }),
                     Err(e) => return Err(e),
                 };
                 // metafor's rma.mh leaves double-zero studies without an effect (drop00 = TRUE).
@@ -254,8 +260,15 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
         }
     };
 
+    if spec.test == Test::Knha && pooled.se == 0.0 {
+        notes.push(KNHA_ZERO_SE_NOTE.to_string());
+    }
     Ok(Analysis { spec: *spec, k, effects, in_pool, pooled, notes })
 }
+
+/// Knapp–Hartung multiplies the variance by Q/(k − 1): effects that do not vary about the
+/// estimate (identical effects) leave nothing to scale by.
+pub const KNHA_ZERO_SE_NOTE: &str = "The effects do not vary about the pooled estimate (Q = 0), so the Knapp–Hartung standard error is 0: the confidence interval has no width and the t statistic is infinite (not computed for an estimate of exactly 0), as metafor reports them; the z test does not have this problem.";
 
 /// Fit the inverse-variance model of `spec.method` (FE or a random-effects estimator) to
 /// effects `yi` with variances `vi`: τ² by the method's estimator, then [`inverse_variance::pool`].
@@ -333,6 +346,7 @@ fn convention_notes(spec: &Spec) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::IterControl;
 
     fn gen(yi: &[f64], vi: &[f64]) -> Vec<StudyData> {
         yi.iter().zip(vi).map(|(&yi, &vi)| StudyData::Generic { yi, vi }).collect()
@@ -353,6 +367,33 @@ mod tests {
         let mut spec = Spec::new(Measure::GEN);
         spec.convention = Convention::Revman5;
         assert!(matches!(meta_analysis(&gen(&[0.1, 0.2], &[0.1, 0.1]), &spec), Err(StatsError::Convention { .. })));
+    }
+
+    #[test]
+    fn iteration_controls_out_of_range_are_refused_not_converged() {
+        // A step of 0 left τ² at its starting value and called it converged.
+        let data = gen(&[0.1, 0.5, 0.9], &[0.01, 0.02, 0.03]);
+        for control in [
+            IterControl { step: 0.0, ..IterControl::default() },
+            IterControl { step: -1.0, ..IterControl::default() },
+            IterControl { step: f64::NAN, ..IterControl::default() },
+            IterControl { threshold: f64::NAN, ..IterControl::default() },
+            IterControl { threshold: -1e-5, ..IterControl::default() },
+            IterControl { max_iter: 0, ..IterControl::default() },
+        ] {
+            let spec = Spec { control, ..Spec::new(Measure::GEN) };
+            assert!(matches!(meta_analysis(&data, &spec), Err(StatsError::Control { .. })), "{control:?}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_studies_and_overflow_are_typed_errors() {
+        // A variance that underflowed (an SE of 1e-160 squared) is named by its study.
+        let e = meta_analysis(&gen(&[0.1, 0.5, 0.9], &[0.01, 1e-320, 0.03]), &Spec::new(Measure::GEN)).unwrap_err();
+        assert!(matches!(e, StatsError::StudyScale { index: 1, .. }), "{e:?}");
+        // Each study in range, together beyond double precision: not "did not converge".
+        let e = meta_analysis(&gen(&[-1e99, 1e99, 0.0], &[1.0, 1.0, 1e-99]), &Spec::new(Measure::GEN)).unwrap_err();
+        assert!(matches!(e, StatsError::Overflow(_)), "{e:?}");
     }
 
     #[test]

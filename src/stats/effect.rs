@@ -157,13 +157,38 @@ pub fn effect_size(
         (Measure::GEN, StudyData::Generic { yi, vi }) => EffectSize { yi, vi },
         (measure, _) => return Err(StatsError::WrongData { measure, needs: needed_data(measure).into() }),
     };
-    if !es.yi.is_finite() || !es.vi.is_finite() || es.vi <= 0.0 {
+    if es.yi.is_nan() || es.vi.is_nan() || es.vi < 0.0 {
         return Err(StatsError::InvalidStudy {
             index: 0,
-            reason: format!("its {} cannot be computed (yi = {}, vi = {})", measure.name(), es.yi, es.vi),
+            reason: format!("its {} cannot be computed from these numbers", measure.name()),
         });
     }
+    check_range(&es, 0)?;
     Ok(StudyEffect::Estimable(es))
+}
+
+/// The smallest sampling variance the pooling can weigh. Weights are w = 1/v and the iterative
+/// τ² estimators sum their cubes (Σw³r², metafor's y′PPPy): below 1e-100 a cube overflows a
+/// double (and a variance that underflowed to 0 or a subnormal number, e.g. the square of a
+/// standard error of 1e-160, gives an infinite weight).
+pub const MIN_VARIANCE: f64 = 1e-100;
+/// The largest: above 1e100 the cube of the weight underflows to 0 and the study's weight
+/// vanishes from the sums.
+pub const MAX_VARIANCE: f64 = 1e100;
+/// The largest effect in size: beyond ±1e100 squared deviations overflow when weighted.
+pub const MAX_EFFECT: f64 = 1e100;
+
+/// Whether study `index`'s effect is inside the range the pooling computes with in double
+/// precision ([`MIN_VARIANCE`] ≤ vᵢ ≤ [`MAX_VARIANCE`], |yᵢ| ≤ [`MAX_EFFECT`]); an effect
+/// outside it is [`StatsError::StudyScale`], never a silent infinite weight or a NaN.
+pub fn check_range(es: &EffectSize, index: usize) -> Result<(), StatsError> {
+    let vi_ok = (MIN_VARIANCE..=MAX_VARIANCE).contains(&es.vi);
+    let yi_ok = es.yi.abs() <= MAX_EFFECT;
+    if vi_ok && yi_ok {
+        Ok(())
+    } else {
+        Err(StatsError::StudyScale { index, yi: es.yi, vi: es.vi })
+    }
 }
 
 /// The data a measure needs, in words, for error messages.
@@ -280,6 +305,19 @@ mod tests {
         assert_eq!(effect_size(Measure::OR, &d, Convention::Revman5).unwrap(), StudyEffect::NotEstimable);
         assert!(matches!(effect_size(Measure::RD, &d, Convention::Revman5).unwrap(), StudyEffect::Estimable(_)));
         assert!(matches!(effect_size(Measure::OR, &d, Convention::Metafor).unwrap(), StudyEffect::Estimable(_)));
+    }
+
+    #[test]
+    fn variances_that_underflow_or_overflow_are_a_typed_error() {
+        // SDs of 1e-160 square to a subnormal variance: its weight is infinite.
+        let tiny = StudyData::Continuous { n1: 10.0, mean1: 1.0, sd1: 1e-160, n2: 10.0, mean2: 0.5, sd2: 1e-160 };
+        assert!(matches!(effect_size(Measure::MD, &tiny, Convention::Metafor), Err(StatsError::StudyScale { .. })));
+        // The SMD of the same study is 5e159: beyond any effect the sums can square.
+        assert!(matches!(effect_size(Measure::SMD, &tiny, Convention::Metafor), Err(StatsError::StudyScale { .. })));
+        let huge = StudyData::Generic { yi: 0.1, vi: 1e300 };
+        assert!(matches!(effect_size(Measure::GEN, &huge, Convention::Metafor), Err(StatsError::StudyScale { .. })));
+        let fine = StudyData::Generic { yi: 1e50, vi: 1e-90 };
+        assert!(effect_size(Measure::GEN, &fine, Convention::Metafor).is_ok());
     }
 
     #[test]

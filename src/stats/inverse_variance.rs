@@ -42,6 +42,9 @@ pub fn pool(yi: &[f64], vi: &[f64], tau2: f64, random: bool, spec: &Spec) -> Res
             ((s2w / s.sw).sqrt(), dist::qt(1.0 - alpha / 2.0, df), Some(df))
         }
     };
+    if !(mu.is_finite() && se.is_finite()) {
+        return Err(StatsError::Overflow("the pooled estimate".into()));
+    }
     let stat = mu / se;
     let p = match stat_df {
         None => dist::p_norm_two_sided(stat),

@@ -200,6 +200,11 @@ pub fn influence(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Vec<Influence>, 
         return Err(StatsError::TooFewStudies { what: "influence diagnostics".into(), needed: 2, have: k });
     }
     let full = fit_inverse_variance(yi, vi, spec)?;
+    if full.se.is_nan() || full.se <= 0.0 {
+        // Knapp–Hartung with Q = 0 (identical effects): every diagnostic divides by the
+        // pooled variance (metafor stops with an error).
+        return Err(StatsError::Degenerate(KNHA_ZERO_SE.into()));
+    }
     let tau2 = full.tau2.unwrap_or(0.0);
     let w: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let sw: f64 = w.iter().sum();
@@ -249,5 +254,13 @@ pub fn influence(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Vec<Influence>, 
             influential,
         });
     }
+    // A model without study i whose effects do not vary has a Knapp–Hartung variance of 0:
+    // metafor shows ±Inf where a difference is divided by it, and 0/0 would be NaN.
+    let values = |r: &Influence| [r.rstudent, r.dffits, r.cook_d, r.cov_r, r.q_del, r.hat, r.weight, r.dfbetas];
+    if rows.iter().any(|r| values(r).iter().any(|x| x.is_nan())) {
+        return Err(StatsError::Degenerate(if spec.test == Test::Knha { KNHA_ZERO_SE } else { "a diagnostic has no finite value for these data" }.into()));
+    }
     Ok(rows)
 }
+
+const KNHA_ZERO_SE: &str = "the effects (with a study left out, or all of them) do not vary about their pooled estimate (Q = 0), so the Knapp–Hartung standard error is 0 and the diagnostics that divide by it have no value; the z test does not have this problem";

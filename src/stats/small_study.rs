@@ -155,6 +155,13 @@ pub fn small_study(analysis: &Analysis) -> SmallStudy {
 pub fn egger(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Egger, StatsError> {
     let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
     let m = meta_regression(yi, &sei, vi, spec)?;
+    if m.se_slope.is_nan() || m.se_slope <= 0.0 {
+        // Only Knapp–Hartung gets here: its residual variance is 0 when the effects lie exactly
+        // on the line (identical effects among them), and metafor's t is ±Inf or NaN.
+        return Err(StatsError::Degenerate(
+            "the effects lie exactly on a straight line in their standard errors (identical effects do), so the Knapp–Hartung residual variance is 0 and the t statistic of the slope is infinite or undefined; the z test does not have this problem".into(),
+        ));
+    }
     let (ci_lower, ci_upper) = m.intercept_ci();
     Ok(Egger {
         stat: m.slope_stat(),

@@ -92,6 +92,46 @@ impl Default for IterControl {
     }
 }
 
+impl IterControl {
+    /// The step lengths that move towards the estimate without overshooting by design: a step
+    /// of 0 (or a negative or NaN one) never moves, and the first iterate would be reported as
+    /// "converged".
+    pub const STEP_RANGE: &'static str = "greater than 0 and at most 1";
+    /// A threshold of 0 is never met, a negative or NaN one never compares, an infinite one is
+    /// met at once.
+    pub const THRESHOLD_RANGE: &'static str = "a finite number greater than 0";
+    pub const MAX_ITER_RANGE: &'static str = "a whole number of at least 1";
+
+    pub fn valid_step(step: f64) -> bool {
+        step > 0.0 && step <= 1.0
+    }
+
+    pub fn valid_threshold(threshold: f64) -> bool {
+        threshold > 0.0 && threshold.is_finite()
+    }
+
+    pub fn valid_max_iter(max_iter: usize) -> bool {
+        max_iter >= 1
+    }
+
+    /// Check every control against its range; the first one out of it is the error.
+    pub fn check(&self) -> Result<(), super::StatsError> {
+        let out = |what: &'static str, value: String, range: &'static str| {
+            Err(super::StatsError::Control { what: what.into(), value, range: range.into() })
+        };
+        if !Self::valid_step(self.step) {
+            return out("the Fisher-scoring step", self.step.to_string(), Self::STEP_RANGE);
+        }
+        if !Self::valid_threshold(self.threshold) {
+            return out("the convergence threshold", self.threshold.to_string(), Self::THRESHOLD_RANGE);
+        }
+        if !Self::valid_max_iter(self.max_iter) {
+            return out("the iteration limit", self.max_iter.to_string(), Self::MAX_ITER_RANGE);
+        }
+        Ok(())
+    }
+}
+
 /// Everything that defines one analysis, apart from the data.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spec {

@@ -35,7 +35,7 @@ pub struct Subgroup {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubgroupAnalysis {
     pub subgroups: Vec<Subgroup>,
-    /// `None` with fewer than two subgroups.
+    /// `None` with fewer than two subgroups, or when a subgroup's standard error is 0.
     pub test: Option<SubgroupTest>,
 }
 
@@ -58,9 +58,11 @@ pub fn by_subgroup(data: &[StudyData], labels: &[String], spec: &Spec) -> Result
     Ok(SubgroupAnalysis { test: test_for_differences(&estimates), subgroups })
 }
 
-/// Q between subgroup estimates `(estimate, se)`; `None` with fewer than two.
+/// Q between subgroup estimates `(estimate, se)`; `None` with fewer than two, or when a
+/// subgroup's standard error is 0 (Knapp–Hartung within a subgroup of identical effects): its
+/// weight would be infinite and Q undefined.
 pub fn test_for_differences(estimates: &[(f64, f64)]) -> Option<SubgroupTest> {
-    if estimates.len() < 2 {
+    if estimates.len() < 2 || estimates.iter().any(|&(_, se)| !(se > 0.0 && se.is_finite())) {
         return None;
     }
     let (sw, swy) = estimates.iter().fold((0.0, 0.0), |(a, b), &(y, se)| (a + 1.0 / (se * se), b + y / (se * se)));

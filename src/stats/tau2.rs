@@ -41,8 +41,26 @@ pub struct WeightedSums {
 ///
 /// Large inputs are summed in fixed blocks of [`BLOCK`] studies, spread over the available
 /// cores and combined in block order, so the result does not depend on the number of threads.
+///
+/// When the first study lies so far from μ̂ that the centring cancels most digits of Σwr²
+/// (a very precise study far from a very imprecise first one: Σwd² above 10⁶·Σwr²), the sums
+/// are taken again about μ̂ itself, where nothing cancels. Ordinary data never come near this,
+/// and keep their one pass.
 pub fn weighted_sums(yi: &[f64], vi: &[f64], tau2: f64) -> WeightedSums {
     let c = yi.first().copied().unwrap_or(0.0);
+    let (sums, raw_q) = sums_about(yi, vi, tau2, c);
+    if raw_q > CANCELLATION * sums.q && sums.mu.is_finite() && sums.mu != c {
+        return sums_about(yi, vi, tau2, sums.mu).0;
+    }
+    sums
+}
+
+/// The factor by which the uncentred Σwd² may exceed Σwr² before the sums are taken again
+/// about μ̂ ([`weighted_sums`]): at most 6 of the 16 digits are lost.
+const CANCELLATION: f64 = 1e6;
+
+/// [`WeightedSums`] with deviations taken from the shift `c`, and the uncentred Σwd².
+fn sums_about(yi: &[f64], vi: &[f64], tau2: f64, c: f64) -> (WeightedSums, f64) {
     let n = yi.len().min(vi.len());
     let sums = if n >= 4 * BLOCK {
         let blocks = n.div_ceil(BLOCK);
@@ -75,7 +93,7 @@ pub fn weighted_sums(yi: &[f64], vi: &[f64], tau2: f64) -> WeightedSums {
     let w2r = t1 - m * t0;
     let ypy = (t2 - 2.0 * m * t1 + m * m * t0).max(0.0);
     let w3r2 = (u2 - 2.0 * m * u1 + m * m * u0).max(0.0);
-    WeightedSums { sw: s0, sw2: t0, sw3: u0, mu: c + m, q, ypy, ypppy: (w3r2 - w2r * w2r / s0).max(0.0) }
+    (WeightedSums { sw: s0, sw2: t0, sw3: u0, mu: c + m, q, ypy, ypppy: (w3r2 - w2r * w2r / s0).max(0.0) }, s2)
 }
 
 /// Studies per block when sums are split over threads.
@@ -210,7 +228,8 @@ fn fisher_scoring(method: Method, yi: &[f64], vi: &[f64], control: &IterControl)
         };
         let fisher = score / expected;
         if !fisher.is_finite() {
-            return Err(StatsError::NotConverged { method, iterations: iteration, last_change: change });
+            // Not a matter of iterations: the weights' powers left the range of a double.
+            return Err(StatsError::Overflow(format!("the {} estimator of tau²", method.name()).into()));
         }
         if tau2 == 0.0 && fisher <= 0.0 {
             return Ok(Tau2 { tau2: 0.0, iterations: iteration });
@@ -348,6 +367,18 @@ mod tests {
         // And close to one unblocked pass.
         let single = power_sums(&yi, &vi, 0.05, c);
         assert!((single[2] / sums[2] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_first_study_far_from_the_estimate_does_not_cancel_q_away() {
+        // Centred on the first study (−1e99), Σwr² = Σwd² − (Σwd)²/Σw cancelled to 0; metafor
+        // reports Q = 2e198.
+        let s = weighted_sums(&[-1e99, 1e99, 0.0], &[1.0, 1.0, 1e-99], 0.0);
+        assert!((s.q / 2e198 - 1.0).abs() < 1e-12, "{}", s.q);
+        // Ordinary data keep their single pass: the same bits as summing about the first study.
+        let (one_pass, _) = sums_about(&Y, &V, 0.05, Y[0]);
+        let s = weighted_sums(&Y, &V, 0.05);
+        assert_eq!((s.q, s.ypy, s.ypppy, s.mu), (one_pass.q, one_pass.ypy, one_pass.ypppy, one_pass.mu));
     }
 
     #[test]

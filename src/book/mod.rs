@@ -48,8 +48,16 @@ impl Book {
 pub fn read_source(root: &Path, folder: &Path, name: &Path) -> Result<Arc<Source>, String> {
     let path = resolve_inside(&root.join(folder), name)?;
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let text = String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error().valid_up_to()))?;
     Ok(Source::new(folder.join(name).display().to_string(), text))
+}
+
+/// Where a file stops being UTF-8 text, as a reader finds it in an editor.
+pub fn not_utf8(bytes: &[u8], valid: usize) -> String {
+    let before = String::from_utf8_lossy(&bytes[..valid]);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("not UTF-8 text (line {line}, column {column}): save it as UTF-8")
 }
 
 /// The `[build]` folders of the book in `root` as book.toml gives them, or the defaults where

@@ -102,8 +102,8 @@ pub fn run(opts: &PoolOptions) -> Result<String, Vec<Diagnostic>> {
         vec![Diagnostic::error(format!("cannot read the data file `{name}`: {e}")).hint("check the path given to --data")]
     })?;
     let text = String::from_utf8(text).map_err(|e| {
-        vec![Diagnostic::error(format!("the data file `{name}` is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
-            .hint("save the file as CSV UTF-8")]
+        vec![Diagnostic::error(format!("the data file `{name}` is {}", crate::book::not_utf8(e.as_bytes(), e.utf8_error().valid_up_to())))
+            .hint("older exports are often Latin-1 or Windows-1252; save the file as CSV UTF-8")]
     })?;
     let source = Source::new(name, text);
     let table = csv_table(&source)?;

@@ -119,6 +119,55 @@ fn crossref_cycles_in_the_bibliography_are_errors_at_the_entry() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The default page template, with `edit` applied, as the book's own.
+fn with_page_template(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    let page = dir.join("templates/page.html");
+    std::fs::write(&page, edit(std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/page.html")).unwrap())).unwrap();
+    page
+}
+
+#[test]
+fn errors_in_the_page_template_are_located_in_it() {
+    let dir = book("minimal", "page");
+    let page = with_page_template(&dir, |t| t.replace("<title>", "<title>{{ book_title | nonesuch }}"));
+    let (code, out, _) = run("build", &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("templates/page.html:{}:", line_of(&page, "nonesuch"))), "{out}");
+    assert!(out.contains("unknown filter") && out.contains("hint: while laying out index.html"), "{out}");
+    // A syntax error.
+    with_page_template(&dir, |t| t.replace("<main id=\"content\">", "<main id=\"content\">{% if %}"));
+    let (code, out, _) = run("build", &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("templates/page.html:{}:", line_of(&page, "{% if %}"))) && out.contains("syntax error"), "{out}");
+    // Loops without end.
+    with_page_template(&dir, |t| t.replace("<main id=\"content\">", &format!("<main id=\"content\">\n{NESTED_LOOPS}")));
+    let (code, out, _) = run("build", &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("templates/page.html:{}:1", line_of(&page, "range(100000)"))) && out.contains("this loop"), "{out}");
+    assert!(out.contains("the page template takes too many steps"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn errors_in_the_summary_template_are_located_in_it() {
+    let dir = book("pls", "pls-template");
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    let template = dir.join("templates/pls.md");
+    let default = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/pls.md")).unwrap();
+    std::fs::write(&template, default.replace("{{ question }}", "{{ question }} {{ nonesuch }}")).unwrap();
+    let (code, out, _) = run("check", &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("templates/pls.md:{}:", line_of(&template, "nonesuch"))), "{out}");
+    assert!(out.contains("hint: variables: title, question"), "{out}");
+    std::fs::write(&template, default.replace("{{ question }}", &format!("{{{{ question }}}}\n\n{NESTED_LOOPS}"))).unwrap();
+    let (code, out, _) = run("check", &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("templates/pls.md:{}:1", line_of(&template, "range(100000)"))) && out.contains("this loop"), "{out}");
+    assert!(out.contains("the plain-language summary's template takes too many steps"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The fuel a book's chapters take, rendered as a build renders them: (largest, total).
 fn fuel_of(root: &Path) -> (u64, u64) {
     let prepared = match metabook::cmd::build::prepare(root) {

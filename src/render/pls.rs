@@ -12,6 +12,7 @@
 
 use super::readability::{self, Readability};
 use super::sof;
+use super::template::{self, Crossed, Engine, Escape};
 use crate::config::PlsConfig;
 use crate::data::grade::{Certainty, Domain, EffectFrom, Grade};
 use crate::diag::{Diagnostic, Source};
@@ -158,7 +159,7 @@ pub fn summary(
     values: &[(String, serde_json::Value)],
     grade: &Grade,
     words: &Words,
-    template: &Source,
+    template: &Arc<Source>,
 ) -> Result<Summary, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut outcomes = Vec::new();
@@ -244,31 +245,31 @@ pub fn summary(
         return Err(problems);
     }
     let total_people: f64 = studies.iter().map(|(_, n)| n).sum();
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    super::prose::add_filters(&mut env);
-    let values: std::collections::BTreeMap<String, minijinja::Value> =
-        values.iter().map(|(name, v)| (name.clone(), super::prose::escaped_value(v))).collect();
-    let markdown = env
-        .render_str(
-            &template.text,
-            minijinja::context! {
-                title => &config.title,
-                question => &config.question,
-                practice => &config.practice,
-                intervention => &config.intervention,
-                studies => studies.len(),
-                studies_words => count_words(studies.len(), words),
-                participants => people_count(total_people),
-                outcomes => &outcomes,
-                limits => &limits,
-                unknown => &config.unknown,
-                glossary => &config.glossary,
-                analyses => values,
-            },
-        )
-        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", template.name)).hint("variables: title, question, practice, intervention, studies, studies_words, participants, outcomes, limits, unknown, glossary, analyses (each analysis by name, as in the chapters)")])?;
+    let mut engine = Engine::new(Escape::ByName, template::MAX_TEXT);
+    engine.env_mut().set_trim_blocks(true);
+    super::prose::add_filters(engine.env_mut());
+    let values: std::collections::BTreeMap<&str, minijinja::Value> = values.iter().map(|(name, v)| (name.as_str(), super::prose::escaped_value(v))).collect();
+    let context = minijinja::context! {
+        title => &config.title,
+        question => &config.question,
+        practice => &config.practice,
+        intervention => &config.intervention,
+        studies => studies.len(),
+        studies_words => count_words(studies.len(), words),
+        participants => people_count(total_people),
+        outcomes => &outcomes,
+        limits => &limits,
+        unknown => &config.unknown,
+        glossary => &config.glossary,
+        analyses => values,
+    };
+    let markdown = engine.render(&template.name, &template.text, context).map_err(|failure| {
+        let mut d = failure.diagnostic(template, failure.span.clone(), "the plain-language summary's template");
+        if failure.crossed == Crossed::Nothing {
+            d = d.hint("variables: title, question, practice, intervention, studies, studies_words, participants, outcomes, limits, unknown, glossary, analyses (each analysis by name, as in the chapters)");
+        }
+        vec![d]
+    })?;
     let readability = readability::measure(&plain_text(&markdown));
     let mut warnings = Vec::new();
     if readability.grade > 8.0 {

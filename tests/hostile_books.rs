@@ -168,6 +168,40 @@ fn errors_in_the_summary_template_are_located_in_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn markup_in_the_plain_language_summary_strings_stays_text() {
+    let dir = book("pls", "pls-markup");
+    // book.toml's [pls], a `pls` block and the wording table, each with HTML in it.
+    let config = std::fs::read_to_string(dir.join("book.toml")).unwrap()
+        .replace("Back pain is common.", "Back pain is common. <script>alert(1)</script>")
+        .replace("\"the exercise plan\"", "\"the <b>exercise</b> plan\"")
+        .replace("a study that compares two groups.", "<img src=x onerror=alert(2)>");
+    std::fs::write(dir.join("book.toml"), config).unwrap();
+    let chapter = dir.join("report/results.md");
+    let text = std::fs::read_to_string(&chapter).unwrap().replace("meaning = \"how much it hurts\"", "meaning = \"how much it <img src=y onerror=alert(3)> hurts\"");
+    std::fs::write(&chapter, text).unwrap();
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    let words = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/pls-en.toml")).unwrap()
+        .replace("large = \"The change is large.\"", "large = \"The change is <script>alert(4)</script> large.\"");
+    std::fs::write(dir.join("templates/pls-en.toml"), words).unwrap();
+    let (code, out, _) = run("build", &dir);
+    assert_eq!(code, 0, "{out}");
+    let html = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
+    let summary = &html[html.find("<main").unwrap()..];
+    for raw in ["<script", "<img", "<b>exercise"] {
+        assert!(!summary.contains(raw), "`{raw}` reached the page as HTML: {summary}");
+    }
+    for shown in ["&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;exercise&lt;/b&gt;", "&lt;img src=x onerror=alert(2)&gt;", "&lt;img src=y onerror=alert(3)&gt;", "&lt;script&gt;alert(4)&lt;/script&gt;"] {
+        assert!(summary.contains(shown), "`{shown}` is not shown as text: {summary}");
+    }
+    // The PDF shows the same text.
+    let pdf = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("plain-language-summary.pdf")).unwrap();
+    let text = Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext (apt-get install poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("<script>alert(1)</script>") && text.contains("<img src=y onerror=alert(3)>"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The fuel a book's chapters take, rendered as a build renders them: (largest, total).
 fn fuel_of(root: &Path) -> (u64, u64) {
     let prepared = match metabook::cmd::build::prepare(root) {

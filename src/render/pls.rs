@@ -7,12 +7,15 @@
 //! with sentence patterns from a wording table (`templates/pls-en.toml`, a data file, so a
 //! language is added without code). The page itself is a minijinja template that writes
 //! Markdown (`templates/pls.md`), which a book can replace; the Markdown goes through the same
-//! HTML and Typst renderers as the chapters. Its readability is measured (Flesch reading
-//! ease, Flesch–Kincaid grade) and a grade above 8 is a warning naming what makes it hard.
+//! HTML and Typst renderers as the chapters, and every string the template prints (from
+//! book.toml, the `pls` blocks, the wording table or the data) is escaped for Markdown, as a
+//! chapter's values are, so it reads as typed and never as HTML. Its readability is measured
+//! (Flesch reading ease, Flesch–Kincaid grade) and a grade above 8 is a warning naming what
+//! makes it hard.
 
 use super::readability::{self, Readability};
 use super::sof;
-use super::template::{self, Crossed, Engine, Escape};
+use super::template::Crossed;
 use crate::config::PlsConfig;
 use crate::data::grade::{Certainty, Domain, EffectFrom, Grade};
 use crate::diag::{Diagnostic, Source};
@@ -245,10 +248,12 @@ pub fn summary(
         return Err(problems);
     }
     let total_people: f64 = studies.iter().map(|(_, n)| n).sum();
-    let mut engine = Engine::new(Escape::ByName, template::MAX_TEXT);
+    // The page is Markdown: every string printed — from book.toml's [pls], the `pls` blocks,
+    // the wording table and the analyses — is escaped for Markdown as the chapters' values are,
+    // so `<script>` in any of them stays text in the site and the PDF.
+    let mut engine = super::prose::engine();
     engine.env_mut().set_trim_blocks(true);
-    super::prose::add_filters(engine.env_mut());
-    let values: std::collections::BTreeMap<&str, minijinja::Value> = values.iter().map(|(name, v)| (name.as_str(), super::prose::escaped_value(v))).collect();
+    let values: std::collections::BTreeMap<&str, minijinja::Value> = values.iter().map(|(name, v)| (name.as_str(), minijinja::Value::from_serialize(v))).collect();
     let context = minijinja::context! {
         title => &config.title,
         question => &config.question,

@@ -33,18 +33,6 @@ pub fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("num", |x: f64, decimals: Option<usize>| format::fixed(x, decimals.unwrap_or(2)));
 }
 
-/// An analysis' values (as [`crate::render::json`] gives them) for a template that has no
-/// escaping formatter (the plain-language summary's): every string is escaped for Markdown
-/// and marked safe, so a study label prints as text there too; numbers stay numbers.
-pub fn escaped_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::String(s) => Value::from_safe_string(escape_markdown(s)),
-        serde_json::Value::Array(items) => Value::from(items.iter().map(escaped_value).collect::<Vec<_>>()),
-        serde_json::Value::Object(map) => Value::from_iter(map.iter().map(|(k, v)| (k.clone(), escaped_value(v)))),
-        other => Value::from_serialize(other),
-    }
-}
-
 /// The characters [`escape_markdown`] escapes.
 pub const MARKDOWN_PUNCTUATION: &str = "\\`*_{}[]<>#!|~$@&^";
 

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 /// Steps (minijinja instructions) one rendering may take. The example review's chapters take
 /// 74 together, and a chapter that lists the 400 studies of an analysis in a loop and prints
-/// 300 values 9,005 (`tests/hostile_books.rs` measures both); 20 million is two thousand times
+/// 300 values 9,005 (`tests/hostile_templates.rs` measures both); 20 million is two thousand times
 /// that, and runs out in about a second.
 pub const FUEL: u64 = 20_000_000;
 

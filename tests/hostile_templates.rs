@@ -1,7 +1,8 @@
-//! Hostile and unlucky books: a template that loops for ever or writes gigabytes, a
-//! bibliography whose entries inherit from each other in a circle, markup in the plain-language
-//! summary's strings, and mistakes in the page and summary templates. Each is an error located
-//! in the author's file with a hint and exit code 1 — never a crash, a hang, or HTML let through.
+//! Hostile and unlucky templates and bibliographies: a template that loops for ever or writes
+//! gigabytes, a bibliography whose entries inherit from each other in a circle, markup in the
+//! plain-language summary's strings, and mistakes in the page and summary templates. Each is an
+//! error located in the author's file with a hint and exit code 1 — never a crash, a hang, or
+//! HTML let through.
 
 mod common;
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// A private copy of a fixture book.
 fn book(fixture: &str, tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("metabook-hostile-{tag}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("metabook-templ-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books").join(fixture), &dir);
     dir

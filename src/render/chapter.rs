@@ -11,6 +11,7 @@
 //! their citations are numbered where their directive stands.
 
 use super::cite::{self, Found, Inline};
+use super::template::{self, Spliced};
 use super::{forest, funnel, json, prisma, prose, revman, sensitivity};
 use crate::diag::{Diagnostic, Source};
 use crate::directive::{Body, Directive, TableDirective};
@@ -31,6 +32,8 @@ pub struct Counters {
     pub executed: Vec<String>,
     /// How many views came from the cache.
     pub reused: usize,
+    /// Bytes of templated Markdown of the chapters so far.
+    pub text: usize,
 }
 
 
@@ -145,25 +148,22 @@ pub fn prepare(
     counters: &mut Counters,
     cache: &mut Cache,
 ) -> Result<PreparedChapter, Vec<Diagnostic>> {
-    let env = prose::environment();
-    // Validate the prose where positions are the author's, then render with placeholders.
-    prose::render_chapter(&env, source, values).map_err(|d| vec![d])?;
-    let mut text = String::with_capacity(source.text.len());
-    let mut at = 0;
-    for (n, d) in directives.iter().enumerate() {
-        text.push_str(&source.text[at..d.span.start]);
-        // The placeholder takes as many lines as the directive, so the prose keeps its lines
-        // (a typesetting error is then reported on the author's line).
+    // One pass, over the chapter with a placeholder where each directive stood; an error's
+    // position is mapped back to the author's text. A placeholder takes as many lines as its
+    // directive, so the prose keeps its lines (a typesetting error is then reported on the
+    // author's line, [`PreparedChapter::locate`]).
+    let placeholders = directives.iter().enumerate().map(|(n, d)| {
         let lines = source.text[d.span.clone()].matches('\n').count().max(1);
-        text.push('\n');
-        text.push_str(&placeholder(n));
-        text.push_str(&"\n".repeat(lines - 1));
-        at = d.span.end;
+        (d.span.clone(), format!("\n{}{}", placeholder(n), "\n".repeat(lines - 1)))
+    });
+    let spliced = Spliced::new(&source.text, placeholders);
+    let markdown = prose::render_chapter(&prose::engine(), source, &spliced, values).map_err(|d| vec![d])?;
+    counters.text += markdown.len();
+    if counters.text > template::MAX_BOOK {
+        return Err(vec![Diagnostic::error(format!("the chapters up to this one would be longer than {} together", template::megabytes(template::MAX_BOOK)))
+            .at(source, 0..0, "this chapter")
+            .hint("metabook stops there so that a mistake (a loop that writes too much) cannot fill the memory when the PDF is set; a whole review is well under 1 MB")]);
     }
-    text.push_str(&source.text[at..]);
-    let context: std::collections::BTreeMap<&str, minijinja::Value> =
-        values.iter().map(|(n, v)| (n.as_str(), minijinja::Value::from_serialize(v))).collect();
-    let markdown = env.render_str(&text, context).map_err(|e| vec![Diagnostic::error(format!("{}: {e}", source.name))])?;
     let mut views = Vec::with_capacity(directives.len());
     let mut problems = Vec::new();
     for d in directives {

@@ -311,6 +311,7 @@ pub fn parse_library(source: &Arc<Source>) -> Result<Library, Vec<Diagnostic>> {
             vec![Diagnostic::error(format!("cannot read the bibliography: {e}")).at(source, span, "here").hint("see hayagriva's YAML format")]
         });
     }
+    check_links(source)?;
     hayagriva::io::from_biblatex_str(&source.text).map_err(|errors| {
         errors
             .iter()
@@ -325,6 +326,117 @@ pub fn parse_library(source: &Arc<Source>) -> Result<Library, Vec<Diagnostic>> {
             })
             .collect()
     })
+}
+
+/// Entries a BibLaTeX entry may take fields from through `crossref` and `xdata`, counting the
+/// entries those take from in turn. Real bibliographies stay at two or three (a paper, its
+/// proceedings, their series).
+const MAX_INHERITED: usize = 100;
+
+/// An entry's `crossref` and `xdata` links, which the biblatex crate follows by recursion
+/// (once per path, with a copy of the entry at each step) when it reads the file: a cycle
+/// (`a` crossref `b`, `b` crossref `a`) overflows the stack and aborts metabook, and a ladder of
+/// entries each naming the next rung twice in `xdata` doubles the work per rung. So the links
+/// are read first, with the crate's own parser and without following them, and a cycle or a
+/// tree of more than [`MAX_INHERITED`] entries is an error at the entry's field.
+fn check_links(source: &Arc<Source>) -> Result<(), Vec<Diagnostic>> {
+    // What the crate cannot parse, hayagriva reports (with the crate's error).
+    let Ok(mut raw) = biblatex::RawBibliography::parse(&source.text) else { return Ok(()) };
+    // The fields renamed so that the crate parses their values as it would (neither is a
+    // verbatim field) but does not follow them; their spans kept for the diagnostics.
+    let mut fields: HashMap<String, [Option<Range<usize>>; 2]> = HashMap::new();
+    for entry in &mut raw.entries {
+        let spans = fields.entry(entry.v.key.v.to_string()).or_default();
+        for pair in &mut entry.v.fields {
+            let (slot, renamed) = match pair.key.v.to_ascii_lowercase().as_str() {
+                "crossref" => (0, "metabook-crossref"),
+                "xdata" => (1, "metabook-xdata"),
+                _ => continue,
+            };
+            spans[slot] = Some(pair.key.span.start..pair.value.span.end);
+            pair.key.v = renamed;
+        }
+    }
+    let Ok(bibliography) = biblatex::Bibliography::from_raw(raw) else { return Ok(()) };
+    let entries: Vec<&biblatex::Entry> = bibliography.iter().collect();
+    let index: HashMap<&str, usize> = entries.iter().enumerate().map(|(i, e)| (e.key.as_str(), i)).collect();
+    // Each entry's parents, as the crate resolves them: `crossref`, then `xdata` in order.
+    let parents: Vec<Vec<(usize, usize)>> = entries
+        .iter()
+        .map(|e| {
+            let crossref = e.get_as::<String>("metabook-crossref").ok().into_iter().map(|k| (k, 0));
+            let xdata = e.get_as::<Vec<String>>("metabook-xdata").ok().into_iter().flatten().map(|k| (k, 1));
+            crossref.chain(xdata).filter_map(|(k, field)| index.get(k.as_str()).map(|&i| (i, field))).collect()
+        })
+        .collect();
+    let field_span = |entry: usize, field: usize| fields.get(&entries[entry].key).and_then(|f| f[field].clone()).unwrap_or(0..0);
+    let link_name = ["crossref", "xdata"];
+    // Depth-first, without recursion (a chain may be long): 0 unseen, 1 on the path, 2 done.
+    let mut state = vec![0u8; entries.len()];
+    let mut inherited = vec![0usize; entries.len()];
+    let mut cycles: Vec<Vec<usize>> = Vec::new();
+    for root in 0..entries.len() {
+        if state[root] != 0 {
+            continue;
+        }
+        state[root] = 1;
+        let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some((node, next)) = path.last().copied() {
+            if let Some(&(parent, _)) = parents[node].get(next) {
+                path.last_mut().expect("a node").1 += 1;
+                match state[parent] {
+                    0 => {
+                        state[parent] = 1;
+                        path.push((parent, 0));
+                    }
+                    1 => {
+                        let from = path.iter().position(|(n, _)| *n == parent).expect("on the path");
+                        let mut cycle: Vec<usize> = path[from..].iter().map(|(n, _)| *n).collect();
+                        // Written from the cycle's first entry in the file, reported once.
+                        let first = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map_or(0, |(i, _)| i);
+                        cycle.rotate_left(first);
+                        if !cycles.contains(&cycle) {
+                            cycles.push(cycle);
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                inherited[node] = parents[node].iter().fold(0usize, |sum, (p, _)| sum.saturating_add(1).saturating_add(inherited[*p])).min(MAX_INHERITED + 1);
+                state[node] = 2;
+                path.pop();
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for cycle in &cycles {
+        let (first, next) = (cycle[0], cycle.get(1).copied().unwrap_or(cycle[0]));
+        let field = parents[first].iter().find(|(p, _)| *p == next).map_or(0, |(_, f)| *f);
+        let keys: Vec<&str> = cycle.iter().chain(std::iter::once(&first)).map(|&i| entries[i].key.as_str()).collect();
+        problems.push(
+            Diagnostic::error(format!("the entry `{}` takes its fields from itself: {}", entries[first].key, keys.join(" → ")))
+                .at(source, field_span(first, field), format!("this `{}`", link_name[field]))
+                .hint("an entry takes fields (`crossref`, `xdata`) only from entries that do not take fields from it; remove one link of the circle"),
+        );
+    }
+    if problems.is_empty() {
+        for (entry, links) in parents.iter().enumerate() {
+            // The first entry up each chain to cross the limit (those that take from it cross too).
+            if inherited[entry] > MAX_INHERITED && links.iter().all(|(p, _)| inherited[*p] <= MAX_INHERITED) {
+                let field = links.first().map_or(0, |(_, f)| *f);
+                problems.push(
+                    Diagnostic::error(format!("the entry `{}` takes fields from more than {MAX_INHERITED} entries through `crossref` and `xdata`", entries[entry].key))
+                        .at(source, field_span(entry, field), "here")
+                        .hint("metabook reads at most that many, counting the entries those take from in turn (and each time an entry is named again)"),
+                );
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// The names of the citation styles built in.
@@ -640,6 +752,46 @@ mod tests {
         assert!(e[0].message.starts_with("cannot read the bibliography: "), "{}", e[0].message);
         let yaml = Source::new("refs.yaml", "a:\n  type: article\n  title: [unclosed\n");
         assert!(parse_library(&yaml).unwrap_err()[0].position().unwrap().starts_with("refs.yaml:"));
+    }
+
+    #[test]
+    fn crossref_and_xdata_cycles_are_errors_at_the_entry_not_a_stack_overflow() {
+        let bib = Source::new("refs.bib", "@inproceedings{a, title={A}, year={2000},\n  crossref={b}}\n@proceedings{b, title={B}, year={2000}, crossref = {a}}\n");
+        let e = parse_library(&bib).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].position().unwrap(), "refs.bib:2:3");
+        assert_eq!(e[0].message, "the entry `a` takes its fields from itself: a → b → a");
+        assert!(e[0].hints[0].contains("remove one link"), "{:?}", e[0].hints);
+        // Through `xdata`, and an entry naming itself.
+        let bib = Source::new("refs.bib", "@xdata{x, publisher={P}, xdata={y}}\n@xdata{y, xdata={z, x}}\n@xdata{z, note={N}}\n@book{s, title={T}, crossref={s}}\n");
+        let e = parse_library(&bib).unwrap_err();
+        let messages: Vec<&str> = e.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages, ["the entry `x` takes its fields from itself: x → y → x", "the entry `s` takes its fields from itself: s → s"]);
+        assert_eq!(e[0].position().unwrap(), "refs.bib:1:26");
+        assert_eq!(e[1].position().unwrap(), "refs.bib:4:21");
+        // Links to entries that are not in the file are left to the crate, which ignores them.
+        let bib = Source::new("refs.bib", "@inproceedings{a, title={A}, year={2000}, crossref={missing}}\n@proceedings{p, title={P}, year={2000}}\n@inproceedings{c, title={C}, crossref={p}}\n");
+        assert!(parse_library(&bib).is_ok());
+    }
+
+    #[test]
+    fn a_ladder_of_xdata_links_is_an_error_before_the_work_doubles_at_each_rung() {
+        let mut text = String::from("@xdata{r0, note={N}}\n");
+        for i in 1..40 {
+            text.push_str(&format!("@xdata{{r{i}, xdata={{r{0}, r{0}}}}}\n", i - 1));
+        }
+        let e = parse_library(&Source::new("refs.bib", text)).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].message, "the entry `r6` takes fields from more than 100 entries through `crossref` and `xdata`");
+        assert_eq!(e[0].position().unwrap(), "refs.bib:7:12");
+        // A long chain of crossrefs, too: the check itself does not recurse.
+        let mut text = String::from("@book{c0, title={T}}\n");
+        for i in 1..100_000 {
+            text.push_str(&format!("@book{{c{i}, crossref={{c{}}}}}\n", i - 1));
+        }
+        let e = parse_library(&Source::new("refs.bib", text)).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert!(e[0].message.starts_with("the entry `c101` takes fields from more than 100"), "{}", e[0].message);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::cite::{self, Inline, Piece, Run};
 use super::forest;
 use crate::book::{Book, Templates};
 use crate::diag::Diagnostic;
-use minijinja::Environment;
+use super::template::{self, Crossed, Engine, Escape};
 use pulldown_cmark::{html, Event, Parser, Tag, TagEnd};
 use serde::Serialize;
 
@@ -345,10 +345,8 @@ pub struct Download {
 /// Lay out every page: the index (title page and contents), one page per chapter, and the
 /// extra pages after them, all in the navigation, with links to the `downloads`.
 pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], downloads: &[Download], templates: &Templates) -> Result<Vec<Page>, Vec<Diagnostic>> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("page.html", &templates.page.text).map_err(|e| vec![Diagnostic::error(format!("{}: {e}", templates.page.name))])?;
-    let page = env.get_template("page.html").expect("just added");
+    // HTML-escaped by the template's name (`….html`), with metabook's limits.
+    let engine = Engine::new(Escape::ByName, template::MAX_PAGE);
     let meta = &book.config.book;
     // Every page after the index, in reading order: (title, file, body).
     let entries: Vec<(&str, String, &str)> = book
@@ -362,8 +360,8 @@ pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], downloads: &[D
         entries.iter().enumerate().map(|(i, (title, href, _))| NavItem { title: title.to_string(), href: href.clone(), current: Some(i) == current }).collect()
     };
     let link = |i: usize| NavItem { title: entries[i].0.to_string(), href: entries[i].1.clone(), current: false };
-    let render = |title: Option<&str>, content: String, current: Option<usize>, prev: Option<NavItem>, next: Option<NavItem>| {
-        page.render(minijinja::context! {
+    let render = |file: &str, title: Option<&str>, content: String, current: Option<usize>, prev: Option<NavItem>, next: Option<NavItem>| {
+        let context = minijinja::context! {
             language => meta.language.get_ref(),
             book_title => &meta.title,
             description => &meta.description,
@@ -373,8 +371,14 @@ pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], downloads: &[D
             prev => prev,
             next => next,
             downloads => downloads,
+        };
+        engine.render(&templates.page.name, &templates.page.text, context).map_err(|failure| {
+            let mut d = failure.diagnostic(&templates.page, failure.span.clone(), "the page template").hint(format!("while laying out {file}"));
+            if failure.crossed == Crossed::Nothing {
+                d = d.hint("the page template's variables: book_title, page_title, content, nav, prev, next, downloads, language, description");
+            }
+            vec![d]
         })
-        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", templates.page.name)).hint("check the page template's variables: book_title, page_title, content, nav, prev, next, downloads, language, description")])
     };
     let e = forest::escape;
     let mut index = format!("<div class=\"title-page\"><h1>{}</h1>", e(&meta.title));
@@ -389,11 +393,11 @@ pub fn site(book: &Book, bodies: &[String], extras: &[ExtraPage], downloads: &[D
         index.push_str(&format!("<li><a href=\"{}\">{}</a></li>", e(href), e(title)));
     }
     index.push_str("</ol></div>");
-    let mut pages = vec![Page { file: "index.html".to_string(), html: render(None, index, None, None, (!entries.is_empty()).then(|| link(0)))? }];
+    let mut pages = vec![Page { file: "index.html".to_string(), html: render("index.html", None, index, None, None, (!entries.is_empty()).then(|| link(0)))? }];
     for (i, (title, file, body)) in entries.iter().enumerate() {
         let prev = if i > 0 { Some(link(i - 1)) } else { None };
         let next = (i + 1 < entries.len()).then(|| link(i + 1));
-        pages.push(Page { file: file.clone(), html: render(Some(title), body.to_string(), Some(i), prev, next)? });
+        pages.push(Page { file: file.clone(), html: render(file, Some(title), body.to_string(), Some(i), prev, next)? });
     }
     pages.push(Page { file: "style.css".to_string(), html: templates.style.clone() });
     Ok(pages)

@@ -6,6 +6,8 @@
 //!   [`prisma`] the PRISMA 2020 flow diagram; [`sof`] the GRADE summary of findings;
 //!   [`funnel`] the funnel plot with the tests for small-study effects; [`sensitivity`] the
 //!   leave-one-out, cumulative and influence analyses as tables and plots.
+//! - [`template`]: the templates an author writes (chapters, `page.html`, `pls.md`) run with
+//!   limits on work and text, their errors located in the author's file.
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
 //! - [`chapter`]: a chapter made ready for any output: prose templated, directives as views.
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
@@ -29,5 +31,6 @@ pub mod revman;
 pub mod rob;
 pub mod sensitivity;
 pub mod sof;
+pub mod template;
 pub mod text;
 pub mod typst;

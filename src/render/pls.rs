@@ -7,11 +7,15 @@
 //! with sentence patterns from a wording table (`templates/pls-en.toml`, a data file, so a
 //! language is added without code). The page itself is a minijinja template that writes
 //! Markdown (`templates/pls.md`), which a book can replace; the Markdown goes through the same
-//! HTML and Typst renderers as the chapters. Its readability is measured (Flesch reading
-//! ease, Flesch–Kincaid grade) and a grade above 8 is a warning naming what makes it hard.
+//! HTML and Typst renderers as the chapters, and every string the template prints (from
+//! book.toml, the `pls` blocks, the wording table or the data) is escaped for Markdown, as a
+//! chapter's values are, so it reads as typed and never as HTML. Its readability is measured
+//! (Flesch reading ease, Flesch–Kincaid grade) and a grade above 8 is a warning naming what
+//! makes it hard.
 
 use super::readability::{self, Readability};
 use super::sof;
+use super::template::Crossed;
 use crate::config::PlsConfig;
 use crate::data::grade::{Certainty, Domain, EffectFrom, Grade};
 use crate::diag::{Diagnostic, Source};
@@ -157,7 +161,7 @@ pub fn summary(
     values: &[(String, serde_json::Value)],
     grade: &Grade,
     words: &Words,
-    template: &Source,
+    template: &Arc<Source>,
 ) -> Result<Summary, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut outcomes = Vec::new();
@@ -246,31 +250,33 @@ pub fn summary(
         return Err(problems);
     }
     let total_people: Option<f64> = studies.iter().map(|(_, n)| *n).sum();
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    super::prose::add_filters(&mut env);
-    let values: std::collections::BTreeMap<String, minijinja::Value> =
-        values.iter().map(|(name, v)| (name.clone(), super::prose::escaped_value(v))).collect();
-    let markdown = env
-        .render_str(
-            &template.text,
-            minijinja::context! {
-                title => &config.title,
-                question => &config.question,
-                practice => &config.practice,
-                intervention => &config.intervention,
-                studies => studies.len(),
-                studies_words => count_words(studies.len(), words),
-                participants => people_count(total_people),
-                outcomes => &outcomes,
-                limits => &limits,
-                unknown => &config.unknown,
-                glossary => &config.glossary,
-                analyses => values,
-            },
-        )
-        .map_err(|e| vec![Diagnostic::error(format!("{}: {e}", template.name)).hint("variables: title, question, practice, intervention, studies, studies_words, participants, outcomes, limits, unknown, glossary, analyses (each analysis by name, as in the chapters)")])?;
+    // The page is Markdown: every string printed — from book.toml's [pls], the `pls` blocks,
+    // the wording table and the analyses — is escaped for Markdown as the chapters' values are,
+    // so `<script>` in any of them stays text in the site and the PDF.
+    let mut engine = super::prose::engine();
+    engine.env_mut().set_trim_blocks(true);
+    let values: std::collections::BTreeMap<&str, minijinja::Value> = values.iter().map(|(name, v)| (name.as_str(), minijinja::Value::from_serialize(v))).collect();
+    let context = minijinja::context! {
+        title => &config.title,
+        question => &config.question,
+        practice => &config.practice,
+        intervention => &config.intervention,
+        studies => studies.len(),
+        studies_words => count_words(studies.len(), words),
+        participants => people_count(total_people),
+        outcomes => &outcomes,
+        limits => &limits,
+        unknown => &config.unknown,
+        glossary => &config.glossary,
+        analyses => values,
+    };
+    let markdown = engine.render(&template.name, &template.text, context).map_err(|failure| {
+        let mut d = failure.diagnostic(template, failure.span.clone(), "the plain-language summary's template");
+        if failure.crossed == Crossed::Nothing {
+            d = d.hint("variables: title, question, practice, intervention, studies, studies_words, participants, outcomes, limits, unknown, glossary, analyses (each analysis by name, as in the chapters)");
+        }
+        vec![d]
+    })?;
     let readability = readability::measure(&plain_text(&markdown));
     let mut warnings = Vec::new();
     if readability.grade > 8.0 {

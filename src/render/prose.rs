@@ -8,29 +8,20 @@
 
 use crate::diag::{Diagnostic, Source};
 use crate::format;
+use super::template::{self, Crossed, Engine, Escape, Failure, Spliced};
 use minijinja::value::Value;
-use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, Error, ErrorKind};
 use std::sync::Arc;
 
-/// The template environment for prose, with metabook's filters.
-pub fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    // Values land in Markdown, which becomes HTML and Typst: every ASCII punctuation mark is
-    // backslash-escaped (CommonMark's escape, undone by the Markdown parser), so a study label
-    // such as `*Smith* & <Jones> [@x]` stays text in both outputs and can never be read as
-    // emphasis, HTML, a link, a citation or math.
-    env.set_formatter(|out, _state, value| {
-        let text = value.to_string();
-        if value.is_safe() {
-            out.write_str(&text)?;
-        } else {
-            out.write_str(&escape_markdown(&text))?;
-        }
-        Ok(())
-    });
-    add_filters(&mut env);
-    env
+/// The template engine for prose, with metabook's filters and limits
+/// ([`super::template`]). Values land in Markdown, which becomes HTML and Typst: every ASCII
+/// punctuation mark that can start markup is backslash-escaped (CommonMark's escape, undone by
+/// the Markdown parser), so a study label such as `*Smith* & <Jones> [@x]` stays text in both
+/// outputs and can never be read as emphasis, HTML, a link, a citation or math.
+pub fn engine() -> Engine {
+    let mut engine = Engine::new(Escape::Markdown, template::MAX_TEXT);
+    add_filters(engine.env_mut());
+    engine
 }
 
 /// The number filters of the prose, `effect`, `pct`, `pval` and `num(n)`, all formatted by
@@ -42,17 +33,8 @@ pub fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("num", |x: f64, decimals: Option<usize>| format::fixed(x, decimals.unwrap_or(2)));
 }
 
-/// An analysis' values (as [`crate::render::json`] gives them) for a template that has no
-/// escaping formatter (the plain-language summary's): every string is escaped for Markdown
-/// and marked safe, so a study label prints as text there too; numbers stay numbers.
-pub fn escaped_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::String(s) => Value::from_safe_string(escape_markdown(s)),
-        serde_json::Value::Array(items) => Value::from(items.iter().map(escaped_value).collect::<Vec<_>>()),
-        serde_json::Value::Object(map) => Value::from_iter(map.iter().map(|(k, v)| (k.clone(), escaped_value(v)))),
-        other => Value::from_serialize(other),
-    }
-}
+/// The characters [`escape_markdown`] escapes.
+pub const MARKDOWN_PUNCTUATION: &str = "\\`*_{}[]<>#!|~$@&^";
 
 /// Text as Markdown that reads as exactly that text: the characters that can start markup
 /// inside a line (emphasis, code, links, HTML, entities, math, citations, pipes of tables,
@@ -60,7 +42,7 @@ pub fn escaped_value(v: &serde_json::Value) -> Value {
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if "\\`*_{}[]<>#!|~$@&^".contains(c) {
+        if MARKDOWN_PUNCTUATION.contains(c) {
             out.push('\\');
         }
         out.push(c);
@@ -92,11 +74,12 @@ fn effect(v: Value) -> Result<String, Error> {
     ))
 }
 
-/// Render one chapter's prose with `analyses` (name → JSON value) as variables.
-pub fn render_chapter(env: &Environment<'_>, source: &Arc<Source>, analyses: &[(String, serde_json::Value)]) -> Result<String, Diagnostic> {
+/// Render one chapter's prose — `spliced`, the chapter's text as metabook templates it — with
+/// `analyses` (name → JSON value) as variables; an error is located in the author's `source`.
+pub fn render_chapter(engine: &Engine, source: &Arc<Source>, spliced: &Spliced, analyses: &[(String, serde_json::Value)]) -> Result<String, Diagnostic> {
     let context: std::collections::BTreeMap<&str, Value> =
         analyses.iter().map(|(name, v)| (name.as_str(), Value::from_serialize(v))).collect();
-    env.render_str(&source.text, context).map_err(|e| diagnostic(source, &e, analyses))
+    engine.render(&source.name, &spliced.text, context).map_err(|f| diagnostic(source, spliced, &f, analyses))
 }
 
 /// Widen `span` to the `{{ … }}` around it on the same line, if there is one.
@@ -109,12 +92,12 @@ fn enclosing_expression(text: &str, span: std::ops::Range<usize>) -> std::ops::R
     }
 }
 
-fn diagnostic(source: &Arc<Source>, error: &Error, analyses: &[(String, serde_json::Value)]) -> Diagnostic {
-    let span = error.range().unwrap_or_else(|| {
-        let line = error.line().unwrap_or(1);
-        let start = source.text.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>();
-        start..start
-    });
+fn diagnostic(source: &Arc<Source>, spliced: &Spliced, failure: &Failure, analyses: &[(String, serde_json::Value)]) -> Diagnostic {
+    let span = spliced.to_source(failure.span.clone());
+    if failure.crossed != Crossed::Nothing {
+        return failure.diagnostic(source, span, "the chapter's template");
+    }
+    let error = &failure.error;
     // minijinja points at the failing part (often the filter); show the whole `{{ … }}`.
     let span = enclosing_expression(&source.text, span);
     let expression = source.text.get(span.clone()).unwrap_or("").trim().to_string();
@@ -132,6 +115,7 @@ fn diagnostic(source: &Arc<Source>, error: &Error, analyses: &[(String, serde_js
                 )),
             }
         }
+        ErrorKind::SyntaxError => Diagnostic::error(failure.message("the chapter's template")).at(source, span, "here"),
         _ => Diagnostic::error(format!("in an inline value: {}", error.detail().unwrap_or(&error.to_string()))).at(source, span, "here"),
     };
     if error.kind() == ErrorKind::UnknownFilter {
@@ -156,7 +140,7 @@ mod tests {
     }
 
     fn render(text: &str) -> Result<String, Diagnostic> {
-        render_chapter(&environment(), &Source::new("ch.md", text), &analyses())
+        render_chapter(&engine(), &Source::new("ch.md", text), &Spliced::verbatim(text), &analyses())
     }
 
     #[test]

@@ -28,9 +28,21 @@ pub fn engine() -> Engine {
 /// [`crate::format`]; also for the plain-language summary's template.
 pub fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("effect", effect);
-    env.add_filter("pct", |x: f64| format::percent0(x));
-    env.add_filter("pval", |p: f64| format::p_journal(p));
-    env.add_filter("num", |x: f64, decimals: Option<usize>| format::fixed(x, decimals.unwrap_or(2)));
+    env.add_filter("pct", |x: Value| given(x, "pct").map(format::percent0));
+    env.add_filter("pval", |p: Value| given(p, "pval").map(format::p_journal));
+    env.add_filter("num", |x: Value, decimals: Option<usize>| given(x, "num").map(|x| format::fixed(x, decimals.unwrap_or(2))));
+}
+
+/// The number a filter formats. A value the analysis does not have (`null` in the JSON: τ² of
+/// a common-effect model, I² of one study) is an error that says so, not a conversion failure.
+fn given(x: Value, filter: &str) -> Result<f64, Error> {
+    if x.is_none() || x.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{filter}` got no value: the analysis does not have this one (as τ² of a common-effect model, or I² of one study); leave it out or write {{% if … is not none %}}"),
+        ));
+    }
+    f64::try_from(x.clone()).map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("`{filter}` formats a number, not `{x}`")))
 }
 
 /// The characters [`escape_markdown`] escapes.
@@ -132,7 +144,7 @@ mod tests {
     fn analyses() -> Vec<(String, serde_json::Value)> {
         vec![(
             "gait".to_string(),
-            json!({"measure": "SMD", "level": 95.0, "estimate": -0.4062, "ci_lower": -0.7664, "ci_upper": -0.046, "p": 0.027, "i2": 0.0}),
+            json!({"measure": "SMD", "level": 95.0, "estimate": -0.4062, "ci_lower": -0.7664, "ci_upper": -0.046, "p": 0.027, "i2": 0.0, "tau2": null}),
         ), (
             "bcg".to_string(),
             json!({"measure": "RR", "level": 95.0, "estimate": -0.7145, "ci_lower": -1.0, "ci_upper": -0.4, "estimate_exp": 0.4894, "ci_lower_exp": 0.3679, "ci_upper_exp": 0.6703, "p": 0.00007, "i2": 92.22}),
@@ -150,6 +162,15 @@ mod tests {
         let md = escape_markdown("*Smith* & <Jones> [@x] \\ a_b");
         let text: String = pulldown_cmark::Parser::new(&md).filter_map(|e| if let pulldown_cmark::Event::Text(t) = e { Some(t.to_string()) } else { None }).collect();
         assert_eq!(text, "*Smith* & <Jones> [@x] \\ a_b");
+    }
+
+    #[test]
+    fn a_filter_on_a_value_the_analysis_does_not_have_says_so() {
+        let e = render("τ² = {{ gait.tau2 | num }}").unwrap_err();
+        assert!(e.message.contains("`num` got no value: the analysis does not have this one"), "{}", e.message);
+        assert_eq!(e.position().unwrap(), "ch.md:1:6");
+        let e = render("{{ \"x\" | pct }}").unwrap_err();
+        assert!(e.message.contains("`pct` formats a number, not `x`"), "{}", e.message);
     }
 
     #[test]

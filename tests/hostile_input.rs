@@ -303,3 +303,26 @@ fn symbolic_links_out_of_the_book_are_refused_everywhere() {
         let _ = std::fs::remove_dir_all(dir.parent().unwrap());
     }
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_an_error_where_it_stops_being_utf8() {
+    fails_at(
+        "latin1-template",
+        |dir| {
+            std::fs::create_dir_all(dir.join("templates")).unwrap();
+            std::fs::write(dir.join("templates/page.html"), b"<html>\n<p>Caf\xe9</p>{{ content }}\n").unwrap();
+        },
+        "templates/page.html:2:7",
+        "not UTF-8 text (line 2, column 7)",
+    );
+    fails_at(
+        "latin1-book-toml",
+        |dir| {
+            let mut toml = std::fs::read(dir.join("book.toml")).unwrap();
+            toml.extend_from_slice(b"# Caf\xe9\n");
+            std::fs::write(dir.join("book.toml"), toml).unwrap();
+        },
+        "book.toml:7:6",
+        "cannot read book.toml: not UTF-8 text",
+    );
+}

@@ -45,11 +45,45 @@ impl Book {
 /// Read the text file `name` of the book's `folder` (relative to the book's folder `root`) as a
 /// [`Source`] named by its path relative to the book, as users see it. The file must lie inside
 /// the folder: `..`, an absolute path or a symbolic link that leads out is refused.
-pub fn read_source(root: &Path, folder: &Path, name: &Path) -> Result<Arc<Source>, String> {
-    let path = resolve_inside(&root.join(folder), name)?;
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let text = String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error().valid_up_to()))?;
-    Ok(Source::new(folder.join(name).display().to_string(), text))
+pub fn read_source(root: &Path, folder: &Path, name: &Path) -> Result<Arc<Source>, ReadError> {
+    let shown = folder.join(name).display().to_string();
+    let path = resolve_inside(&root.join(folder), name).map_err(ReadError::from)?;
+    let bytes = std::fs::read(path).map_err(|e| ReadError::from(e.to_string()))?;
+    String::from_utf8(bytes).map(|text| Source::new(shown.clone(), text)).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let message = not_utf8(e.as_bytes(), valid);
+        ReadError { message, at: Some((Source::new(shown, String::from_utf8_lossy(e.as_bytes()).into_owned()), valid)) }
+    })
+}
+
+/// Why a file of the book could not be read; for a file that is not UTF-8, the file as far as
+/// it reads and where it stops, so that the error can point there.
+#[derive(Debug)]
+pub struct ReadError {
+    pub message: String,
+    pub at: Option<(Arc<Source>, usize)>,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> ReadError {
+        ReadError { message, at: None }
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ReadError {
+    /// `d` pointing at the first byte that is not UTF-8, where there is one.
+    pub fn locate(&self, d: Diagnostic) -> Diagnostic {
+        match &self.at {
+            Some((source, offset)) => d.at(source, *offset..*offset, "not UTF-8 from here"),
+            None => d,
+        }
+    }
 }
 
 /// Where a file stops being UTF-8 text, as a reader finds it in an editor.
@@ -69,9 +103,9 @@ pub fn build_folders(root: &Path) -> config::Build {
 
 /// Load the book in `root`.
 pub fn load(root: &Path) -> Result<Book, Vec<Diagnostic>> {
-    let config_source = read_source(root, Path::new(""), Path::new("book.toml")).map_err(|e| {
-        vec![Diagnostic::error(format!("cannot read book.toml in `{}`: {e}", root.display()))
-            .hint("run metabook in the book's folder, or pass --book DIR")]
+    let config_source = read_source(root, Path::new(""), Path::new("book.toml")).map_err(|e| match e.at {
+        Some(_) => vec![e.locate(Diagnostic::error(format!("cannot read book.toml: {e}"))).hint("older editors save Latin-1 or Windows-1252; save the file as UTF-8")],
+        None => vec![Diagnostic::error(format!("cannot read book.toml in `{}`: {e}", root.display())).hint("run metabook in the book's folder, or pass --book DIR")],
     })?;
     let (config, defaults) = config::parse(&config_source)?;
     let problems = folders_inside(root, &config, &config_source);
@@ -80,9 +114,9 @@ pub fn load(root: &Path) -> Result<Book, Vec<Diagnostic>> {
     }
     let src = &config.build.src;
     let summary = read_source(root, src, Path::new("SUMMARY.md")).map_err(|e| {
-        let d = Diagnostic::error(format!("cannot read {}: {e}", src.join("SUMMARY.md").display()));
+        let d = e.locate(Diagnostic::error(format!("cannot read {}: {e}", src.join("SUMMARY.md").display())));
         // Where the source folder is given, point there; the default is nowhere in book.toml.
-        let d = if src.span().is_empty() { d } else { d.at(&config_source, src.span(), "the source folder") };
+        let d = if src.span().is_empty() || d.location.is_some() { d } else { d.at(&config_source, src.span(), "the source folder") };
         vec![d.hint("SUMMARY.md, in the source folder, lists the chapters in order, one link per chapter: `- [Introduction](introduction.md)`")]
     })?;
     let mut chapters: Vec<Chapter> = Vec::new();
@@ -104,6 +138,7 @@ pub fn load(root: &Path) -> Result<Book, Vec<Diagnostic>> {
         }
         match read_source(root, src, &relative) {
             Ok(source) => chapters.push(Chapter { title, path: relative, source, link: span }),
+            Err(e @ ReadError { at: Some(_), .. }) => problems.push(e.locate(Diagnostic::error(format!("cannot read chapter `{dest}`: {e}")))),
             Err(e) => problems.push(
                 Diagnostic::error(format!("cannot read chapter `{dest}`: {e}"))
                     .at(&summary, span, "listed here")
@@ -275,7 +310,9 @@ fn book_template(book: &Book, name: &str) -> Result<Option<Arc<Source>>, Vec<Dia
     if std::fs::symlink_metadata(book.root.join(folder).join(name)).is_err() {
         return Ok(None);
     }
-    read_source(&book.root, folder, Path::new(name)).map(Some).map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", folder.join(name).display())).hint("the book's templates are files inside its templates folder")])
+    read_source(&book.root, folder, Path::new(name))
+        .map(Some)
+        .map_err(|e| vec![e.locate(Diagnostic::error(format!("cannot read {}: {e}", folder.join(name).display()))).hint("the book's templates are UTF-8 text files inside its templates folder")])
 }
 
 /// Load the HTML templates, preferring the book's overrides.

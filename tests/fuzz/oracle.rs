@@ -45,6 +45,16 @@ pub const POOL_UNLOCATED_ALLOWED: &[(&str, &str)] = &[
 /// build cache is the candidate, should its entries count as harmless: ".metabook/cache/".
 pub const FAILED_BUILD_MAY_CHANGE: &[&str] = &[];
 
+/// Whether a build folder that is itself a symbolic link out of the book (`book -> ../site`)
+/// may be written through. Not yet: the build must never write outside the book folder; set
+/// this if following such a link is decided to be the user's intent.
+pub const LINKED_BUILD_DIR_MAY_LEAVE: bool = false;
+
+/// Whether a chapter may have the site's index page as its page (`index.md` → `index.html`).
+/// Not now: the chapter and the index (title page and contents) overwrite each other. Should
+/// `index.md` become the index page on purpose, as in mdBook, set this.
+pub const CHAPTER_MAY_BE_INDEX: bool = false;
+
 /// Active content metabook itself may write into a page. Its page template has none; the live
 /// reload script of `metabook serve` is added when a page is served, never written. So: none.
 pub const ACTIVE_ALLOWED: &[&str] = &[];
@@ -63,13 +73,12 @@ impl Finding {
 }
 
 /// Findings any run can have: a crash, a hang, a bad exit code, an error without a location.
-/// `ops` names the mutations applied, to tell hangs of different causes apart (each costs the
-/// whole time limit, so they are few).
+/// `ops` names the mutations applied (told, not a part of the finding's first line).
 pub fn process(outcome: &Outcome, ops: &str, pool: bool) -> Vec<Finding> {
     let err = &outcome.stderr;
     let mut out = Vec::new();
     match outcome.status {
-        Status::TimedOut => out.push(Finding::new(HANG, format!("no exit within the time limit (after {ops})"))),
+        Status::TimedOut => out.push(Finding::new(HANG, format!("no exit within the time limit\nafter {ops}"))),
         Status::Signal(_) | Status::Exit(_) if err.contains("memory allocation of") => out.push(Finding::new(MEMORY, "memory allocation failed under the memory limit")),
         Status::Signal(_) | Status::Exit(_) if err.contains("has overflowed its stack") => out.push(Finding::new(CRASH, "stack overflow")),
         _ if err.contains("panicked at") => out.push(Finding::new(CRASH, panic_line(err))),
@@ -111,16 +120,15 @@ pub fn unlocated(stderr: &str, allowed: &[(&str, &str)]) -> Vec<Finding> {
             .take_while(|l| !(l.is_empty() || l.starts_with("error") || l.starts_with("warning") || l.trim_start().starts_with("= ")))
             .any(|l| l.trim_start().starts_with("┌─"));
         if !located && !allowed.iter().any(|(pattern, _)| message.contains(pattern)) {
-            out.push(Finding::new(UNLOCATED, normalise(message)));
+            out.push(Finding::new(UNLOCATED, normalise(&without_paths(message))));
         }
     }
     out
 }
 
 /// A message with the parts that vary from one input to the next made constant: numbers,
-/// quoted or backticked text, and paths.
+/// and quoted or backticked text.
 pub fn normalise(message: &str) -> String {
-    let message: String = message.split(' ').map(|w| if w.contains('/') && !w.contains('(') { "<path>" } else { w }).collect::<Vec<_>>().join(" ");
     let mut out = String::new();
     let mut quote: Option<char> = None;
     let mut last_digit = false;
@@ -164,6 +172,12 @@ pub fn mentions_non_finite(text: &str) -> bool {
     })
 }
 
+/// A message with its file paths (words with a `/`, as in `cannot read x/SUMMARY.md:`) made
+/// constant, so that the same error about different paths is one finding.
+pub fn without_paths(message: &str) -> String {
+    message.split(' ').map(|w| if w.contains('/') && !w.starts_with('(') { "<path>" } else { w }).collect::<Vec<_>>().join(" ")
+}
+
 /// A printed NaN or infinity in `text`: the first one, with a little context. In `layout` text
 /// (pdftotext's), table cells lose their structure, so a bare `inf` may be the heading of
 /// metafor's influence flag column: there only a signed infinity or one inside an interval or
@@ -199,9 +213,10 @@ pub fn non_finite(text: &str, layout: bool) -> Option<String> {
         if layout && !in_number {
             continue;
         }
-        if prev == Some('>') {
-            let tag_start = text[..i].rfind('<').unwrap_or(0);
-            if text[tag_start..].starts_with("<th") {
+        // A header cell, also as escaped HTML (a page template that prints `{{ content }}`).
+        let before = text[..i].trim_end();
+        if let Some(tag) = before.strip_suffix('>').map(|b| &b[b.rfind('<').unwrap_or(0)..]).or_else(|| before.strip_suffix("&gt;").map(|b| &b[b.rfind("&lt;").unwrap_or(0)..])) {
+            if tag.starts_with("<th") || tag.starts_with("&lt;th") {
                 continue;
             }
         }
@@ -454,7 +469,7 @@ pub fn lost_pages(index_html: &str, pages: &str, marks: &[(String, String)]) -> 
     if let Some(nav) = index_html.split("<nav class=\"sidebar\"").nth(1).and_then(|n| n.split("</nav>").next()) {
         let mut seen = BTreeSet::new();
         for href in nav.split("<li><a href=\"").skip(1).filter_map(|h| h.split('"').next()) {
-            if !seen.insert(href) || href == "index.html" {
+            if !seen.insert(href) || (href == "index.html" && !CHAPTER_MAY_BE_INDEX) {
                 let file = if href == "index.html" { "index.html (the index page's)" } else { "of another page" };
                 out.push(Finding::new(LOST_PAGE, format!("two pages of the site share a file: {file}\n{href}")));
             }
@@ -472,4 +487,25 @@ pub fn lost_pages(index_html: &str, pages: &str, marks: &[(String, String)]) -> 
 pub fn duplicate_columns(header: &[String]) -> Option<String> {
     let mut seen = BTreeSet::new();
     header.iter().map(|h| h.trim().to_ascii_lowercase()).find(|h| !h.is_empty() && !seen.insert(h.clone()))
+}
+
+/// The oracles on inputs whose answer is known, run before any fuzzing: an oracle that has
+/// gone blind would make a clean run meaningless.
+pub fn self_check() {
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert!(!active_content("<h1 id=\"x\" onclick=\"alert(1)\">a</h1>").is_empty(), "event handler");
+    assert!(!active_content("<a href=\" JaVa&#x53;cript:alert(1)\">x</a>").is_empty(), "javascript: URL");
+    assert!(!active_content("<p>x<script>alert(1)</script></p>").is_empty(), "script element");
+    assert!(active_content("<p title=\"a > b\">&lt;script&gt; onclick=x javascript:y</p>").is_empty(), "escaped text");
+    assert!(non_finite("Test for overall effect: t = NaN", false).is_some(), "NaN");
+    assert!(non_finite("1.00 [0.30, inf]", true).is_some(), "inf in an interval");
+    assert!(non_finite("weight  inf", false).is_none(), "the influence flag's heading");
+    assert!(non_finite("<th scope=\"col\">inf</th>", false).is_none(), "the influence flag's heading cell");
+    assert!(non_finite("&lt;th scope=&quot;col&quot;&gt;inf&lt;/th&gt;", false).is_none(), "the same, escaped");
+    assert!(non_finite("<td class=\"num\">inf</td>", false).is_some(), "an infinite cell");
+    assert!(non_finite("influence, information, Inf.", false).is_none(), "words");
+    assert!(unlocated("error: x\n  ┌─ a.csv:1:2\n  │\n", &[]).is_empty(), "a located error");
+    assert!(!unlocated("error: x\n = hint: y\n", &[]).is_empty(), "an error without location");
+    assert!(duplicate_columns(&strings(&["study", "yi", " YI"])).is_some(), "duplicate columns");
+    assert!(mentions_non_finite("a NaN cell") && !mentions_non_finite("influence"), "the book's own words");
 }

@@ -127,7 +127,7 @@ type Mutation = fn(&mut Rng, &mut Draft) -> Option<String>;
 const MUTATIONS: &[(u32, (&str, Mutation))] = &[
     (12, ("csv-cell", csv::cell)),
     (7, ("csv-structure", csv::structure)),
-    (5, ("csv-recipe", csv::recipe)),
+    (7, ("csv-recipe", csv::recipe)),
     (12, ("directive-value", markdown::directive_value)),
     (4, ("directive-structure", markdown::directive_structure)),
     (5, ("directive-new", markdown::directive_new)),

@@ -66,26 +66,9 @@ impl Fuzzer {
         if outcome.status != Status::TimedOut {
             found.extend(oracle::book_changes(&changes, command, succeeded));
         }
-        // Nothing may appear beside the book, and the decoy must stay as it was.
-        let strays: Vec<PathBuf> = files::names(&iter)
-            .into_iter()
-            .filter(|n| n != "book" && n != "canary")
-            .map(|n| iter.join(n))
-            .chain(files::names(&root).into_iter().filter(|n| !["seeds", "iter", "logs"].contains(&n.as_str())).map(|n| root.join(n)))
-            .collect();
-        let mut outside: Vec<String> = strays.iter().map(|p| format!("created {}", p.strip_prefix(&root).unwrap_or(p).display())).collect();
-        for stray in &strays {
-            files::remove(stray);
-        }
-        let canary_after = files::digest(&iter.join("canary"));
-        for (path, h) in &canary_after {
-            if canary_before.get(path) != Some(h) {
-                outside.push(format!("wrote ../canary/{path}"));
-            }
-        }
-        outside.extend(canary_before.keys().filter(|p| !canary_after.contains_key(*p)).map(|p| format!("deleted ../canary/{p}")));
+        let outside = writes_outside(&root, &iter, &canary_before);
         let linked = draft.symlinks.iter().any(|(p, _)| build_rel.as_deref() == Some(p.as_str()));
-        if !outside.is_empty() && !(linked && oracle::LINKED_BUILD_DIR_MAY_LEAVE) {
+        if !outside.is_empty() && !oracle::may_write_outside(linked) {
             // A build folder that is itself a link out of the book is told apart: whether
             // metabook should follow it is a decision, not an obvious bug.
             let how = if linked { " through its build folder, a symbolic link out of the book" } else { "" };
@@ -104,17 +87,14 @@ impl Fuzzer {
             self.counts.checks += 1;
             if check.code() == Some(0) {
                 let first = outcome.stderr.lines().find(|l| l.starts_with("error")).unwrap_or("");
-                found.push(Finding { kind: oracle::CHECK_PASSES, message: format!("`check` passes a book whose build fails with `{}`", oracle::normalise(first)) });
+                let first = oracle::normalise(&oracle::without_paths(first));
+                found.push(Finding { kind: oracle::CHECK_PASSES, message: format!("`check` passes a book whose build fails with `{first}`") });
             }
             found.extend(oracle::process(&check, &ops, false).into_iter().filter(|f| f.kind != oracle::UNLOCATED));
             check_stderr = check.stderr;
         }
         let command_line = format!("metabook {command} --book <finding>/book");
         let stderr = if check_stderr.is_empty() { outcome.stderr.clone() } else { format!("{}\n(check:)\n{check_stderr}", outcome.stderr) };
-        // A failed check's first error, without its paths: one finding per kind of error.
-        for f in found.iter_mut().filter(|f| f.kind == oracle::CHECK_PASSES) {
-            f.message = oracle::without_paths(&f.message);
-        }
         let cx = Context { seed: self.seed, iteration, book: name, mutations: &draft.log, command: &command_line, stderr: &stderr };
         for f in found {
             self.findings.add(f, &cx, &|dir| materialise(&seed, &draft, dir));
@@ -183,6 +163,29 @@ impl Fuzzer {
         found
     }
 
+}
+
+/// What a run left outside the book: files beside it or in the fuzzer's folder (removed again,
+/// so that the next iteration starts clean), and changes to the decoy.
+fn writes_outside(root: &Path, iter: &Path, canary_before: &files::Digest) -> Vec<String> {
+    let strays: Vec<PathBuf> = files::names(iter)
+        .into_iter()
+        .filter(|n| n != "book" && n != "canary")
+        .map(|n| iter.join(n))
+        .chain(files::names(root).into_iter().filter(|n| !["seeds", "iter", "logs"].contains(&n.as_str())).map(|n| root.join(n)))
+        .collect();
+    let mut outside: Vec<String> = strays.iter().map(|p| format!("created {}", p.strip_prefix(root).unwrap_or(p).display())).collect();
+    for stray in &strays {
+        files::remove(stray);
+    }
+    let canary_after = files::digest(&iter.join("canary"));
+    for (path, h) in &canary_after {
+        if canary_before.get(path) != Some(h) {
+            outside.push(format!("wrote ../canary/{path}"));
+        }
+    }
+    outside.extend(canary_before.keys().filter(|p| !canary_after.contains_key(*p)).map(|p| format!("deleted ../canary/{p}")));
+    outside
 }
 
 /// The ways out of the book that the mutations opened: symbolic links, and paths in book.toml,

@@ -9,6 +9,12 @@
 //! a panic, an abort (a stack overflow), a hang or a runaway allocation is caught and the
 //! harness goes on; the price is a process start per run, small beside a build.
 //!
+//! The parts: `seeds.rs` (the seed books, built once, and the decoy beside each), `mutate/`
+//! (the mutations and `tokens.rs`, their dictionaries), `book.rs` and `pool.rs` (one iteration
+//! each), `run.rs` (metabook as a child process with a time and a memory limit), `oracle.rs`
+//! (what counts as a finding, and what is allowed on purpose), `findings.rs` (deduplicated,
+//! saved, reported).
+//!
 //! An iteration's mutations depend only on the seed and the iteration's number, so a finding
 //! replays with `--seed S --from I --iterations 1`, and its mutated book is saved under
 //! `target/fuzz-findings/` to build by hand.

@@ -50,6 +50,12 @@ pub const FAILED_BUILD_MAY_CHANGE: &[&str] = &[];
 /// this if following such a link is decided to be the user's intent.
 pub const LINKED_BUILD_DIR_MAY_LEAVE: bool = false;
 
+/// Whether a run may write outside the book folder: only through a linked build folder, and only
+/// if [`LINKED_BUILD_DIR_MAY_LEAVE`].
+pub fn may_write_outside(through_linked_build_dir: bool) -> bool {
+    through_linked_build_dir && LINKED_BUILD_DIR_MAY_LEAVE
+}
+
 /// Whether a chapter may have the site's index page as its page (`index.md` → `index.html`).
 /// Not now: the chapter and the index (title page and contents) overwrite each other. Should
 /// `index.md` become the index page on purpose, as in mdBook, set this.

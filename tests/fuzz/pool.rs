@@ -15,9 +15,10 @@ impl Fuzzer {
         let layout = mutate::Layout { src: "report".into(), data: "data".into(), templates: "templates".into() };
         let mut draft = Draft::new([(path.clone(), bytes)].into_iter().collect(), layout, self.root.display().to_string());
         for _ in 0..rng.below(4) {
-            let what = match rng.below(10) {
+            let what = match rng.below(11) {
                 0..=4 => mutate::csv::cell(rng, &mut draft),
                 5..=7 => mutate::csv::structure(rng, &mut draft),
+                8 => mutate::csv::identical_effects(rng, &mut draft, &path),
                 _ => mutate::csv::spreads(rng, &mut draft, &path),
             };
             if let Some(w) = what {

@@ -226,21 +226,20 @@ pub fn recipe(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
     }
     let what = match rng.below(4) {
         0 => {
-            // Identical studies: τ² is 0, the funnel plot's tests and influence diagnostics
-            // divide by zero-width spreads (issue 11: "t = NaN").
-            let first = t.rows[1].clone();
-            for row in t.rows.iter_mut().skip(1) {
-                for (c, cell) in row.iter_mut().enumerate() {
-                    if c > 0 && c < first.len() && first[c].trim().parse::<f64>().is_ok() {
-                        *cell = first[c].clone();
-                    }
-                }
-            }
+            // Identical effects with different weights: τ² is 0 and Q is 0, and the funnel
+            // plot's tests and influence diagnostics divide by zero (issue 11: "t = NaN").
+            identical(&mut t);
             let method = rng.pick(&["FE", "FE", "DL", "REML"]).to_string();
             let test = rng.pick(&["knha", "knha", "z"]).to_string();
             markdown::set_analysis_key(draft, &name, "method", &toml_string(&method));
             markdown::set_analysis_key(draft, &name, "test", &toml_string(&test));
-            format!("every study identical to the first, method {method}, test {test}")
+            // RevMan 5 (the example's default) has no Knapp–Hartung test; an SMD's small-sample
+            // correction would make the effects differ again.
+            markdown::set_analysis_key(draft, &name, "convention", "\"metafor\"");
+            if t.column("mean1").is_some() {
+                markdown::set_analysis_key(draft, &name, "measure", "\"MD\"");
+            }
+            format!("every study's effect made the first one's (larger studies, same effect), method {method}, test {test}")
         }
         1 => {
             // Generic effect data (yi with vi or se) and measure GEN: the summary of findings
@@ -275,6 +274,34 @@ pub fn recipe(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
     };
     draft.files.insert(path.clone(), t.to_bytes());
     Some(format!("{path}: {what}"))
+}
+
+/// Give every study the first study's effect with its own weight: counts and variances grow
+/// with the row, proportions, means, SDs, correlations and effects are the first row's.
+pub fn identical(t: &mut Table) {
+    let Some(first) = t.rows.get(1).cloned() else { return };
+    let header: Vec<String> = t.header().iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    for (i, row) in t.rows.iter_mut().enumerate().skip(2) {
+        let scale = i as f64;
+        for (c, name) in header.iter().enumerate() {
+            let (Some(x), Some(cell)) = (first.get(c).and_then(|v| v.trim().parse::<f64>().ok()), row.get_mut(c)) else { continue };
+            *cell = match name.as_str() {
+                "n1" | "n2" | "n" | "events1" | "events2" => (x * scale).to_string(),
+                "vi" => (x * scale).to_string(),
+                "se" => (x * scale.sqrt()).to_string(),
+                "mean1" | "mean2" | "sd1" | "sd2" | "yi" | "r" | "mean_pre" | "sd_pre" | "mean_post" | "sd_post" => first[c].clone(),
+                _ => continue,
+            };
+        }
+    }
+}
+
+/// Identical effects in the CSV file at `path` (see [`identical`]).
+pub fn identical_effects(_rng: &mut Rng, draft: &mut Draft, path: &str) -> Option<String> {
+    let mut t = load(draft, path)?;
+    identical(&mut t);
+    draft.files.insert(path.to_string(), t.to_bytes());
+    Some(format!("{path}: every study's effect made the first one's"))
 }
 
 /// Factors for every spread of a study table: variances that underflow or overflow.

@@ -24,12 +24,33 @@ pub fn fixed(x: f64, decimals: usize) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "∞".to_string() } else { format!("{MINUS}∞") };
     }
-    let s = format!("{:.*}", decimals, x);
+    // Beyond 10¹⁵ a number's digits would fill a line (10³⁰⁰ has 301): powers of ten instead.
+    let s = if x.abs() >= LARGE { format!("{:.*e}", decimals, x) } else { format!("{:.*}", decimals, x) };
+    minus(s)
+}
+
+/// From this size on, numbers are written with a power of ten (`1.50e20`).
+const LARGE: f64 = 1e15;
+
+/// A number's text with a true minus sign; "−0.00" is written "0.00".
+fn minus(s: String) -> String {
     match s.strip_prefix('-') {
         Some(rest) if rest.chars().any(|c| c.is_ascii_digit() && c != '0') => format!("{MINUS}{rest}"),
         Some(rest) => rest.to_string(),
         None => s,
     }
+}
+
+/// A value from a data file as it was typed: at most 6 decimals, no trailing zeros, a true minus
+/// sign; a very large or very small value with a power of ten (`1e308`, `2.5e-9`), never
+/// rounded to 0 or overflowing to ∞.
+pub fn data_value(x: f64) -> String {
+    if !x.is_finite() {
+        return fixed(x, 0);
+    }
+    let tiny = x != 0.0 && x.abs() < 1e-6;
+    let s = if x.abs() >= LARGE || tiny { format!("{x:e}") } else { format!("{}", (x * 1e6).round() / 1e6) };
+    minus(s)
 }
 
 /// A count with a comma between thousands, as PRISMA diagrams and journals print it: "1,631".
@@ -113,6 +134,16 @@ pub fn p_journal(p: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn very_large_and_very_small_numbers_keep_their_size() {
+        assert_eq!(data_value(1e308), "1e308");
+        assert_eq!(data_value(-2.5e-9), "\u{2212}2.5e-9");
+        assert_eq!(data_value(12.5), "12.5");
+        assert_eq!(data_value(0.1234567), "0.123457");
+        assert_eq!(fixed(2e198, 2), "2.00e198");
+        assert_eq!(fixed(-1234.5, 1), "\u{2212}1234.5");
+    }
 
     #[test]
     fn counts_get_thousands_separators() {

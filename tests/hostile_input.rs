@@ -12,10 +12,15 @@ use std::process::Command;
 /// A fresh copy of the minimal book in its own folder (`<tmp>/<name>/review`), with room beside
 /// it for what must stay untouched.
 fn book(name: &str) -> PathBuf {
+    fixture_book("minimal", name)
+}
+
+/// A fresh copy of the fixture book `fixture`, as [`book`].
+fn fixture_book(fixture: &str, name: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("metabook-hostile-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let dir = root.join("review");
-    common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books/minimal"), &dir);
+    common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books").join(fixture), &dir);
     dir
 }
 
@@ -59,7 +64,12 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// Build once, make the edit, and check that `build` and `check` both fail at `position` and
 /// that the failed build left the previous output exactly as it was.
 fn fails_at(name: &str, edit: impl Fn(&Path), position: &str, message: &str) {
-    let dir = book(name);
+    fails_in("minimal", name, edit, position, message);
+}
+
+/// [`fails_at`] for a copy of the fixture book `fixture`.
+fn fails_in(fixture: &str, name: &str, edit: impl Fn(&Path), position: &str, message: &str) {
+    let dir = fixture_book(fixture, name);
     let (code, _, stderr) = run("build", &dir);
     assert_eq!(code, 0, "{stderr}");
     let before = snapshot(&dir.join("book"));
@@ -216,6 +226,7 @@ fn build_folders_outside_the_book_are_errors_at_the_key_and_nothing_outside_is_t
         ("templates = \"\"", "is empty"),
         ("build-dir = \".\"", "is the book's folder itself"),
         ("build-dir = \"data/..\"", "leaves its folder"),
+        ("build-dir = \"book.toml\"", "is a file"),
     ]
     .into_iter()
     .enumerate()
@@ -325,4 +336,48 @@ fn a_file_that_is_not_utf8_is_an_error_where_it_stops_being_utf8() {
         "book.toml:7:6",
         "cannot read book.toml: not UTF-8 text",
     );
+}
+
+#[test]
+fn a_second_list_of_references_is_an_error_at_it() {
+    fails_in("directives", "two-lists", |dir| append(dir, "report/results.md", "\n```metabook references\n```\n"), "report/references.md:3:1", "a second list of references");
+}
+
+#[test]
+fn a_code_block_left_open_at_the_end_does_not_swallow_the_references() {
+    let dir = fixture_book("directives", "open-fence");
+    replace(&dir, "report/SUMMARY.md", "- [References](references.md)\n", "");
+    append(&dir, "report/sensitivity.md", "\n```\nleft open\n");
+    let (code, _, stderr) = run("build", &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let page = std::fs::read_to_string(dir.join("book/html/sensitivity.html")).unwrap();
+    assert!(page.contains("<h2>References</h2>") && page.contains("<ol class=\"references\">"), "{page}");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+#[test]
+fn a_table_of_no_columns_is_an_error_at_the_key() {
+    fails_at("no-columns", |dir| append(dir, "report/results.md", "\n```metabook table\ndata = \"bcg.csv\"\ncolumns = []\n```\n"), "report/results.md:27:11", "a table needs at least one column");
+}
+
+#[test]
+fn a_reference_address_that_could_run_code_is_no_link() {
+    let dir = fixture_book("directives", "bib-url");
+    append(&dir, "data/refs.bib", "\n@misc{evil, title = {Link}, url = {javascript:alert(1)}, year = {2020}}\n");
+    append(&dir, "report/results.md", "\nSee [@evil].\n");
+    let (code, _, stderr) = run("build", &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let page = std::fs::read_to_string(dir.join("book/html/references.html")).unwrap();
+    assert!(page.contains("javascript:alert(1)") && !page.contains("href=\"javascript:"), "shown as text, not a link");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+#[test]
+fn problems_of_the_summary_as_a_whole_point_at_book_toml() {
+    let no_blocks = |dir: &Path| {
+        let chapter = std::fs::read_to_string(dir.join("report/results.md")).unwrap();
+        std::fs::write(dir.join("report/results.md"), chapter.replace("```metabook pls", "```toml")).unwrap();
+    };
+    fails_in("pls", "no-pls-block", no_blocks, "book.toml:7:1", "no `metabook pls` block");
+    fails_in("pls", "no-wording", |dir| replace(dir, "book.toml", "[analysis]", "language = \"de\"\n\n[analysis]"), "book.toml:4:12", "no wording table for the plain-language summary in `de`");
 }

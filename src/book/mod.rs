@@ -168,6 +168,11 @@ fn folders_inside(root: &Path, config: &Config, source: &Arc<Source>) -> Vec<Dia
     let Ok(base) = root.canonicalize() else { return Vec::new() };
     let b = &config.build;
     let mut problems = Vec::new();
+    if std::fs::metadata(root.join(&b.build_dir)).is_ok_and(|m| !m.is_dir()) {
+        let d = Diagnostic::error(format!("the build folder `{}` is a file", b.build_dir.display()));
+        let d = if b.build_dir.span().is_empty() { d } else { d.at(source, b.build_dir.span(), "here") };
+        problems.push(d.hint("metabook writes the book into a folder of its own, e.g. build-dir = \"book\""));
+    }
     for (key, dir) in [("src", &b.src), ("data", &b.data), ("templates", &b.templates), ("build-dir", &b.build_dir)] {
         let mut existing = root.join(dir);
         while std::fs::symlink_metadata(&existing).is_err() {
@@ -336,8 +341,10 @@ pub fn pls_templates(book: &Book) -> Result<(Arc<Source>, Arc<Source>), Vec<Diag
         (Some(w), _) | (None, Some(w)) => w,
         (None, None) if base == "en" => Source::new("(metabook) templates/pls-en.toml", crate::render::pls::DEFAULT_WORDS_EN),
         (None, None) => {
-            return Err(vec![Diagnostic::error(format!("no wording table for the plain-language summary in `{language}`"))
-                .hint(format!("add {} with the sentence patterns in that language (metabook's English one is a model: templates/pls-en.toml in its repository)", dir.join(format!("pls-{base}.toml")).display()))])
+            let d = Diagnostic::error(format!("no wording table for the plain-language summary in `{language}`"));
+            let span = book.config.book.language.span();
+            let d = if span.is_empty() { d } else { d.at(&book.config_source, span, "the book's language") };
+            return Err(vec![d.hint(format!("add {} with the sentence patterns in that language (metabook's English one is a model: templates/pls-en.toml in its repository)", dir.join(format!("pls-{base}.toml")).display()))]);
         }
     };
     Ok((template, words))

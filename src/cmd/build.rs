@@ -154,10 +154,21 @@ fn plain_language_summary(
     let source = book::read_data(book, grade_file)
         .map_err(|why| vec![Diagnostic::error(format!("[pls] grade file {why}")).at(&book.config_source, config.grade.span(), "here").hint("the GRADE file (as for `metabook sof`) in the data folder")])?;
     let grade = crate::data::grade::load_grade(&source)?;
-    let (template, words_source) = book::pls_templates(book)?;
+    // What concerns the summary as a whole (no `pls` block, no wording table for the book's
+    // language) is pointed at its table in book.toml.
+    let table = book.config_source.text.lines().scan(0, |at, line| {
+        let start = *at;
+        *at += line.len() + 1;
+        Some((start, line))
+    });
+    let header = table.filter(|(_, line)| line.trim() == "[pls]").map(|(start, line)| start..start + line.len()).next().unwrap_or(config.grade.span());
+    let at_table = |problems: Vec<Diagnostic>| -> Vec<Diagnostic> {
+        problems.into_iter().map(|d| if d.location.is_some() { d } else { d.at(&book.config_source, header.clone(), "the plain-language summary") }).collect()
+    };
+    let (template, words_source) = book::pls_templates(book).map_err(at_table)?;
     let words = pls::parse_words(&words_source)?;
     let all: Vec<&Directive> = directives.iter().collect();
-    pls::summary(config, &all, analyses, values, &grade, &words, &template)
+    pls::summary(config, &all, analyses, values, &grade, &words, &template).map_err(at_table)
 }
 
 /// The `[bibliography]` of book.toml: the file read and parsed, the style chosen.
@@ -266,10 +277,20 @@ fn page_collisions(book: &Book) -> Vec<Diagnostic> {
     problems
 }
 
-/// Two figures or tables with one label would make `@label` ambiguous.
+/// Two figures or tables with one label would make `@label` ambiguous; two lists of references
+/// would hold each reference twice, and a citation could link to only one.
 fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
     let mut seen = std::collections::HashMap::new();
     let mut problems = Vec::new();
+    let mut references = directives.iter().filter(|d| matches!(d.body, directive::Body::References(_)));
+    if let (Some(first), Some(second)) = (references.next(), references.next()) {
+        let (line, _) = first.source.line_col(first.span.start);
+        problems.push(
+            Diagnostic::error("the book has a second list of references")
+                .at(&second.source, second.span.clone(), "this one")
+                .hint(format!("a book has one `metabook references` block; the first is in {} on line {line}", first.source.name)),
+        );
+    }
     for d in directives {
         let label = match &d.body {
             directive::Body::Forest(f) => f.label.as_ref(),

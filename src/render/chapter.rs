@@ -615,6 +615,9 @@ fn study_table(result: &AnalysisResult) -> (Vec<String>, Vec<Vec<String>>) {
 fn csv_rows(d: &Directive, t: &TableDirective, table: &crate::data::CsvTable) -> Result<(Vec<String>, Vec<Vec<String>>), Vec<Diagnostic>> {
     let columns: Vec<usize> = match &t.columns {
         None => (0..table.header.len()).collect(),
+        Some(cols) if cols.get_ref().is_empty() => {
+            return Err(vec![d.error_at(cols.span(), "a table needs at least one column", "here").hint("name the columns to show, or leave `columns` out for all of them")]);
+        }
         Some(cols) => {
             let mut idx = Vec::new();
             for c in cols.get_ref() {

@@ -87,6 +87,25 @@ pub enum Piece<'a> {
     Ref(usize),
 }
 
+/// Close a fenced code block the Markdown leaves open at its end (CommonMark closes it at the
+/// end of the document), so that what is appended after it — the list of references — is not
+/// read as code.
+fn close_open_fence(markdown: &mut String) {
+    use pulldown_cmark::{CodeBlockKind, Parser, Tag};
+    let last_block = Parser::new_ext(markdown, super::chapter::markdown_options()).into_offset_iter().filter_map(|(e, span)| match e {
+        Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) => Some(span),
+        _ => None,
+    });
+    let Some(span) = last_block.last().filter(|s| s.end >= markdown.trim_end().len()) else { return };
+    let block = &markdown[span];
+    let first = block.trim_start();
+    let fence: String = first.chars().take_while(|c| *c == first.chars().next().unwrap_or('`')).collect();
+    let closed = block.trim_end().lines().count() > 1 && block.trim_end().lines().last().is_some_and(|l| l.trim().starts_with(&fence) && l.trim().chars().all(|c| c == fence.chars().next().unwrap_or('`')));
+    if !closed {
+        markdown.push_str(&format!("\n{fence}\n"));
+    }
+}
+
 /// Join neighbouring text events (pulldown-cmark splits text at `[`, `\\` and the like), so
 /// that a marker is never cut in two; each event keeps its span in the Markdown.
 pub fn merge_text<'a>(events: impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>) -> Vec<(Event<'a>, std::ops::Range<usize>)> {
@@ -575,6 +594,7 @@ pub fn resolve(chapters: &mut [PreparedChapter], bibliography: Option<&Bibliogra
     if list_chapter.is_none() && !citations.is_empty() {
         let last = chapters.len() - 1;
         let chapter = &mut chapters[last];
+        close_open_fence(&mut chapter.markdown);
         chapter.markdown.push_str(&format!("\n\n## References\n\n{}\n", super::chapter::placeholder(chapter.views.len())));
         chapter.views.push(View::References { entries: entries.clone() });
         list_chapter = Some(last);
@@ -666,6 +686,20 @@ fn merge(runs: Vec<Run>) -> Vec<Run> {
 /// The runs as plain text.
 pub fn plain(runs: &[Run]) -> String {
     runs.iter().map(|r| r.text.as_str()).collect()
+}
+
+#[cfg(test)]
+mod fence_tests {
+    use super::close_open_fence;
+
+    #[test]
+    fn a_code_block_left_open_at_the_end_is_closed_before_the_references() {
+        for (md, closed) in [("# R\n\n```\ncode\n", "# R\n\n```\ncode\n\n```\n"), ("x\n~~~~ r\na\n", "x\n~~~~ r\na\n\n~~~~\n"), ("```\na\n```\n", "```\na\n```\n"), ("text\n", "text\n"), ("```\n", "```\n\n```\n")] {
+            let mut m = md.to_string();
+            close_open_fence(&mut m);
+            assert_eq!(m, closed, "{md:?}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -211,7 +211,8 @@ fn runs_html(runs: &[Run]) -> String {
                 t = format!("<{tag}>{t}</{tag}>");
             }
         }
-        if let Some(url) = &r.link {
+        // A reference's address (from the bibliography) is a link only if it cannot run code.
+        if let Some(url) = r.link.as_deref().filter(|u| safe_url(u)) {
             t = format!("<a href=\"{}\">{t}</a>", forest::escape(url));
         }
         out.push_str(&t);

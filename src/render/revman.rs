@@ -42,7 +42,7 @@ pub fn footer_lines(a: &Analysis) -> Vec<String> {
 
 /// Column headings and per-study cells for the group data, by design.
 pub fn group_columns(result: &AnalysisResult) -> (Vec<String>, Vec<Vec<String>>) {
-    let num = |x: f64| trim_number(x);
+    let num = format::data_value;
     let cells = result
         .table
         .studies
@@ -71,7 +71,7 @@ pub fn group_columns(result: &AnalysisResult) -> (Vec<String>, Vec<Vec<String>>)
 
 /// Totals of the group sizes (and events) for a total or subtotal row.
 pub fn group_totals(result: &AnalysisResult, members: &[usize]) -> Vec<String> {
-    let sum = |f: &dyn Fn(&StudyData) -> f64| trim_number(members.iter().map(|&i| f(&result.table.studies[i].data)).sum());
+    let sum = |f: &dyn Fn(&StudyData) -> f64| format::data_value(members.iter().map(|&i| f(&result.table.studies[i].data)).sum());
     match result.table.studies.first().map(|s| s.data) {
         Some(StudyData::Continuous { .. }) => vec![
             String::new(),
@@ -100,12 +100,6 @@ pub fn group_totals(result: &AnalysisResult, members: &[usize]) -> Vec<String> {
         }
         _ => vec![String::new(), String::new()],
     }
-}
-
-/// A data value as the user typed it (no trailing zeros), with a true minus sign.
-pub fn trim_number(x: f64) -> String {
-    let s = format!("{}", (x * 1e6).round() / 1e6);
-    s.replace('-', &format::MINUS.to_string())
 }
 
 

@@ -415,7 +415,7 @@ fn runs(runs: &[Run]) -> String {
                 t = format!("#{function}[{t}]");
             }
         }
-        if let Some(url) = &r.link {
+        if let Some(url) = r.link.as_deref().filter(|u| super::html::safe_url(u)) {
             t = format!("#link({})[{t}]", string(url));
         }
         out.push_str(&t);

@@ -34,11 +34,19 @@ pub const POOL_UNLOCATED_ALLOWED: &[(&str, &str)] = &[
     ("convention does not offer", "--convention with --method or --test"),
     ("cannot pool the measure", "--method with --measure"),
     ("Knapp–Hartung", "--test knha with --method"),
+    ("cannot be used with", "--test with --method, e.g. `the knha test cannot be used with method MH` (a hint names the flags)"),
     ("to order the cumulative analysis by", "--cumulative-by"),
     ("did not converge", "--method with --max-iter, --step and --threshold: the whole data set, no one cell"),
 ];
 // Also allowed: any error with exit code 2, the argument parser's usage error (the command line
 // again).
+
+/// Errors of a book that may come without a file position, because what is wrong is on the
+/// disk, not in any file's text: (part of the message, why).
+pub const BOOK_UNLOCATED_ALLOWED: &[(&str, &str)] = &[
+    ("leads out of", "a file or folder that is a symbolic link out of the book (book.toml is pointed at when it names the folder)"),
+    ("cannot read", "a file missing or unreadable where no text names it (book.toml, SUMMARY.md of the default folder); a chapter or data file is pointed at where it is named"),
+];
 
 /// Files a failed build may change in its build folder (paths relative to it, by prefix).
 /// None: "a mistake in the book stops the build before anything is written" (README). The
@@ -95,7 +103,7 @@ pub fn process(outcome: &Outcome, ops: &str, pool: bool) -> Vec<Finding> {
                 out.push(Finding::new(EXIT_CODE, format!("exit code 0 after `{}`", normalise(line))));
             }
         }
-        Status::Exit(1) => out.extend(unlocated(err, if pool { POOL_UNLOCATED_ALLOWED } else { &[] })),
+        Status::Exit(1) => out.extend(unlocated(err, if pool { POOL_UNLOCATED_ALLOWED } else { BOOK_UNLOCATED_ALLOWED })),
         Status::Exit(2) => {}
         Status::Exit(c) => out.push(Finding::new(EXIT_CODE, format!("exit code {c}"))),
     }

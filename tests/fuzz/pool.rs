@@ -41,7 +41,8 @@ impl Fuzzer {
         let mut found = oracle::process(&outcome, &ops, true);
         if outcome.code() == Some(0) {
             let format = flags.iter().position(|f| f == "--format").map_or("text", |i| flags[i + 1].as_str());
-            if format != "json" && !oracle::mentions_non_finite(&String::from_utf8_lossy(&data)) {
+            // A NaN the data or a flag (a label) spells out is the user's text, not a number.
+            if format != "json" && !oracle::mentions_non_finite(&String::from_utf8_lossy(&data)) && !flags.iter().any(|f| oracle::mentions_non_finite(f)) && !oracle::mentions_non_finite(&name) {
                 if let Some(context) = oracle::non_finite(&outcome.stdout, false) {
                     found.push(Finding { kind: oracle::NON_FINITE, message: format!("NaN or infinity printed by `pool --format {format}`: …{}…", oracle::normalise(&context)) });
                 }

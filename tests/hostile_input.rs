@@ -381,3 +381,17 @@ fn problems_of_the_summary_as_a_whole_point_at_book_toml() {
     fails_in("pls", "no-pls-block", no_blocks, "book.toml:7:1", "no `metabook pls` block");
     fails_in("pls", "no-wording", |dir| replace(dir, "book.toml", "[analysis]", "language = \"de\"\n\n[analysis]"), "book.toml:4:12", "no wording table for the plain-language summary in `de`");
 }
+
+#[test]
+fn the_summary_template_is_held_to_what_a_chapter_may_hold() {
+    fails_in(
+        "pls",
+        "pls-quotes",
+        |dir| {
+            std::fs::create_dir_all(dir.join("templates")).unwrap();
+            std::fs::write(dir.join("templates/pls.md"), format!("# {{{{ title }}}}\n\n{} deep\n", "> ".repeat(20))).unwrap();
+        },
+        "templates/pls.md:3:",
+        "nested more than 10 deep",
+    );
+}

@@ -166,6 +166,11 @@ fn plain_language_summary(
         problems.into_iter().map(|d| if d.location.is_some() { d } else { d.at(&book.config_source, header.clone(), "the plain-language summary") }).collect()
     };
     let (template, words_source) = book::pls_templates(book).map_err(at_table)?;
+    // The template is Markdown too: what a chapter may not hold, it may not hold either.
+    let problems = scan_markdown(&template).problems;
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let words = pls::parse_words(&words_source)?;
     let all: Vec<&Directive> = directives.iter().collect();
     pls::summary(config, &all, analyses, values, &grade, &words, &template).map_err(at_table)
@@ -403,7 +408,8 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered,
     let page_files: Vec<String> = book.chapters.iter().map(|c| html::page_file(&c.path)).collect();
     let raw_html = book.config.output.html.raw_html;
     let bodies: Vec<String> = p.chapters.iter().map(|c| html::chapter_body(c, &page_files, raw_html)).collect();
-    let summary = p.pls.as_ref().map(|s| (s, PreparedChapter { markdown: s.markdown.clone(), ..Default::default() }));
+    // The summary's page, as a chapter whose author's file is its template.
+    let summary = p.pls.as_ref().map(|s| (s, PreparedChapter { markdown: s.markdown.clone(), source: Some(Arc::clone(&s.template)), ..Default::default() }));
     let extras: Vec<html::ExtraPage> = summary
         .iter()
         .map(|(_, c)| html::ExtraPage { title: "Plain-language summary".to_string(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files, raw_html) })
@@ -425,7 +431,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered,
     let mut jobs = vec![Typeset { file: pdf_file, source: typst::document(book, &p.chapters), ident: book.config.book.title.clone(), images: &p.images, chapters: &p.chapters }];
     let no_images = BTreeMap::new();
     if let Some((s, c)) = &summary {
-        jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, c), ident: s.title.clone(), images: &no_images, chapters: &[] });
+        jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, c), ident: s.title.clone(), images: &no_images, chapters: std::slice::from_ref(c) });
     }
     let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&p.cache)).collect();
     // Each PDF on disk is read once: to compare with the cache, and as the site's copy.

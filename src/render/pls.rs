@@ -110,6 +110,8 @@ pub struct Summary {
     pub markdown: String,
     pub readability: Readability,
     pub warnings: Vec<Diagnostic>,
+    /// The page template the Markdown came from, to report a problem of the page there.
+    pub template: Arc<Source>,
 }
 
 /// English third person of a verb phrase's first word ("reduce pain" → "reduces pain").
@@ -288,7 +290,7 @@ pub fn summary(
                 .hint(format!("hardest words (syllables): {}", hard.join(", "))),
         );
     }
-    Ok(Summary { title: config.title.clone(), outcomes, markdown, readability, warnings })
+    Ok(Summary { title: config.title.clone(), outcomes, markdown, readability, warnings, template: Arc::clone(template) })
 }
 
 /// The text of Markdown as a reader reads it: one block per line.

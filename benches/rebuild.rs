@@ -6,12 +6,13 @@
 //! Works on a private copy of the example review (book.toml, report/, data/, templates/). Each
 //! case makes a fresh edit before every timed build (a new value each time, so neither the
 //! cache nor typst has seen it) and reads the build's own clock: from the start of the build to
-//! the site written, and to the PDFs written. "One-shot" builds first drop typst's memoized work
+//! every output made in memory, and to all of them written. "One-shot" builds first drop typst's memoized work
 //! (as a new `metabook build` process starts without it) but keep the build cache on disk.
 //! Prints a Markdown section; with `--write` it also replaces that section of BENCHMARKS.md
 //! (from its heading to the line `<!-- end of benches/rebuild.rs output -->`).
 //!
-//! Targets (issue 6): a CSV cell edited → site rebuilt in ≤ 50 ms and PDF in ≤ 100 ms.
+//! Targets (issue 6): a CSV cell edited → PDF in ≤ 100 ms (and the site in ≤ 50 ms, which
+//! became the same time once a build writes nothing until every output is made, issue 11).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -37,11 +38,11 @@ fn memory() -> (u64, u64) {
 
 struct Case {
     name: &'static str,
-    site: Vec<Duration>,
-    pdf: Vec<Duration>,
+    made: Vec<Duration>,
+    written: Vec<Duration>,
     ran: usize,
     reused: usize,
-    written: usize,
+    files: usize,
     typeset: usize,
 }
 
@@ -55,19 +56,19 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 
 /// Time `reps` builds, each after `edit(i)`; `cold_typst` drops typst's memoized work first.
 fn case(name: &'static str, session: &mut Session, root: &Path, reps: usize, cold_typst: bool, edit: &mut dyn FnMut(usize)) -> Case {
-    let mut c = Case { name, site: Vec::new(), pdf: Vec::new(), ran: 0, reused: 0, written: 0, typeset: 0 };
+    let mut c = Case { name, made: Vec::new(), written: Vec::new(), ran: 0, reused: 0, files: 0, typeset: 0 };
     for i in 0..reps {
         edit(i);
         if cold_typst {
             comemo::evict(0);
         }
         let built = build(session, root);
-        c.site.push(built.html_time);
-        c.pdf.push(built.pdf_time);
-        (c.ran, c.reused, c.written, c.typeset) = (built.ran.len(), built.reused, built.pages_written.len(), built.typeset.len());
+        c.made.push(built.made_time);
+        c.written.push(built.written_time);
+        (c.ran, c.reused, c.files, c.typeset) = (built.ran.len(), built.reused, built.pages_written.len(), built.typeset.len());
     }
-    c.site.sort();
-    c.pdf.sort();
+    c.made.sort();
+    c.written.sort();
     c
 }
 
@@ -94,7 +95,7 @@ fn main() {
     let mut session = Session::default();
     let first = Instant::now();
     let cold = build(&mut session, &root);
-    let first = (first.elapsed(), cold.html_time, cold.pdf_time);
+    let first = (first.elapsed(), cold.made_time, cold.written_time);
     let mut cases = Vec::new();
     cases.push(case("nothing changed", &mut session, &root, reps, false, &mut |_| ()));
     // Stokic 2005's experimental mean, 2.4 → 2.401, 2.402, …: a new number each time.
@@ -141,26 +142,26 @@ fn main() {
     ));
     out.push_str(&format!("- {reps} timed builds per case ({one_shot_reps} for the one-shot case), each after a fresh edit; run took {:.0} s\n", total.as_secs_f64()));
     out.push_str(&format!(
-        "- First build of the session (empty cache, typst cold, fonts loaded): {} in all; site written at {}, PDFs at {}\n\n",
+        "- First build of the session (empty cache, typst cold, fonts loaded): {} in all; every output made at {}, written at {}\n\n",
         ms(first.0),
         ms(first.1),
         ms(first.2)
     ));
-    out.push_str("Times from the start of the build (load, parse, execute, render, write): to the site written, and to both PDFs written (book and plain-language summary, typeset at the same time). The last case drops typst's memoized work before each build, as a new `metabook build` process starts without it, but keeps the build cache; it does not include starting the process or loading the fonts.\n\n");
-    out.push_str("| edit | site written: median | p90 | max | PDFs written: median | p90 | max | directives run / from cache | site files written | PDFs typeset |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("Times from the start of the build (load, parse, execute, render, write): to every output made in memory (the site's pages, and both PDFs — book and plain-language summary, typeset at the same time), and to all of them written. Nothing is written before every output is made, so that a build that fails leaves the previous output as it was; the site therefore appears with the PDFs. The last case drops typst's memoized work before each build, as a new `metabook build` process starts without it, but keeps the build cache; it does not include starting the process or loading the fonts.\n\n");
+    out.push_str("| edit | outputs made: median | p90 | max | written (site and PDFs): median | p90 | max | directives run / from cache | site files written | PDFs typeset |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for c in &cases {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} |\n",
             c.name,
-            ms(quantile(&c.site, 0.5)),
-            ms(quantile(&c.site, 0.9)),
-            ms(*c.site.last().unwrap()),
-            ms(quantile(&c.pdf, 0.5)),
-            ms(quantile(&c.pdf, 0.9)),
-            ms(*c.pdf.last().unwrap()),
+            ms(quantile(&c.made, 0.5)),
+            ms(quantile(&c.made, 0.9)),
+            ms(*c.made.last().unwrap()),
+            ms(quantile(&c.written, 0.5)),
+            ms(quantile(&c.written, 0.9)),
+            ms(*c.written.last().unwrap()),
             c.ran,
             c.reused,
-            c.written,
+            c.files,
             c.typeset
         ));
     }
@@ -175,9 +176,8 @@ fn main() {
     let cell = &cases[1];
     let verdict = |d: Duration, target: u64| if d <= Duration::from_millis(target) { format!("≤ {target} ms (met)") } else { format!("≤ {target} ms (NOT met)") };
     out.push_str(&format!(
-        "\nTargets for one CSV cell in watch/serve, on the p90: site {}, PDF {}.\n\n",
-        verdict(quantile(&cell.site, 0.9), 50),
-        verdict(quantile(&cell.pdf, 0.9), 100)
+        "\nTarget for one CSV cell in watch/serve, on the p90: site and PDFs written {}. (The site alone had a target of 50 ms while it was written before the PDFs were typeset; since a build writes nothing until every output is made, it appears with them.)\n\n",
+        verdict(quantile(&cell.written, 0.9), 100)
     ));
     out.push_str(&format!(
         "Memory (resident): {:.0} MiB after the CSV-cell case ({} builds), {:.0} MiB at the end ({} builds); peak {:.0} MiB, then {:.0} MiB. typst's memoized work older than 10 builds is dropped after each build.\n\n",

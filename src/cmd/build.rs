@@ -342,9 +342,10 @@ pub struct Built {
     pub pages_written: Vec<String>,
     /// The PDFs typeset in this build (the others were unchanged).
     pub typeset: Vec<String>,
-    /// From the start to the site written, and to the PDFs written.
-    pub html_time: Duration,
-    pub pdf_time: Duration,
+    /// From the start to every output made in memory (the site's pages, the PDFs), and to all
+    /// of them written.
+    pub made_time: Duration,
+    pub written_time: Duration,
 }
 
 impl Session {
@@ -547,7 +548,7 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
         )
         + &ran_line(&ran, reused)
         + &changes.terminal.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
-    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, html_time: written_time, pdf_time: written_time })
+    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, made_time: rendered_time, written_time })
 }
 
 

@@ -176,7 +176,8 @@ fn main() {
     let cell = &cases[1];
     let verdict = |d: Duration, target: u64| if d <= Duration::from_millis(target) { format!("≤ {target} ms (met)") } else { format!("≤ {target} ms (NOT met)") };
     out.push_str(&format!(
-        "\nTarget for one CSV cell in watch/serve, on the p90: site and PDFs written {}. (The site alone had a target of 50 ms while it was written before the PDFs were typeset; since a build writes nothing until every output is made, it appears with them.)\n\n",
+        "\nTargets for one CSV cell in watch/serve, on the p90: site {}, PDF {} — both the time all outputs are written, as a build writes nothing until every output is made.\n\n",
+        verdict(quantile(&cell.written, 0.9), 50),
         verdict(quantile(&cell.written, 0.9), 100)
     ));
     out.push_str(&format!(

@@ -220,7 +220,7 @@ fn scan_markdown(source: &Arc<crate::diag::Source>) -> Scanned {
     let mut depth = 0;
     for (event, span) in Parser::new_ext(&source.text, chapter::markdown_options()).into_offset_iter() {
         match event {
-            Event::Start(Tag::Image { dest_url, .. }) if !html::safe_url(&dest_url) => scanned.problems.push(
+            Event::Start(Tag::Image { dest_url, .. }) if !chapter::safe_url(&dest_url) => scanned.problems.push(
                 Diagnostic::error(format!("the image address `{dest_url}` could run code in a reader's browser"))
                     .at(source, span, "this image")
                     .hint("images are files inside the book or http(s) addresses"),
@@ -231,7 +231,7 @@ fn scan_markdown(source: &Arc<crate::diag::Source>) -> Scanned {
                     .at(source, span, "this link")
                     .hint("write the address in the parentheses, `[text](https://…)`, or remove the brackets"),
             ),
-            Event::Start(Tag::Link { dest_url, .. }) if !html::safe_url(&dest_url) => scanned.problems.push(
+            Event::Start(Tag::Link { dest_url, .. }) if !chapter::safe_url(&dest_url) => scanned.problems.push(
                 Diagnostic::error(format!("the link `{dest_url}` could run code in a reader's browser"))
                     .at(source, span, "this link")
                     .hint("links go to http(s), mailto: or tel: addresses, or to files and anchors of the book"),

@@ -117,6 +117,21 @@ pub fn markdown_options() -> pulldown_cmark::Options {
     Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_MATH | Options::ENABLE_SMART_PUNCTUATION
 }
 
+/// Whether a link or image address is safe to put in a page or a PDF: a relative address, a
+/// fragment, or one of the schemes http, https, mailto, tel and ftp; an image may also be a
+/// `data:image/…` address. Browsers ignore tabs, line breaks and leading controls in a scheme,
+/// so they are ignored here too (`java\tscript:` is `javascript:`).
+pub fn safe_url(url: &str) -> bool {
+    let plain: String = url.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control()).collect::<String>().to_ascii_lowercase();
+    let scheme_end = plain.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')));
+    match scheme_end {
+        Some(end) if end > 0 && plain[end..].starts_with(':') && plain.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+            matches!(&plain[..end], "http" | "https" | "mailto" | "tel" | "ftp") || plain.starts_with("data:image/") && !plain.starts_with("data:image/svg")
+        }
+        _ => true,
+    }
+}
+
 /// The placeholder comment standing for directive `n` of a chapter.
 pub fn placeholder(n: usize) -> String {
     format!("<!--metabook-directive-{n}-->")
@@ -640,6 +655,16 @@ fn csv_rows(d: &Directive, t: &TableDirective, table: &crate::data::CsvTable) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_addresses_that_cannot_run_code_are_safe() {
+        for ok in ["https://example.org/a?b#c", "http://x", "mailto:a@b.org", "tel:+123", "results.html#figure-1", "#top", "images/a.png", "a/b:c", "data:image/png;base64,AAAA"] {
+            assert!(safe_url(ok), "{ok}");
+        }
+        for bad in ["javascript:alert(1)", "JavaScript:x", " java\tscript:x", "\u{1}javascript:x", "vbscript:x", "data:text/html,<script>", "data:image/svg+xml,<svg onload=x>", "file:///etc/passwd"] {
+            assert!(!safe_url(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn numbers_in_tables_get_the_true_minus_and_are_right_aligned() {

@@ -7,7 +7,7 @@
 //! binary (typst-assets) — and the PDF gets a fixed identifier, date and timestamp, so two
 //! builds of the same book give the same bytes.
 
-use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
+use super::chapter::{placeholder_number, safe_url, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run};
 use crate::book::Book;
 use crate::config::{Font as BookFont, Paper};
@@ -248,13 +248,13 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 Tag::Strong => out.push_str("#strong["),
                 Tag::Strikethrough => out.push_str("#strike["),
                 // A link that could run code, or one without a target, keeps its text only.
-                Tag::Link { dest_url, .. } if dest_url.is_empty() || !super::html::safe_url(&dest_url) => links.push(false),
+                Tag::Link { dest_url, .. } if dest_url.is_empty() || !safe_url(&dest_url) => links.push(false),
                 Tag::Link { dest_url, .. } => {
                     links.push(true);
                     out.push_str(&format!("#link({})[", string(&dest_url)));
                 }
                 // An image that could run code: its alt text (closed as a remote image's link is).
-                Tag::Image { dest_url, .. } if !super::html::safe_url(&dest_url) => {
+                Tag::Image { dest_url, .. } if !safe_url(&dest_url) => {
                     out.push_str("#box[");
                     image = Some((None, String::new()));
                 }
@@ -415,7 +415,7 @@ fn runs(runs: &[Run]) -> String {
                 t = format!("#{function}[{t}]");
             }
         }
-        if let Some(url) = r.link.as_deref().filter(|u| super::html::safe_url(u)) {
+        if let Some(url) = r.link.as_deref().filter(|u| safe_url(u)) {
             t = format!("#link({})[{t}]", string(url));
         }
         out.push_str(&t);

@@ -75,12 +75,8 @@ fn confined(base: &Path, build_dir: &Path, name: &str, create: bool) -> io::Resu
 /// Create `folder` where it does not exist, after checking that what exists of it lies inside
 /// `base` (a real path) when symbolic links are followed; its real path.
 pub fn folder_inside(base: &Path, folder: &Path) -> io::Result<PathBuf> {
-    let mut existing = folder;
-    while fs::symlink_metadata(existing).is_err() {
-        existing = existing.parent().unwrap_or(Path::new("."));
-    }
-    if !existing.canonicalize()?.starts_with(base) {
-        return Err(leads_out(existing));
+    if !crate::book::existing_part(folder)?.starts_with(base) {
+        return Err(leads_out(folder));
     }
     fs::create_dir_all(folder)?;
     let real = folder.canonicalize()?;

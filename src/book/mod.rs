@@ -174,20 +174,26 @@ fn folders_inside(root: &Path, config: &Config, source: &Arc<Source>) -> Vec<Dia
         problems.push(d.hint("metabook writes the book into a folder of its own, e.g. build-dir = \"book\""));
     }
     for (key, dir) in [("src", &b.src), ("data", &b.data), ("templates", &b.templates), ("build-dir", &b.build_dir)] {
-        let mut existing = root.join(dir);
-        while std::fs::symlink_metadata(&existing).is_err() {
-            match existing.parent() {
-                Some(parent) => existing = parent.to_path_buf(),
-                None => break,
-            }
-        }
-        if existing.canonicalize().is_ok_and(|real| !real.starts_with(&base)) || existing.canonicalize().is_err() {
+        if !existing_part(&root.join(dir)).is_ok_and(|real| real.starts_with(&base)) {
             let d = Diagnostic::error(format!("the {key} folder `{}` leads out of the book through a symbolic link", dir.display()));
             let d = if dir.span().is_empty() { d } else { d.at(source, dir.span(), "here") };
             problems.push(d.hint("a book reads and writes only inside its own folder: replace the link by a folder"));
         }
     }
     problems
+}
+
+/// The real path (symbolic links followed) of what exists of `path`: the path itself, or its
+/// nearest folder that exists. An error for a link that leads nowhere.
+pub fn existing_part(path: &Path) -> std::io::Result<PathBuf> {
+    let mut existing = path;
+    while std::fs::symlink_metadata(existing).is_err() {
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => break,
+        }
+    }
+    existing.canonicalize()
 }
 
 /// The links of SUMMARY.md: (title, destination, span of the link).

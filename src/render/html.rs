@@ -8,12 +8,12 @@
 //! HTML. Pages are laid out by the `page.html` template, which a book can override.
 
 use super::chapter::{placeholder_number, safe_url, table_cell, PreparedChapter, View};
-use crate::config::RawHtml;
 use super::cite::{self, Inline, Piece, Run};
 use super::forest;
-use crate::book::{Book, Templates};
-use crate::diag::Diagnostic;
 use super::template::{self, Crossed, Engine, Escape};
+use crate::book::{Book, Templates};
+use crate::config::RawHtml;
+use crate::diag::Diagnostic;
 use pulldown_cmark::{html, Event, Parser, Tag, TagEnd};
 use serde::Serialize;
 

@@ -129,8 +129,8 @@ pub fn check_image(bytes: &[u8], extension: &str) -> Result<(), String> {
 }
 
 /// Compile Typst source to PDF bytes, deterministically. `chapters` are those the source was
-/// made from ([`document`]; none for the plain-language summary): an error is reported at the
-/// place of the chapter it comes from.
+/// made from ([`document`], or the summary as one chapter for [`summary_document`]): an error
+/// is reported at the place of the chapter it comes from.
 pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, Vec<u8>>, chapters: &[PreparedChapter]) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let world = BookWorld::new(typst_source, images);
     let document = typst::compile::<PagedDocument>(&world).output.map_err(|errors| {

@@ -53,6 +53,21 @@ pub fn data_value(x: f64) -> String {
     minus(s)
 }
 
+/// An axis label too small for a few decimals, with a power of ten and at most 4 significant
+/// digits: "2.5e-8", "3e-8" (not "3.0000000000000004e-8"), "0".
+pub fn scientific(x: f64) -> String {
+    if !x.is_finite() {
+        return fixed(x, 0);
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let s = format!("{x:.3e}");
+    let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+    minus(format!("{mantissa}e{exponent}"))
+}
+
 /// A count with a comma between thousands, as PRISMA diagrams and journals print it: "1,631".
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -143,6 +158,14 @@ mod tests {
         assert_eq!(data_value(0.1234567), "0.123457");
         assert_eq!(fixed(2e198, 2), "2.00e198");
         assert_eq!(fixed(-1234.5, 1), "\u{2212}1234.5");
+    }
+
+    #[test]
+    fn scientific_labels_are_short() {
+        assert_eq!(scientific(3.0000000000000004e-8), "3e-8");
+        assert_eq!(scientific(7.5e-8), "7.5e-8");
+        assert_eq!(scientific(-1e-12), "\u{2212}1e-12");
+        assert_eq!(scientific(0.0), "0");
     }
 
     #[test]

@@ -87,3 +87,33 @@ fn identical_effects_under_knapp_hartung_say_not_computed_with_the_reason() {
         assert!(!s.contains("NaN"));
     }
 }
+
+/// Fuzz finding (seed 1796048171, iteration 60): identical effects with standard errors near
+/// 1e-8 drew every point at y = ∞ and the axis at NaN, its ticks all "0" and the effect axis's
+/// all "−0.8657". Every coordinate is finite now and no two ticks read alike.
+#[test]
+fn tiny_standard_errors_draw_a_finite_plot_with_distinct_ticks() {
+    let mut csv = String::from("study,yi,se\n");
+    for i in 0..13 {
+        csv.push_str(&format!("S{i},-0.8656571056292215,{}\n", 5.7e-9 + i as f64 * 1.2e-9));
+    }
+    let table = csv_table(&Source::new("data/tiny.csv", csv)).unwrap();
+    let spec = Spec { method: metabook::stats::Method::DL, test: metabook::stats::Test::Knha, ..Spec::new(Measure::GEN) };
+    let result = analyse(load_studies(&table, Measure::GEN, None).unwrap(), &spec).unwrap();
+    let s = svg(&result, &FunnelOptions::default());
+    assert!(!s.contains("NaN") && !s.contains("inf"), "{s}");
+    let labels = |anchor: &str| -> Vec<String> {
+        s.split(&format!(r#"text-anchor="{anchor}">"#)).skip(1).map(|t| t[..t.find('<').unwrap()].to_string()).collect()
+    };
+    let se_labels = labels("end");
+    assert!(se_labels.len() >= 3, "{se_labels:?}");
+    let mut distinct = se_labels.clone();
+    distinct.dedup();
+    assert_eq!(distinct, se_labels);
+    assert!(se_labels.contains(&"1e-8".to_string()), "{se_labels:?}");
+    let effect_labels: Vec<String> = labels("middle").into_iter().filter(|l| l.starts_with('\u{2212}')).collect();
+    assert!(effect_labels.len() >= 3, "{effect_labels:?}");
+    let mut distinct = effect_labels.clone();
+    distinct.dedup();
+    assert_eq!(distinct, effect_labels);
+}

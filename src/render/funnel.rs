@@ -41,32 +41,48 @@ fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * FONT * 0.52
 }
 
-/// Ticks for a standard-error axis from 0 to at least `max`: a round step, about 4–6 ticks.
-fn se_ticks(max: f64) -> (f64, Vec<f64>, usize) {
+/// Ticks for a standard-error axis from 0 to at least `max`: a round step, about 4–6 ticks;
+/// the axis's end, the ticks and their labels, so that no two read alike however small the
+/// errors are.
+fn se_ticks(max: f64) -> (f64, Vec<f64>, Vec<String>) {
     let max = if max > 0.0 && max.is_finite() { max } else { 1.0 };
     let raw = max / 4.0;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
     let n = (max / step - 1e-9).ceil().max(1.0) as usize;
-    let decimals = decimals_of(step);
-    let round = |x: f64| (x * 10f64.powi(decimals as i32)).round() / 10f64.powi(decimals as i32);
-    (round(step * n as f64), (0..=n).map(|i| round(i as f64 * step)).collect(), decimals)
+    let ticks: Vec<f64> = (0..=n).map(|i| i as f64 * step).collect();
+    // One number of decimals for the whole axis ("0.0, 0.2, 0.4"), as metafor's funnel(); past
+    // 4 decimals a power of ten, which fits beside the axis ("2.5e-8").
+    let labels = ticks.iter().map(|&t| decimals_of(step).filter(|&d| d <= 4).map_or_else(|| format::scientific(t), |d| fixed(t, d))).collect();
+    (step * n as f64, ticks, labels)
 }
 
-/// The fewest decimals (up to 4) that show `x` exactly.
-fn decimals_of(x: f64) -> usize {
-    (0..=4).find(|&d| {
+/// The fewest decimals (up to 12) that show `x` exactly; `None` for a smaller step than that.
+fn decimals_of(x: f64) -> Option<usize> {
+    if x == 0.0 {
+        return Some(0);
+    }
+    (0..=12).find(|&d| {
         let scaled = x * 10f64.powi(d as i32);
-        (scaled.round() - scaled).abs() < 1e-6
+        scaled.round() != 0.0 && (scaled.round() - scaled).abs() < (scaled.abs() * 1e-12).max(1e-6)
     })
-    .unwrap_or(4)
+}
+
+/// The label of the tick at `v` on an effect axis in steps of `step`, in the fewest decimals
+/// that show it ("0.5", "1", "1.5"), or with a power of ten ("2.5e-15") when the step is too
+/// small for decimals.
+fn tick_label(v: f64, step: f64) -> String {
+    match decimals_of(step) {
+        Some(d) => fixed(v, decimals_of(v).unwrap_or(d).min(d)),
+        None => format::scientific(v),
+    }
 }
 
 /// Ticks for the effect axis over `[lo, hi]` (analysis scale): round numbers, or round ratios
 /// on the log scale. Each tick with its label.
 pub fn effect_ticks(lo: f64, hi: f64, ratio: bool) -> Vec<(f64, String)> {
-    let label = |v: f64| fixed(v, decimals_of(v));
     if ratio {
+        let label = |v: f64| fixed(v, decimals_of(v).unwrap_or(4));
         let sets: [&[f64]; 4] = [&[1.0], &[1.0, 2.0, 5.0], &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0], &[1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0]];
         let in_range = |set: &[f64]| -> Vec<f64> {
             let mut out = Vec::new();
@@ -91,6 +107,11 @@ pub fn effect_ticks(lo: f64, hi: f64, ratio: bool) -> Vec<(f64, String)> {
         while chosen.len() > 8 {
             chosen = chosen.iter().copied().step_by(2).collect();
         }
+        if chosen.is_empty() {
+            // Too narrow a range for any round ratio: its middle, as the data give it.
+            let mid = (lo + hi) / 2.0;
+            return vec![(mid, format::data_value(mid.exp()))];
+        }
         chosen.into_iter().map(|v| (v.ln(), label(v))).collect()
     } else {
         let raw = ((hi - lo) / 5.0).max(1e-9);
@@ -98,7 +119,7 @@ pub fn effect_ticks(lo: f64, hi: f64, ratio: bool) -> Vec<(f64, String)> {
         let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
         let first = (lo / step).ceil() as i64;
         let last = (hi / step).floor() as i64;
-        (first..=last).map(|i| i as f64 * step).map(|v| (v, label(if v.abs() < step * 1e-9 { 0.0 } else { v }))).collect()
+        (first..=last).map(|i| i as f64 * step).map(|v| (v, tick_label(if v.abs() < step * 1e-9 { 0.0 } else { v }, step))).collect()
     }
 }
 
@@ -120,7 +141,7 @@ pub fn svg(result: &AnalysisResult, options: &FunnelOptions) -> String {
     // Axes: the standard error from 0 down to a round number past the largest; the effect
     // wide enough for every point, the funnel and the contours at the bottom of the plot.
     let max_se = sei.iter().chain(filled.iter().map(|(_, s)| s)).copied().fold(0.0, f64::max);
-    let (se_max, se_ticks, se_decimals) = se_ticks(max_se * 1.05);
+    let (se_max, se_ticks, se_labels) = se_ticks(max_se * 1.05);
     let mut lo = estimate - z95 * se_max;
     let mut hi = estimate + z95 * se_max;
     for &y in yi.iter().chain(filled.iter().map(|(y, _)| y)) {
@@ -136,7 +157,14 @@ pub fn svg(result: &AnalysisResult, options: &FunnelOptions) -> String {
         lo = lo.min(t.pooled.estimate);
         hi = hi.max(t.pooled.estimate);
     }
-    let pad = (hi - lo).max(1e-6) * 0.04;
+    // At least a millionth wide (all studies alike with tiny errors), so that ticks on it still
+    // read apart.
+    let min_width = 1e-6 * estimate.abs().max(1.0);
+    if hi - lo < min_width {
+        let centre = (lo + hi) / 2.0;
+        (lo, hi) = (centre - min_width / 2.0, centre + min_width / 2.0);
+    }
+    let pad = (hi - lo) * 0.04;
     let (lo, hi) = (lo - pad, hi + pad);
     let plot_bottom = PLOT_TOP + PLOT_HEIGHT;
     let px = |x: f64| PLOT_LEFT + (x - lo) / (hi - lo) * (PLOT_RIGHT - PLOT_LEFT);
@@ -167,7 +195,7 @@ pub fn svg(result: &AnalysisResult, options: &FunnelOptions) -> String {
         // Legend from the white (least significant) outwards, in P values.
         let mut ps: Vec<f64> = levels.iter().map(|l| 1.0 - l / 100.0).collect();
         ps.reverse();
-        let p_text = |p: f64| fixed(p, decimals_of(p).max(2));
+        let p_text = |p: f64| fixed(p, decimals_of(p).unwrap_or(4).clamp(2, 4));
         for (i, p) in ps.iter().enumerate() {
             let text = if i == 0 { format!("P > {}", p_text(*p)) } else { format!("{} < P ≤ {}", p_text(*p), p_text(ps[i - 1])) };
             legend.push((LegendMark::Shade(shades[levels.len() - i]), text));
@@ -204,11 +232,10 @@ pub fn svg(result: &AnalysisResult, options: &FunnelOptions) -> String {
     }
 
     // Axes.
-    for (i, t) in se_ticks.iter().enumerate() {
+    for (t, label) in se_ticks.iter().zip(&se_labels) {
         let y = py(*t);
         let _ = write!(s, r#"<line x1="{:.1}" y1="{y:.1}" x2="{PLOT_LEFT:.1}" y2="{y:.1}" stroke="black" stroke-width="0.8"/>"#, PLOT_LEFT - 4.0);
-        let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, PLOT_LEFT - 6.0, y + 4.0, escape(&fixed(*t, se_decimals)));
-        let _ = i;
+        let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, PLOT_LEFT - 6.0, y + 4.0, escape(label));
     }
     let mid_y = PLOT_TOP + PLOT_HEIGHT / 2.0;
     let _ = write!(s, r#"<text x="14" y="{mid_y:.1}" text-anchor="middle" transform="rotate(-90 14 {mid_y:.1})">Standard error</text>"#);
@@ -348,12 +375,32 @@ mod tests {
 
     #[test]
     fn standard_error_ticks_are_round() {
-        let (max, ticks, decimals) = se_ticks(0.43);
-        assert_eq!((max, ticks.len(), decimals), (0.6, 4, 1));
-        let (max, ticks, decimals) = se_ticks(0.9);
-        assert_eq!((max, ticks.len(), decimals), (1.0, 5, 2));
-        let (max, _, decimals) = se_ticks(0.11);
-        assert_eq!((max, decimals), (0.15, 2));
+        let (max, ticks, labels) = se_ticks(0.43);
+        assert_eq!((max, ticks.len(), labels), (0.6000000000000001, 4, vec!["0.0".to_string(), "0.2".into(), "0.4".into(), "0.6".into()]));
+        let (max, ticks, labels) = se_ticks(0.9);
+        assert_eq!((max, ticks.len(), labels[1].as_str()), (1.0, 5, "0.25"));
+        let (max, _, labels) = se_ticks(0.11);
+        assert_eq!((max, labels.last().unwrap().as_str()), (0.15000000000000002, "0.15"));
+    }
+
+    /// Fuzz finding (seed 1796048171, iteration 60): standard errors of 1e-8 gave an axis that
+    /// ended at 0 (rounded to 4 decimals), so every y was NaN or ∞, and ticks all labelled "0".
+    #[test]
+    fn tiny_standard_errors_keep_an_axis_with_distinct_labels() {
+        let (max, ticks, labels) = se_ticks(2.1e-8);
+        assert!(max > 2.1e-8 && max < 5e-8, "{max}");
+        assert_eq!(ticks.len(), labels.len());
+        assert_eq!(labels, ["0", "1e-8", "2e-8", "3e-8"]);
+        let (_, _, labels) = se_ticks(3e-15);
+        assert_eq!(labels[1], "1e-15");
+        let mut seen = std::collections::HashSet::new();
+        for (_, label) in effect_ticks(-0.8656581, -0.8656561, false) {
+            assert!(seen.insert(label.clone()), "two ticks read {label}");
+        }
+        assert!(seen.len() >= 3, "{seen:?}");
+        let narrow = effect_ticks(0.42f64.ln() - 1e-8, 0.42f64.ln() + 1e-8, true);
+        assert_eq!(narrow.len(), 1);
+        assert_eq!(narrow[0].1, "0.42");
     }
 
     #[test]

@@ -41,3 +41,35 @@ fn study_labels_are_escaped() {
     assert!(s.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(s.contains("A &amp; B"));
 }
+
+/// Long "Favours" labels ran past the figure's right edge and met in the middle (seen in a fuzz
+/// finding's forest plot): each is wrapped to its half of the axis, and the figure is tall enough
+/// for the lines.
+#[test]
+fn long_favours_labels_wrap_within_their_half() {
+    let short = svg("metafor/bcg.csv", &["--measure", "RR", "--favours", "vaccine,control"]);
+    let s = svg("metafor/bcg.csv", &["--measure", "RR", "--favours", "intrathecal baclofen with physiotherapy,placebo or usual care and physiotherapy"]);
+    let attr = |s: &str, name: &str| -> f64 {
+        let start = s.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        s[start..start + s[start..].find('"').unwrap()].parse().unwrap()
+    };
+    let (width, height) = (attr(&s, "width"), attr(&s, "height"));
+    assert!(height > attr(&short, "height"), "taller for the wrapped lines");
+    // Each favours line: its centre and estimated width (11 px font, 0.52 em a character).
+    let lines: Vec<(f64, usize)> = s
+        .split("<text ")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..t.find("</text>")?];
+            let favours = ["Favours", "intrathecal", "baclofen", "physiotherapy", "placebo", "usual care"];
+            favours.iter().any(|w| body.contains(w)).then(|| (attr(&format!(" {t}"), "x"), body.chars().count()))
+        })
+        .collect();
+    assert!(lines.len() >= 4, "both labels wrapped: {lines:?}");
+    let middle = (lines.iter().map(|l| l.0).fold(f64::MAX, f64::min) + lines.iter().map(|l| l.0).fold(0.0, f64::max)) / 2.0;
+    for (x, chars) in lines {
+        let half = chars as f64 * 11.0 * 0.52 / 2.0;
+        assert!(x - half >= 0.0 && x + half <= width, "a line runs past the figure: x {x}, {chars} characters, width {width}");
+        assert!(x + half <= middle || x - half >= middle, "a line crosses the middle: x {x}, {chars} characters");
+    }
+}

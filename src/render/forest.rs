@@ -320,14 +320,22 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
         let _ = write!(s, r#"<line x1="{tx:.1}" y1="{axis_y:.1}" x2="{tx:.1}" y2="{:.1}" stroke="black" stroke-width="0.8"/>"#, axis_y + 4.0);
         text(&mut s, tx, axis_y + 4.0 + FONT, "middle", false, &axis.label(t));
     }
+    // "Favours …" centred under each half of the axis, wrapped to it (RevMan wraps them too), so
+    // that long labels neither meet in the middle nor run past the figure's edge.
+    let mut favours_lines = 1;
     if let Some((left, right)) = &options.favours {
         let fy = axis_y + 4.0 + 2.0 * FONT + 2.0;
-        text(&mut s, (plot_left + px(0.0)) / 2.0, fy, "middle", false, &format!("Favours {left}"));
-        text(&mut s, (px(0.0) + plot_right) / 2.0, fy, "middle", false, &format!("Favours {right}"));
+        for (label, from, to) in [(left, plot_left, px(0.0)), (right, px(0.0), plot_right)] {
+            let lines = super::svg::wrap(&format!("Favours {label}"), (to - from - 8.0).max(FONT), |t| text_width(t, false));
+            for (i, line) in lines.iter().enumerate() {
+                text(&mut s, (from + to) / 2.0, fy + i as f64 * (FONT + 2.0), "middle", false, line);
+            }
+            favours_lines = favours_lines.max(lines.len());
+        }
     }
     s.push_str("</svg>\n");
     // The height was estimated generously; set it to what was drawn.
-    let drawn = axis_y + 3.0 * FONT + 8.0 + MARGIN;
+    let drawn = axis_y + 3.0 * FONT + 8.0 + (favours_lines - 1) as f64 * (FONT + 2.0) + MARGIN;
     let used = drawn.max(y + MARGIN);
     s.replacen(&format!("viewBox=\"0 0 {width:.1} {height:.1}\" width=\"{width:.1}\" height=\"{height:.1}\""), &format!("viewBox=\"0 0 {width:.1} {used:.1}\" width=\"{width:.1}\" height=\"{used:.1}\""), 1)
 }

@@ -5,7 +5,8 @@
 //! - [`forest`]: the forest plot as SVG, used by both outputs; [`rob`] the risk-of-bias plots;
 //!   [`prisma`] the PRISMA 2020 flow diagram; [`sof`] the GRADE summary of findings;
 //!   [`funnel`] the funnel plot with the tests for small-study effects; [`sensitivity`] the
-//!   leave-one-out, cumulative and influence analyses as tables and plots.
+//!   leave-one-out, cumulative and influence analyses as tables and plots; [`svg`] the text
+//!   layout these figures share.
 //! - [`template`]: the templates an author writes (chapters, `page.html`, `pls.md`) run with
 //!   limits on work and text, their errors located in the author's file.
 //! - [`prose`]: inline values (`{{ name | effect }}`) in the chapters.
@@ -31,6 +32,7 @@ pub mod revman;
 pub mod rob;
 pub mod sensitivity;
 pub mod sof;
+pub mod svg;
 pub mod template;
 pub mod text;
 pub mod typst;

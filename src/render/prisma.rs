@@ -71,21 +71,7 @@ fn para(indent: usize, text: String) -> Para {
 
 /// Wrap a paragraph into lines that fit `width` (at spaces; a no-break space holds).
 fn wrap(text: &str, width: f64) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        if !line.is_empty() && text_width(&line, false) + text_width(" ", false) + text_width(word, false) > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
+    super::svg::wrap(text, width, |t| text_width(t, false))
 }
 
 /// A box's lines: (x offset from the box's inner left edge, text).

@@ -67,8 +67,8 @@ struct PoolArgs {
     /// z (Wald) or knha (Knapp–Hartung).
     #[arg(long, default_value = "z")]
     test: String,
-    /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0)]
+    /// Confidence level in percent (between 0 and 100).
+    #[arg(long, default_value_t = 95.0, value_parser = level, allow_hyphen_values = true)]
     level: f64,
     /// Whose formulas to follow: metafor or revman5.
     #[arg(long, default_value = "metafor")]
@@ -100,9 +100,10 @@ struct PoolArgs {
     step: f64,
 }
 
-// The iteration controls are checked as they are parsed, so that a value out of range is a
-// usage error (exit code 2) naming the flag and its range, as clap reports any other bad flag.
-// The ranges are the core's ([`IterControl::check`]), which refuses them too.
+// The confidence level and the iteration controls are checked as they are parsed, so that a
+// value out of range is a usage error (exit code 2) naming the flag and its range, as clap
+// reports any other bad flag. The ranges are the core's ([`IterControl::check`], and
+// `cmd::pool::spec` for the level), which refuses them too.
 
 fn number(text: &str) -> Result<f64, String> {
     text.trim().parse::<f64>().map_err(|_| format!("`{text}` is not a number"))
@@ -114,6 +115,13 @@ fn step(text: &str) -> Result<f64, String> {
         Ok(x)
     } else {
         Err(format!("the step must be {} (e.g. --step 0.5)", IterControl::STEP_RANGE))
+    }
+}
+
+fn level(text: &str) -> Result<f64, String> {
+    match number(text)? {
+        x if x > 0.0 && x < 100.0 => Ok(x),
+        _ => Err("the confidence level must be between 0 and 100 (e.g. --level 95)".to_string()),
     }
 }
 

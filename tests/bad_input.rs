@@ -155,6 +155,10 @@ fn iteration_controls_out_of_range_are_usage_errors() {
         ("--threshold", "inf", "a finite number greater than 0"),
         ("--max-iter", "0", "at least 1"),
         ("--max-iter", "-3", "at least 1"),
+        ("--level", "150", "between 0 and 100"),
+        ("--level", "0", "between 0 and 100"),
+        ("--level", "-95", "between 0 and 100"),
+        ("--level", "NaN", "between 0 and 100"),
     ];
     for (flag, value, range) in cases {
         let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SMD", "--method", "REML", flag, value]);
@@ -163,11 +167,18 @@ fn iteration_controls_out_of_range_are_usage_errors() {
         assert!(err.contains(range), "{flag} {value}: {err}");
     }
     let ok = Command::new(env!("CARGO_BIN_EXE_metabook"))
-        .args(["pool", "--data", "good_continuous.csv", "--measure", "SMD", "--step", "0.5", "--threshold", "1e-10", "--max-iter", "50"])
+        .args(["pool", "--data", "good_continuous.csv", "--measure", "SMD", "--step", "0.5", "--threshold", "1e-10", "--max-iter", "50", "--level", "90"])
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad"))
         .output()
         .expect("run metabook");
     assert!(ok.status.success(), "values in range are accepted: {}", String::from_utf8_lossy(&ok.stderr));
+}
+
+#[test]
+fn cumulative_order_by_a_missing_column_names_the_option() {
+    let (code, err) = pool(&["--data", "good_continuous.csv", "--measure", "SMD", "--cumulative-by", "yeer"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no column `yeer` to order the cumulative analysis by (in --cumulative-by)"), "{err}");
 }
 
 #[test]

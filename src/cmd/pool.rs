@@ -108,6 +108,14 @@ pub fn run(opts: &PoolOptions) -> Result<String, Vec<Diagnostic>> {
     let source = Source::new(name, text);
     let table = csv_table(&source)?;
     let studies = load_studies(&table, spec.measure, opts.r)?;
+    // A column the data lack is the option's mistake: say which option (the book points at its
+    // directive key instead).
+    if opts.cumulative_by.is_some() {
+        engine::cumulative_order(&studies, opts.cumulative_by.as_deref()).map_err(|mut d| {
+            d.message.push_str(" (in --cumulative-by)");
+            vec![d]
+        })?;
+    }
     let result = engine::analyse_ordered(studies, &spec, opts.cumulative_by.as_deref()).map_err(|d| vec![d])?;
     Ok(match opts.format {
         Format::Text => render::text::render(&result),

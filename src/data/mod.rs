@@ -59,7 +59,7 @@ pub fn csv_table(source: &Arc<Source>) -> Result<CsvTable, Vec<Diagnostic>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text[body_start..].as_bytes());
+        .from_reader(&text.as_bytes()[body_start..]);
     let mut records = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {

@@ -30,12 +30,10 @@ pub const ACCEPTED: &str = "accepted-bad-input";
 /// Errors of a book have no such excuse: its options are in book.toml and the directives.
 pub const POOL_UNLOCATED_ALLOWED: &[(&str, &str)] = &[
     ("(in --", "any option that names itself, e.g. `unknown measure `XX` (in --measure)`"),
-    ("confidence level", "--level"),
     ("convention does not offer", "--convention with --method or --test"),
     ("cannot pool the measure", "--method with --measure"),
     ("Knapp–Hartung", "--test knha with --method"),
     ("cannot be used with", "--test with --method, e.g. `the knha test cannot be used with method MH` (a hint names the flags)"),
-    ("to order the cumulative analysis by", "--cumulative-by"),
     ("did not converge", "--method with --max-iter, --step and --threshold: the whole data set, no one cell"),
 ];
 // Also allowed: any error with exit code 2, the argument parser's usage error (the command line

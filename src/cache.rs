@@ -85,6 +85,9 @@ pub fn identity() -> String {
 pub struct Cache {
     /// None: disabled.
     dir: Option<PathBuf>,
+    /// The book's folder, a real path (entries are read only from inside it); None when it
+    /// cannot be resolved, and nothing is read.
+    base: Option<PathBuf>,
     identity: String,
     used: BTreeSet<Key>,
     /// What this build stored, written by [`Cache::commit`].
@@ -94,14 +97,16 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The cache of the build folder `build_dir`, for results computed by `identity`.
-    pub fn open(build_dir: &Path, identity: &str) -> Cache {
-        Cache { dir: Some(build_dir.join(FOLDER)), identity: identity.to_string(), used: BTreeSet::new(), pending: BTreeMap::new(), write_error: None }
+    /// The cache of the build folder `build_dir` of the book in `book_root`, for results
+    /// computed by `identity`.
+    pub fn open(book_root: &Path, build_dir: &Path, identity: &str) -> Cache {
+        let base = book_root.canonicalize().ok();
+        Cache { dir: Some(build_dir.join(FOLDER)), base, identity: identity.to_string(), used: BTreeSet::new(), pending: BTreeMap::new(), write_error: None }
     }
 
     /// A cache that holds nothing and keeps nothing.
     pub fn disabled() -> Cache {
-        Cache { dir: None, identity: String::new(), used: BTreeSet::new(), pending: BTreeMap::new(), write_error: None }
+        Cache { dir: None, base: None, identity: String::new(), used: BTreeSet::new(), pending: BTreeMap::new(), write_error: None }
     }
 
     /// A key for a result of `kind`, from this metabook.
@@ -112,7 +117,7 @@ impl Cache {
     /// The result stored under `key`, if there is a readable one.
     pub fn get<T: DeserializeOwned>(&mut self, key: Key) -> Option<T> {
         let path = self.dir.as_ref()?.join(key.file_name());
-        let bytes = std::fs::read(path).ok()?;
+        let bytes = crate::output::read_own(self.base.as_ref()?, &path)?;
         let value = ciborium::from_reader(bytes.as_slice()).ok()?;
         self.used.insert(key);
         Some(value)
@@ -168,14 +173,14 @@ mod tests {
         assert_ne!(k(&["a", "b"]), k(&["a", "c"]));
         assert_ne!(k(&["ab", "c"]), k(&["a", "bc"]));
         assert_ne!(cache.key("view").finish(), cache.key("analysis").finish());
-        assert_ne!(Cache::open(Path::new("x"), "metabook 1").key("view").finish(), Cache::open(Path::new("x"), "metabook 2").key("view").finish());
+        assert_ne!(Cache::open(Path::new("x"), Path::new("x"), "metabook 1").key("view").finish(), Cache::open(Path::new("x"), Path::new("x"), "metabook 2").key("view").finish());
     }
 
     #[test]
     fn a_corrupt_or_missing_entry_is_a_miss_and_unused_entries_are_pruned() {
         let dir = std::env::temp_dir().join(format!("metabook-cache-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let mut cache = Cache::open(&dir, "test");
+        let mut cache = Cache::open(&dir, &dir, "test");
         let (a, b) = (cache.key("x").text("a").finish(), cache.key("x").text("b").finish());
         assert_eq!(cache.get::<Vec<f64>>(a), None);
         cache.put(a, &vec![0.1_f64, f64::NAN.copysign(1.0), -0.0, 1e-300]);
@@ -183,7 +188,7 @@ mod tests {
         assert!(!dir.join(FOLDER).exists(), "nothing is written before the build has succeeded");
         std::fs::create_dir_all(&dir).unwrap();
         cache.commit(&dir);
-        let mut next = Cache::open(&dir, "test");
+        let mut next = Cache::open(&dir, &dir, "test");
         let back: Vec<f64> = next.get(a).unwrap();
         assert_eq!(back[0].to_bits(), 0.1_f64.to_bits());
         assert!(back[1].is_nan());

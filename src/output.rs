@@ -11,7 +11,8 @@
 //! manifest (`.metabook/manifest.json`) lists what metabook wrote, and only those files are
 //! ever removed, when a later build no longer makes them. Nothing is written or removed through
 //! a symbolic link that leads out of the build folder, and the build folder itself must lie
-//! inside the book.
+//! inside the book; what metabook keeps for itself there (manifest, ledger, cache) is not read
+//! through one either ([`read_own`]).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -27,7 +28,7 @@ pub const MANIFEST: &str = ".metabook/manifest.json";
 /// folders it leaves empty; files named in `keep` stay as they are (and stay metabook's).
 pub fn update_build(book_root: &Path, build_dir: &Path, files: &[(String, Vec<u8>)], keep: &[String]) -> io::Result<Vec<String>> {
     let base = folder_inside(&book_root.canonicalize()?, build_dir)?;
-    let previous = read_manifest(build_dir);
+    let previous = read_manifest(&base, build_dir);
     let mut written = Vec::new();
     for (name, contents) in files {
         let path = confined(&base, build_dir, name, true)?;
@@ -53,8 +54,20 @@ pub fn update_build(book_root: &Path, build_dir: &Path, files: &[(String, Vec<u8
 }
 
 /// The files metabook wrote into `build_dir`, from its manifest (none without one).
-fn read_manifest(build_dir: &Path) -> BTreeSet<String> {
-    fs::read(build_dir.join(MANIFEST)).ok().and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok()).unwrap_or_default().into_iter().filter(|name| crate::config::inside(Path::new(name)).is_ok()).collect()
+fn read_manifest(base: &Path, build_dir: &Path) -> BTreeSet<String> {
+    read_own(base, &build_dir.join(MANIFEST)).and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok()).unwrap_or_default().into_iter().filter(|name| crate::config::inside(Path::new(name)).is_ok()).collect()
+}
+
+/// A file metabook keeps for itself (the manifest, the ledger of reported numbers, a build
+/// cache entry), read only where its real path lies inside `base` (a real path): through a
+/// symbolic link out of the book it counts as absent, as metabook would never have written it
+/// there.
+pub fn read_own(base: &Path, path: &Path) -> Option<Vec<u8>> {
+    let real = path.canonicalize().ok()?;
+    if !real.starts_with(base) {
+        return None;
+    }
+    fs::read(real).ok()
 }
 
 /// `name` inside the build folder, whose real path is `base`: its folder (created when `create`)

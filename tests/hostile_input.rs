@@ -315,6 +315,35 @@ fn symbolic_links_out_of_the_book_are_refused_everywhere() {
     }
 }
 
+/// What metabook keeps for itself in the build folder (the ledger of reported numbers, the build
+/// cache) was read through a symbolic link out of the book, though never written there: a
+/// planted ledger could make the build report numbers as moved, planted cache entries could
+/// stand in for results. Through a link out they now count as absent.
+#[test]
+fn metabook_s_own_state_is_not_read_through_a_link_out_of_the_book() {
+    use std::os::unix::fs::symlink;
+    let dir = book("own-state-link");
+    assert_eq!(run("build", &dir).0, 0);
+    let state = dir.join("book/.metabook");
+    let outside = dir.parent().unwrap().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::rename(state.join("cache"), outside.join("cache")).unwrap();
+    symlink(outside.join("cache"), state.join("cache")).unwrap();
+    let ledger = std::fs::read_to_string(state.join("reported.json")).unwrap();
+    assert!(ledger.contains("\"0.309\""), "{ledger}");
+    std::fs::write(outside.join("reported.json"), ledger.replace("\"0.309\"", "\"0.999\"")).unwrap();
+    std::fs::remove_file(state.join("reported.json")).unwrap();
+    symlink(outside.join("reported.json"), state.join("reported.json")).unwrap();
+    let before = snapshot(&outside);
+    let (code, stdout, stderr) = run("build", &dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("(0 from the cache)"), "no result read from the cache outside: {stdout}");
+    assert!(!stdout.contains("0.999") && !dir.join("book/changes.md").exists(), "the planted ledger was not compared with: {stdout}");
+    assert!(stderr.contains("cannot write the build cache") && stderr.contains("leads out of the book"), "{stderr}");
+    assert!(snapshot(&outside) == before, "something outside the book changed");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
 #[test]
 fn a_file_that_is_not_utf8_is_an_error_where_it_stops_being_utf8() {
     fails_at(

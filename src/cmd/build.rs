@@ -67,7 +67,7 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
         return Err(collisions);
     }
     let mut cache = match identity {
-        Some(identity) => Cache::open(&book.root.join(&book.config.build.build_dir), identity),
+        Some(identity) => Cache::open(&book.root, &book.root.join(&book.config.build.build_dir), identity),
         None => Cache::disabled(),
     };
     let mut directives: Vec<Directive> = Vec::new();
@@ -489,7 +489,7 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
     step("writing the output");
     let Prepared { book, analyses, counters, pls, ledger, mut warnings, executed, mut cache, .. } = prepared;
     let build_dir = book.root.join(&book.config.build.build_dir);
-    let changes = changes_report(&build_dir, &ledger);
+    let changes = changes_report(&book.root, &build_dir, &ledger);
     if let Some(report) = &changes.report {
         files.push((CHANGES_FILE.to_string(), report.as_bytes().to_vec()));
     }
@@ -598,10 +598,12 @@ struct Changes {
     terminal: Option<String>,
 }
 
-/// Compare what this build reports with the previous build's ledger (the build then writes
-/// the new ledger, and the report where anything moved).
-fn changes_report(build_dir: &Path, ledger: &changes::Ledger) -> Changes {
-    let previous: Option<changes::Ledger> = std::fs::read(build_dir.join(LEDGER_FILE)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+/// Compare what this build reports with the previous build's ledger in the build folder of the
+/// book in `book_root` (the build then writes the new ledger, and the report where anything
+/// moved).
+fn changes_report(book_root: &Path, build_dir: &Path, ledger: &changes::Ledger) -> Changes {
+    let base = book_root.canonicalize().ok();
+    let previous: Option<changes::Ledger> = base.and_then(|base| crate::output::read_own(&base, &build_dir.join(LEDGER_FILE))).and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let report = previous.as_ref().and_then(|old| changes::report(old, ledger));
     let terminal = report.as_ref().map(|r| r.lines().filter(|l| l.starts_with("- ")).map(|l| format!("  {}\n", l.replace("**", "").replace('`', ""))).collect());
     Changes { report, terminal }

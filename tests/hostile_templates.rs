@@ -55,6 +55,24 @@ fn nested_loops_in_a_chapter_stop_at_the_fuel_limit_at_the_loop() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `in` on a lazily repeated sequence walks 10¹¹ items in one step, which minijinja's fuel does
+/// not count: it ran for hours. The watchdog stops it after `SECONDS`, naming the chapter, and
+/// the previous output stays as it was.
+#[test]
+fn a_test_the_fuel_does_not_count_is_stopped_by_the_watchdog() {
+    let dir = book("minimal", "watchdog");
+    assert_eq!(run("build", &dir).0, 0);
+    let before = std::fs::read(dir.join("book/html/results.html")).unwrap();
+    append(&dir.join("report/results.md"), "\nFound: {{ -1 in range(100000) * 1000000 }}\n");
+    let (code, out, took) = run("build", &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("the template of report/results.md ran for more than {} s and was stopped", metabook::render::template::SECONDS)), "{out}");
+    assert!(out.contains("hint: a test with `in`"), "{out}");
+    assert!(took >= Duration::from_secs(metabook::render::template::SECONDS) && took < Duration::from_secs(120), "stopped after {took:?}");
+    assert_eq!(std::fs::read(dir.join("book/html/results.html")).unwrap(), before, "the previous page stays");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_huge_value_in_a_chapter_stops_at_the_text_limit() {
     let dir = book("minimal", "text");

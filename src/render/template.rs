@@ -13,7 +13,10 @@
 //! `*` repeats a text up to 100 MB (its own cap) and a sequence lazily without a cap; `~` and `+`
 //! join texts of any length, so a chain of joins can double a text at every step; `in` and `==`
 //! walk a lazily repeated sequence without spending fuel. The fuel bounds how many such
-//! operations run, not how large their values grow.
+//! operations run, not how large their values grow; for the time one of them takes there is a
+//! watchdog ([`SECONDS`]): a render still running after that long ends the process with an
+//! error naming the template. Nothing is lost: a build writes nothing until every output is
+//! made, and templates run before that.
 //!
 //! Errors come with minijinja's byte range (or line) in the text rendered. [`Spliced`] maps that
 //! text back to the author's file where metabook changed it first (a chapter's directive blocks
@@ -24,14 +27,22 @@ use minijinja::value::{Rest, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, HtmlEscape, Output, State, UndefinedBehavior};
 use std::fmt::{self, Write as _};
 use std::ops::Range;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Steps (minijinja instructions) one rendering may take. The example review's chapters take
 /// 74 together, and a chapter that lists the 400 studies of an analysis in a loop and prints
 /// 300 values 9,005 (`tests/hostile_templates.rs` measures both); 20 million is two thousand times
 /// that, and runs out in about a second.
 pub const FUEL: u64 = 20_000_000;
+
+/// Seconds one render may run before the watchdog ends the process. The fuel runs out in about
+/// a second (3 s in a debug build), so only what fuel does not count — `-1 in range(100000) *
+/// 1000000` walks 10¹¹ items in one step — lasts this long; it is under the fuzzer's 20 s limit
+/// per run, so that a fuzzer finding is the watchdog's error, not a hang.
+pub const SECONDS: u64 = 15;
 
 /// Bytes of text a chapter or the plain-language summary may write, and the longest text a
 /// filter may take or make. A whole review is well under 1 MB of Markdown; what a template
@@ -121,6 +132,7 @@ impl Engine {
         self.counts.crossed.store(false, Ordering::Relaxed);
         self.counts.fuel.store(0, Ordering::Relaxed);
         let template = self.env.template_from_named_str(name, text).map_err(|error| Failure::new(error, text, None, Crossed::Nothing))?;
+        let _watched = Watched::start(name);
         let mut out = Capped { text: Vec::new(), limit: self.limit, written: &self.counts.written, overflow: None };
         let rendered = template.render_captured_to(context, &mut out);
         let (text_out, overflow) = (out.text, out.overflow);
@@ -140,6 +152,48 @@ impl Engine {
                 };
                 Err(Failure::new(error, text, overflow.as_deref(), crossed))
             }
+        }
+    }
+}
+
+/// A render under way, known to the watchdog until it is dropped.
+struct Watched(u64);
+
+/// The renders under way (by number): the template's name and when it started.
+static RUNNING: Mutex<BTreeMap<u64, (String, Instant)>> = Mutex::new(BTreeMap::new());
+
+impl Watched {
+    fn start(name: &str) -> Watched {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        static WATCHDOG: OnceLock<()> = OnceLock::new();
+        WATCHDOG.get_or_init(|| {
+            std::thread::Builder::new().name("template watchdog".into()).spawn(watchdog).expect("a thread for the template watchdog");
+        });
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        RUNNING.lock().unwrap_or_else(|e| e.into_inner()).insert(id, (name.to_string(), Instant::now()));
+        Watched(id)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.0);
+    }
+}
+
+/// Every quarter of a second, end the process if a render has run longer than [`SECONDS`]: a
+/// thread cannot be stopped from outside, and the operations that run that long cannot be
+/// interrupted from inside.
+fn watchdog() {
+    loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let overdue = RUNNING.lock().unwrap_or_else(|e| e.into_inner()).values().find(|(_, started)| started.elapsed() > Duration::from_secs(SECONDS)).map(|(name, _)| name.clone());
+        if let Some(name) = overdue {
+            let error = Diagnostic::error(format!("the template of {name} ran for more than {SECONDS} s and was stopped"))
+                .hint("a test with `in` or `==` on a repeated sequence (`x in range(1000) * 1000000`) walks every item in one step, which the step limit does not count; test on the sequence itself")
+                .hint("nothing was written; the previous output is as it was");
+            eprint!("{}", crate::diag::render(&[error], false));
+            std::process::exit(1);
         }
     }
 }

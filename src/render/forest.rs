@@ -326,7 +326,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     if let Some((left, right)) = &options.favours {
         let fy = axis_y + 4.0 + 2.0 * FONT + 2.0;
         for (label, from, to) in [(left, plot_left, px(0.0)), (right, px(0.0), plot_right)] {
-            let lines = super::svg::wrap(&format!("Favours {label}"), (to - from - 8.0).max(FONT), |t| text_width(t, false));
+            let lines = super::svg::wrap(&format!("Favours {label}"), (to - from - 2.0).max(FONT), |t| text_width(t, false));
             for (i, line) in lines.iter().enumerate() {
                 text(&mut s, (from + to) / 2.0, fy + i as f64 * (FONT + 2.0), "middle", false, line);
             }

@@ -144,12 +144,13 @@ impl Fuzzer {
         if draft.files.get(&page_template) == seed.inputs.get(&page_template) {
             let index = std::fs::read_to_string(html_dir.join("index.html")).unwrap_or_default();
             let summary = draft.text(&draft.summary_path()).unwrap_or_default();
+            let links = oracle::markdown_links(&summary);
             let listed: Vec<(String, String)> = draft
                 .page_marks
                 .iter()
                 .filter(|(chapter, _)| {
                     let rel = chapter.strip_prefix(&format!("{}/", draft.layout.src)).unwrap_or(chapter);
-                    draft.files.contains_key(chapter) && summary.contains(&format!("]({rel})"))
+                    draft.files.contains_key(chapter) && links.iter().any(|l| l == rel)
                 })
                 .cloned()
                 .collect();

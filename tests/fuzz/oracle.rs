@@ -495,6 +495,19 @@ pub fn lost_pages(index_html: &str, pages: &str, marks: &[(String, String)]) -> 
     out
 }
 
+/// The destinations of the links in a Markdown text, as CommonMark reads it: a link that a
+/// mutation moved into a code block (an unclosed fence swallows the rest of SUMMARY.md) lists
+/// no chapter, though its text is still there to find.
+pub fn markdown_links(text: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    Parser::new(text)
+        .filter_map(|event| match event {
+            Event::Start(Tag::Link { dest_url, .. }) => Some(dest_url.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Duplicate column names (case and spaces aside) in a CSV header.
 pub fn duplicate_columns(header: &[String]) -> Option<String> {
     let mut seen = BTreeSet::new();
@@ -520,4 +533,5 @@ pub fn self_check() {
     assert!(!unlocated("error: x\n = hint: y\n", &[]).is_empty(), "an error without location");
     assert!(duplicate_columns(&strings(&["study", "yi", " YI"])).is_some(), "duplicate columns");
     assert!(mentions_non_finite("a NaN cell") && !mentions_non_finite("influence"), "the book's own words");
+    assert_eq!(markdown_links("- [A](a.md)\n- [B](b.m= \"x\"\n```\nd)\n- [C](c.md)\n"), strings(&["a.md"]), "links in a code block list nothing");
 }

@@ -25,9 +25,9 @@
 use crate::diag::{Diagnostic, Source};
 use minijinja::value::{Rest, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, HtmlEscape, Output, State, UndefinedBehavior};
+use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};

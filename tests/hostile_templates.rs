@@ -20,11 +20,35 @@ fn book(fixture: &str, tag: &str) -> PathBuf {
     dir
 }
 
-/// Run `metabook <command> --book dir`: exit code, stdout and stderr together, and the time taken.
+/// Run `metabook <command> --book dir`: exit code, stdout and stderr together, and the time
+/// taken. A run that has not ended after 120 s is killed and fails the test, so that a template
+/// that runs for ever fails rather than hangs the test suite.
 fn run(command: &str, dir: &Path) -> (i32, String, Duration) {
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args([command, "--book"]).arg(dir).env("NO_COLOR", "1").output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr), start.elapsed())
+    let log = |stream: &str| dir.with_extension(format!("{command}.{stream}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metabook"))
+        .args([command, "--book"])
+        .arg(dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::fs::File::create(log("out")).unwrap())
+        .stderr(std::fs::File::create(log("err")).unwrap())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("metabook {command} did not end within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = std::fs::read_to_string(log("out")).unwrap_or_default() + &std::fs::read_to_string(log("err")).unwrap_or_default();
+    let _ = std::fs::remove_file(log("out"));
+    let _ = std::fs::remove_file(log("err"));
+    (status.code().unwrap_or(-1), text, start.elapsed())
 }
 
 fn append(path: &Path, text: &str) {

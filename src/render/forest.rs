@@ -31,6 +31,8 @@ const ROW: f64 = 16.0;
 const GAP: f64 = 12.0;
 const PLOT_WIDTH: f64 = 200.0;
 const MARGIN: f64 = 8.0;
+/// How far (estimated) a "Favours" line may reach past its half of the axis on each side.
+pub const FAVOURS_OVERHANG: f64 = 3.0;
 
 /// Estimated width of `text` at the plot's font size.
 fn text_width(text: &str, bold: bool) -> f64 {
@@ -320,13 +322,17 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
         let _ = write!(s, r#"<line x1="{tx:.1}" y1="{axis_y:.1}" x2="{tx:.1}" y2="{:.1}" stroke="black" stroke-width="0.8"/>"#, axis_y + 4.0);
         text(&mut s, tx, axis_y + 4.0 + FONT, "middle", false, &axis.label(t));
     }
-    // "Favours …" centred under each half of the axis, wrapped to it (RevMan wraps them too), so
-    // that long labels neither meet in the middle nor run past the figure's edge.
+    // "Favours …" centred under each half of the axis, wrapped at spaces to it (RevMan wraps
+    // them too), so that long labels neither meet in the middle nor run past the figure's edge;
+    // a single word longer than the half stays whole. A line may be estimated up to 3 px wider
+    // than its half on each side: the estimate (0.52 em a character) is generous for the
+    // serif the figures are set in (about 0.45 em), and "Favours before ITB" then keeps to
+    // one line.
     let mut favours_lines = 1;
     if let Some((left, right)) = &options.favours {
         let fy = axis_y + 4.0 + 2.0 * FONT + 2.0;
         for (label, from, to) in [(left, plot_left, px(0.0)), (right, px(0.0), plot_right)] {
-            let lines = super::svg::wrap(&format!("Favours {label}"), (to - from - 2.0).max(FONT), |t| text_width(t, false));
+            let lines = super::svg::wrap(&format!("Favours {label}"), to - from + 2.0 * FAVOURS_OVERHANG, |t| text_width(t, false));
             for (i, line) in lines.iter().enumerate() {
                 text(&mut s, (from + to) / 2.0, fy + i as f64 * (FONT + 2.0), "middle", false, line);
             }

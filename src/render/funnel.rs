@@ -57,7 +57,8 @@ fn se_ticks(max: f64) -> (f64, Vec<f64>, Vec<String>) {
     (step * n as f64, ticks, labels)
 }
 
-/// The fewest decimals (up to 12) that show `x` exactly; `None` for a smaller step than that.
+/// The fewest decimals (up to 12) that show `x` exactly; `None` when it needs more (a step too
+/// small for decimals, or a number such as 1/3).
 fn decimals_of(x: f64) -> Option<usize> {
     if x == 0.0 {
         return Some(0);
@@ -79,7 +80,8 @@ fn tick_label(v: f64, step: f64) -> String {
 }
 
 /// Ticks for the effect axis over `[lo, hi]` (analysis scale): round numbers, or round ratios
-/// on the log scale. Each tick with its label.
+/// on the log scale. Each tick with its label. The range should be at least a millionth of its
+/// values wide (as [`svg`] makes it): narrower than a double can resolve, ticks would read alike.
 pub fn effect_ticks(lo: f64, hi: f64, ratio: bool) -> Vec<(f64, String)> {
     if ratio {
         let label = |v: f64| fixed(v, decimals_of(v).unwrap_or(4));

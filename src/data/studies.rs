@@ -202,21 +202,30 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
         );
     }
     let mut studies: Vec<Study> = Vec::with_capacity(table.rows.len());
+    // A label is unique within its subgroup: one study may report several subgroups (RevMan
+    // reviews often list a study under two subgroups of an outcome).
+    let mut first_row: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::with_capacity(table.rows.len());
     for row in &table.rows {
         let label_cell = &row[study_col];
+        let subgroup_text = subgroup_col.map_or("", |c| row[c].text.as_str());
         if label_cell.text.is_empty() {
             problems.push(
                 Diagnostic::error("a study has no label")
                     .at(source, label_cell.span.clone(), "column `study`")
                     .hint("give every study a unique label, e.g. `Smith 2001`"),
             );
-        } else if let Some(first) = studies.iter().find(|s| s.label == label_cell.text) {
-            let (line, _) = source.line_col(first.label_span.start);
+        } else if let Some(&first) = first_row.get(&(subgroup_text, label_cell.text.as_str())) {
+            let (line, _) = source.line_col(first);
             problems.push(
                 Diagnostic::error(format!("duplicate study label `{}`", label_cell.text))
                     .at(source, label_cell.span.clone(), "column `study`")
-                    .hint(format!("the same label is used on line {line}; labels must be unique (e.g. add `a`/`b`)")),
+                    .hint(format!(
+                        "the same label is used on line {line}{}; labels must be unique (e.g. add `a`/`b`)",
+                        if subgroup_col.is_some() { " in the same subgroup" } else { "" }
+                    )),
             );
+        } else {
+            first_row.insert((subgroup_text, label_cell.text.as_str()), label_cell.span.start);
         }
         let mut value = |i: usize, rule: Rule| -> Option<f64> {
             let col = cols[i];

@@ -144,6 +144,9 @@ impl StudyTable {
 enum Rule {
     /// A whole number ≥ 2 (group sizes).
     SampleSize,
+    /// A whole number ≥ 0 (the groups of a 2×2 table: RevMan keeps a study without data for
+    /// an outcome as 0 of 0, "Not estimable").
+    GroupSize,
     /// A whole number ≥ 0 (event counts).
     Count,
     /// > 0 (SDs, variances, standard errors).
@@ -267,7 +270,7 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
                 }
             }
             Schema::Dichotomous => {
-                let (e1, n1, e2, n2) = (value(0, Rule::Count), value(1, Rule::SampleSize), value(2, Rule::Count), value(3, Rule::SampleSize));
+                let (e1, n1, e2, n2) = (value(0, Rule::Count), value(1, Rule::GroupSize), value(2, Rule::Count), value(3, Rule::GroupSize));
                 for (e, n, ecol) in [(e1, n1, cols[0]), (e2, n2, cols[2])] {
                     if let (Some(e), Some(n)) = (e, n) {
                         if e > n {
@@ -380,9 +383,10 @@ fn check_value(source: &Arc<Source>, column: &str, cell: &Cell, rule: Rule, prob
     }
     let units = "check the units and the exponent";
     match rule {
-        Rule::SampleSize | Rule::Count if x > MAX_COUNT => fail(problems, format!("count {} is too large", cell.text), "a count above 2⁵³ (about 9.0e15) cannot be held exactly; check the value"),
+        Rule::SampleSize | Rule::GroupSize | Rule::Count if x > MAX_COUNT => fail(problems, format!("count {} is too large", cell.text), "a count above 2⁵³ (about 9.0e15) cannot be held exactly; check the value"),
         Rule::SampleSize if x.fract() != 0.0 => fail(problems, format!("sample size {} is not a whole number", cell.text), "write the number of participants"),
         Rule::SampleSize if x < 2.0 => fail(problems, format!("sample size {} is less than 2", cell.text), "a group needs at least 2 participants to have a standard deviation or an effect estimate"),
+        Rule::GroupSize if x.fract() != 0.0 || x < 0.0 => fail(problems, format!("group size {} is not a whole number ≥ 0", cell.text), "write the number of participants in the group"),
         Rule::Count if x.fract() != 0.0 || x < 0.0 => fail(problems, format!("event count {} is not a whole number ≥ 0", cell.text), "write the number of participants with the event"),
         Rule::Positive(what) if x <= 0.0 => fail(problems, format!("{what} must be greater than 0, not {}", cell.text), "a zero or negative spread is a data-entry error; check the source table"),
         Rule::Variance | Rule::StandardError if x <= 0.0 => {

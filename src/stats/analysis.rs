@@ -163,7 +163,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     match spec.method {
         Method::PETO => {
             for (index, t) in tables.iter().enumerate() {
-                let e = if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) };
+                let e = if t.is_double_zero() || t.n1() == 0.0 || t.n2() == 0.0 { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) };
                 if let Some(e) = &e {
                     effect::check_range(e, index)?;
                 }
@@ -204,7 +204,15 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                 }
             ));
         }
-        let double = tables.iter().filter(|t| t.is_double_zero()).count();
+        let empty = tables.iter().filter(|t| t.n1() == 0.0 || t.n2() == 0.0).count();
+        if empty > 0 {
+            notes.push(format!(
+                "{empty} {} no participants in a group and {} not estimable.",
+                if empty == 1 { "study has" } else { "studies have" },
+                if empty == 1 { "is" } else { "are" }
+            ));
+        }
+        let double = tables.iter().filter(|t| t.is_double_zero() && t.n1() > 0.0 && t.n2() > 0.0).count();
         let double_not_estimable = match spec.convention {
             Convention::Revman5 => spec.measure != Measure::RD || spec.method == Method::PETO,
             Convention::Metafor => matches!(spec.method, Method::MH | Method::PETO),
@@ -221,8 +229,9 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     // 2. Which studies take part in the pooling.
     let in_pool: Vec<bool> = match (spec.method, spec.convention) {
         // metafor's rma.mh and rma.peto pool every table, double zeros included (they add nothing).
-        (Method::MH | Method::PETO, Convention::Metafor) => vec![true; data.len()],
-        (Method::PETO, Convention::Revman5) => tables.iter().map(|t| !t.is_double_zero()).collect(),
+        // (A table with an empty group has no information and would divide 0 by 0.)
+        (Method::MH | Method::PETO, Convention::Metafor) => tables.iter().map(|t| t.n1() > 0.0 && t.n2() > 0.0).collect(),
+        (Method::PETO, Convention::Revman5) => tables.iter().map(|t| !t.is_double_zero() && t.n1() > 0.0 && t.n2() > 0.0).collect(),
         _ => effects.estimable.clone(),
     };
     let k = in_pool.iter().filter(|&&p| p).count();
@@ -497,6 +506,21 @@ mod tests {
         }
         // The risk difference of such studies is 0 and estimable.
         assert!(meta_analysis(&data, &revman(Measure::RD, Method::MH)).unwrap().pooled.is_some());
+    }
+
+    #[test]
+    fn a_study_without_participants_in_a_group_is_not_estimable() {
+        // RevMan keeps a study without data for an outcome as 0 of 0 in both groups.
+        let data = binary(&[(0.0, 0.0, 0.0, 0.0), (3.0, 20.0, 1.0, 20.0), (5.0, 15.0, 2.0, 15.0)]);
+        for convention in [Convention::Revman5, Convention::Metafor] {
+            for (measure, method) in [(Measure::RR, Method::MH), (Measure::RD, Method::MH), (Measure::OR, Method::PETO), (Measure::OR, Method::DL)] {
+                let a = meta_analysis(&data, &Spec { convention, ..revman(measure, method) }).unwrap();
+                let first = a.studies().next().unwrap();
+                assert!(first.effect.is_none() && first.weight.is_none_or(|w| w == 0.0), "{convention:?} {measure:?} {method:?}: {first:?}");
+                assert!(a.pooled.is_some());
+                assert!(a.notes.iter().any(|n| n.contains("1 study has no participants in a group")), "{:?}", a.notes);
+            }
+        }
     }
 
     #[test]

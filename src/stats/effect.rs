@@ -148,6 +148,10 @@ pub fn effect_size(
         }
         (Measure::OR | Measure::RR | Measure::RD, StudyData::Binary { events1, n1, events2, n2 }) => {
             let table = Table2x2::from_counts(events1, n1, events2, n2);
+            if n1 == 0.0 || n2 == 0.0 {
+                // A group without participants (RevMan's 0 of 0 for a study without data).
+                return Ok(StudyEffect::NotEstimable);
+            }
             if convention == Convention::Revman5 && measure != Measure::RD && table.is_double_zero() {
                 return Ok(StudyEffect::NotEstimable);
             }

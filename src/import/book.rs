@@ -226,13 +226,22 @@ impl<'r> Builder<'r> {
             ref_keys.insert(r.id.as_str(), key.clone());
             entries.push((key, r, None));
         }
+        // Every outcome with study data gets a forest plot: links to it from the text (which
+        // comes before the analyses) become cross-references.
+        let figures = review
+            .comparisons
+            .iter()
+            .flat_map(|c| c.outcomes.iter().map(move |o| (c, o)))
+            .filter(|(_, o)| o.kind != OutcomeKind::Other && o.all_rows().next().is_some())
+            .map(|(c, o)| (o.id.clone(), format!("fig-a{}_{}", ident(&c.no), ident(&o.no))))
+            .collect();
         Builder {
             review,
             study_keys,
             ref_keys,
             entries,
             study_names: review.studies.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect(),
-            figures: HashMap::new(),
+            figures,
             used_files: HashSet::new(),
             report: Report::default(),
             unknown_markup: BTreeMap::new(),
@@ -646,7 +655,6 @@ impl<'r> Builder<'r> {
             _ => "all",
         };
         let label = format!("fig-{name}");
-        self.figures.insert(o.id.clone(), label.clone());
         let method_words = match method {
             "MH" => "M-H",
             "PETO" => "Peto",

@@ -505,7 +505,8 @@ impl<'r> Builder<'r> {
 
         // Rows in RevMan's display order, labels unique within the file.
         let mut rows: Vec<(Option<&rm5::Subgroup>, &rm5::DataRow, String)> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Labels must be unique within a subgroup (the same study may stand in several).
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
         let sort_by = a.text("SORT_BY").to_uppercase();
         let mut groups: Vec<(Option<&rm5::Subgroup>, Vec<&rm5::DataRow>)> = o.subgroups.iter().map(|s| (Some(s), s.rows.iter().collect())).collect();
         if !o.rows.is_empty() {
@@ -517,13 +518,13 @@ impl<'r> Builder<'r> {
         for (sg, list) in &groups {
             for r in list {
                 let base = self.study_label(&r.study_id);
-                let n = seen.entry(base.clone()).or_insert(0);
+                let n = seen.entry((sg.map(|s| s.id.clone()).unwrap_or_default(), base.clone())).or_insert(0);
                 *n += 1;
                 let label = if *n == 1 {
                     base.clone()
                 } else {
                     let l = format!("{base} ({n})");
-                    self.report.note("Analyses", format!("Analysis {number}: `{base}` appears {n} times; later rows are labelled `{l}` (study labels must be unique in a data file)"));
+                    self.report.note("Analyses", format!("Analysis {number}: `{base}` appears {n} times; later rows are labelled `{l}` (study labels must be unique within a subgroup)"));
                     l
                 };
                 rows.push((*sg, *r, label));
@@ -576,11 +577,11 @@ impl<'r> Builder<'r> {
         // Where RevMan finds no study estimable, it shows "Not estimable"; say so.
         let not_estimable = |r: &rm5::DataRow| r.attrs.get("ESTIMABLE").is_some_and(|e| !e.eq_ignore_ascii_case("YES"));
         if rows.iter().all(|(_, r, _)| not_estimable(r)) {
-            self.report.note("Analyses", format!("Analysis {number}: RevMan finds no study estimable (it shows “Not estimable”); metabook's analysis of these data reports that there is no study to analyse"));
+            self.report.note("Analyses", format!("Analysis {number}: RevMan finds no study estimable and shows “Not estimable”"));
         } else {
             for s in &o.subgroups {
                 if !s.rows.is_empty() && s.rows.iter().all(not_estimable) {
-                    self.report.note("Analyses", format!("Analysis {number}, subgroup “{}”: RevMan finds no study estimable (“Not estimable”); metabook's analysis reports that the subgroup has no study to analyse", s.name));
+                    self.report.note("Analyses", format!("Analysis {number}, subgroup “{}”: RevMan finds no study estimable and shows “Not estimable”", s.name));
                 }
             }
         }

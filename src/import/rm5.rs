@@ -486,11 +486,14 @@ fn xml_error(source: &Arc<Source>, e: &roxmltree::Error) -> Diagnostic {
     let pos = e.pos();
     let at = offset_of(&source.text, pos.row as usize, pos.col as usize);
     let end = source.text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-    let truncated = at >= source.text.trim_end().len() || matches!(e, roxmltree::Error::UnexpectedEndOfStream);
+    let truncated = at >= source.text.trim_end().len() || matches!(e, roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::UnclosedRootNode);
     let what = e.to_string();
     if truncated {
+        // Point at the file's last character, where it stops.
+        let text = source.text.trim_end();
+        let last = text.char_indices().last().map_or(0, |(i, _)| i);
         Diagnostic::error("the file ends before the review does: it is truncated")
-            .at(source, at..end, "the XML stops here")
+            .at(source, last..text.len(), "the XML stops here")
             .hint(format!("the XML parser says: {what}; open the original in RevMan and save it again"))
     } else if source.text.trim_start().starts_with('<') {
         Diagnostic::error("the file is not well-formed XML").at(source, at..end, "here").hint(format!("the XML parser says: {what}"))
@@ -1175,6 +1178,7 @@ mod tests {
         assert_eq!(e[0].position().unwrap(), "x.rm5:2:1");
         let e = read("x.rm5", b"<?xml version=\"1.0\"?>\n<COCHRANE_REVIEW><COVER_SHEET><TITLE>A").unwrap_err();
         assert!(e[0].message.contains("truncated"), "{e:?}");
+        assert_eq!(e[0].position().unwrap(), "x.rm5:2:38");
         let e = read("x.rm5", b"<COCHRANE_REVIEW><ANALYSES_AND_DATA><COMPARISON NO=\"1\"><NAME>C</NAME>\n<XYZ_OUTCOME/></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>").unwrap_err();
         assert!(e[0].message.contains("unknown outcome type `XYZ_OUTCOME`"), "{e:?}");
         assert_eq!(e[0].position().unwrap(), "x.rm5:2:1");

@@ -249,11 +249,49 @@ fn an_empty_target_folder_is_filled() {
 /// The imported books build as they stand.
 #[test]
 fn imported_books_build() {
-    for name in ["Fleiss1993.rm5", "antibiotics-for-sore-throat.rm5"] {
+    for name in ["Fleiss1993.rm5", "antibiotics-for-sore-throat.rm5", "synthetic-all-outcomes.rm5"] {
         let dir = scratch(&format!("build-{name}"));
         assert_eq!(import(&fixture(name), &dir).0, 0);
         let (code, stdout, stderr) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
         assert_eq!(code, 0, "{name}: {stdout}{stderr}");
+        if name.starts_with("synthetic") {
+            // User text stays text through Markdown, the template engine and TOML.
+            let abstract_html = read(&dir, "book/html/abstract.html");
+            assert!(abstract_html.contains("Text that must stay text: *stars*, {{ jinja }}, {% tag %}, [@notakey], mail@fig-x.org, $x$, &lt;b&gt;, 50% &amp; #1."), "{abstract_html}");
+            assert!(read(&dir, "book/html/comparison-1.html").contains("Time to relapse {{ y }} {% if %}: Hazard Ratio (IV, Fixed, 95% CI)."));
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+#[test]
+fn every_outcome_type_becomes_data_metabook_reads() {
+    let dir = scratch("synthetic");
+    let (code, _, stderr) = import(&fixture("synthetic-all-outcomes.rm5"), &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let chapter = read(&dir, "report/comparison-1.md");
+    // Continuous with subgroups, sorted by year within each subgroup; subtotals only.
+    assert_eq!(read(&dir, "data/a1_1.csv"), "study,n1,mean1,sd1,n2,mean2,sd2,subgroup,year,estimable\nAbel 1999,20,3.0,1.0,20,3.5,1.0,Adults,1999,YES\nNg 2005,20,4.5,1.2,20,5.0,1.1,Adults,2005,YES\nO'Brien 2001,20,2.0,1.3,20,2.5,1.4,Children,2001,YES\n");
+    assert!(chapter.contains("measure = \"MD\"\nmethod = \"IV\"\nmodel = \"random\"\nlevel = 95\nstudy-level = 90\n") && chapter.contains("totals = \"subtotals\""), "{chapter}");
+    // Generic inverse variance on the log scale: natural logs (from RevMan's base-10 log, or
+    // from the effect), named as RevMan names the measure.
+    let a12 = read(&dir, "data/a1_2.csv");
+    let yi = |label: &str| -> f64 { row(&a12, label).split(',').nth(1).unwrap().parse().unwrap() };
+    assert!((yi("O'Brien 2001,") - (-0.11350927482751812f64 * std::f64::consts::LN_10)).abs() < 1e-15);
+    assert!((yi("Ng 2005,") - 0.85f64.ln()).abs() < 1e-15);
+    assert!(chapter.contains("measure = \"GEN\"") && chapter.contains("log-scale = true\neffect-name = \"Hazard Ratio\""), "{chapter}");
+    // O − E and variance: yi = (O − E)/V, se = 1/√V, the raw numbers kept; USER order.
+    assert_eq!(read(&dir, "data/a1_3.csv"), "study,yi,se,o_minus_e,variance,year,estimable\nNg 2005,-0.05,0.35355339059327373,-0.4,8.0,2005,YES\nAbel 1999,-0.125,0.2886751345948129,-1.5,12.0,1999,YES\n");
+    // Peto odds ratio; a study without participants stays, as RevMan stores it.
+    assert!(chapter.contains("measure = \"OR\"\nmethod = \"PETO\""), "{chapter}");
+    assert!(read(&dir, "data/a1_4.csv").contains("Ng 2005,0,0,0,0,2005,NO"));
+    // Other data: a table of its cells.
+    assert_eq!(read(&dir, "data/a1_5.csv"), "study,col,col_2\nNg 2005,Better with drug,p = 0.04\n");
+    assert!(chapter.contains("```metabook table\ndata = \"a1_5.csv\""), "{chapter}");
+    // References: a primary and a second reference of one study, an organisation as author.
+    let bib = read(&dir, "data/references.bib");
+    assert!(bib.contains("@article{obrien2001,") && bib.contains("@inproceedings{obrien2001b,") && bib.contains("author = {{World Health Organization}}"), "{bib}");
+    assert!(bib.contains("title = {A trial of \\{braces\\} \\& 100\\% \\_underscores\\_}") && bib.contains("doi = {10.1000/xyz}"), "{bib}");
+    metabook::render::cite::parse_library(&Source::new("references.bib", bib)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -64,7 +64,7 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
         let mut md = String::from("# What's new and history\n\n");
         for (event, date, text) in &review.history {
             let body = b.blocks_inline(text);
-            let _ = writeln!(md, "- {} ({}): {}", escape_markdown(date), escape_markdown(event), body);
+            let _ = writeln!(md, "- {} ({}): {}", esc(date), esc(event), body);
         }
         chapters.push((b.file_name("history"), "What's new and history".into(), md));
     }
@@ -76,7 +76,7 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
         .expect("writing to memory");
     let mut loader_checks: Vec<(String, String, Vec<u8>)> = Vec::new();
     for c in &review.comparisons {
-        let mut md = format!("# Comparison {}. {}\n\n", escape_markdown(&c.no), b.text(&c.name));
+        let mut md = format!("# Comparison {}. {}\n\n", esc(&c.no), b.text(&c.name));
         for o in &c.outcomes {
             b.outcome(c, o, &mut md, &mut files, &mut results, &mut loader_checks);
         }
@@ -117,7 +117,7 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
     chapters.push((b.file_name("references"), "References".into(), b.references_chapter()));
 
     for (file, title, md) in &chapters {
-        let _ = writeln!(summary, "- [{}]({file})", escape_markdown(title));
+        let _ = writeln!(summary, "- [{}]({file})", esc(title));
         files.push((format!("report/{file}"), md.clone().into_bytes()));
     }
     files.push(("report/SUMMARY.md".into(), summary.into_bytes()));
@@ -138,9 +138,45 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new())
 }
 
-/// A TOML basic string.
+/// A TOML basic string. Chapters are minijinja templates, so `{` is written as `\u007B`: the
+/// TOML value is the same, and no `{{`, `{%` or `{#` can reach the template engine.
 fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '{' => out.push_str("\\u007B"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text as Markdown that reads as exactly that text, also through the chapter's template
+/// engine: [`escape_markdown`], and the `%` of a `{%` escaped as well.
+fn esc(s: &str) -> String {
+    let escaped = escape_markdown(s).replace("\\{%", "\\{\\%");
+    // An `@` inside a word (`mail@fig-x.org`) is never a citation or cross-reference, and the
+    // prose reads a `\@` there as one: leave it bare.
+    let mut out = String::with_capacity(escaped.len());
+    let mut prev: Option<char> = None;
+    let mut chars = escaped.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'@') && prev.is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
 }
 
 fn book_toml(review: &Review, file_name: &str) -> String {
@@ -282,7 +318,7 @@ impl<'r> Builder<'r> {
 
     /// Plain text as Markdown that reads as that text.
     fn text(&self, s: &str) -> String {
-        escape_markdown(&collapse_ws(s))
+        esc(&collapse_ws(s))
     }
 
     // ---------------------------------------------------------------- text
@@ -418,13 +454,13 @@ impl<'r> Builder<'r> {
         let mut out = String::new();
         for i in inlines {
             match i {
-                Inline::Text(t) => out.push_str(&escape_markdown(&collapse_ws_keep_edges(t))),
+                Inline::Text(t) => out.push_str(&esc(&collapse_ws_keep_edges(t))),
                 Inline::Break => out.push_str(if one_line { " " } else { "\\\n" }),
                 Inline::Bold(c) => out.push_str(&emphasis("**", &self.inlines(c, one_line))),
                 Inline::Italic(c) => out.push_str(&emphasis("*", &self.inlines(c, one_line))),
                 Inline::Underline(c) => out.push_str(&self.inlines(c, one_line)),
-                Inline::Sup(c) => out.push_str(&script(&rm5::plain(c), true).unwrap_or_else(|| escape_markdown(&format!("^{}", rm5::plain(c))))),
-                Inline::Sub(c) => out.push_str(&script(&rm5::plain(c), false).unwrap_or_else(|| escape_markdown(&format!("_{}", rm5::plain(c))))),
+                Inline::Sup(c) => out.push_str(&script(&rm5::plain(c), true).unwrap_or_else(|| esc(&format!("^{}", rm5::plain(c))))),
+                Inline::Sub(c) => out.push_str(&script(&rm5::plain(c), false).unwrap_or_else(|| esc(&format!("_{}", rm5::plain(c))))),
                 Inline::Link { kind, target, content } => {
                     let text = self.inlines(content, one_line);
                     out.push_str(&self.link(kind, target, &text));
@@ -496,7 +532,7 @@ impl<'r> Builder<'r> {
     ) {
         let name = format!("a{}_{}", ident(&c.no), ident(&o.no));
         let number = format!("{}.{}", c.no, o.no);
-        let _ = write!(md, "## Analysis {}. {}\n\n", escape_markdown(&number), self.text(&o.name));
+        let _ = write!(md, "## Analysis {}. {}\n\n", esc(&number), self.text(&o.name));
         for u in &o.unknown {
             self.report.note("Analyses", format!("Analysis {number}: the element `{u}` is not imported"));
         }
@@ -656,9 +692,12 @@ impl<'r> Builder<'r> {
             _ => "all",
         };
         let label = format!("fig-{name}");
-        let method_words = match method {
+        // The caption in RevMan's words: its own method, also where metabook pools otherwise.
+        let method_words = match a.text("METHOD").to_uppercase().as_str() {
             "MH" => "M-H",
             "PETO" => "Peto",
+            "" if method == "MH" => "M-H",
+            "" if method == "PETO" => "Peto",
             _ => "IV",
         };
         let caption = format!(
@@ -679,7 +718,7 @@ impl<'r> Builder<'r> {
         if !o.group_labels.0.is_empty() || !o.group_labels.1.is_empty() {
             let _ = writeln!(md, "groups = {}", labels(&o.group_labels));
         }
-        let _ = write!(md, "totals = \"{totals}\"\nlabel = \"{label}\"\ncaption = {}\n```\n\n", toml_str(&escape_markdown(&collapse_ws(&caption))));
+        let _ = write!(md, "totals = \"{totals}\"\nlabel = \"{label}\"\ncaption = {}\n```\n\n", toml_str(&esc(&collapse_ws(&caption))));
     }
 
     /// RevMan's effect measure and method as metabook's keys, and the measure's name.
@@ -816,7 +855,7 @@ impl<'r> Builder<'r> {
             md.push_str("The RevMan file has no rows for this outcome.\n\n");
             return;
         }
-        let _ = write!(md, "```metabook table\ndata = \"{name}.csv\"\ncaption = {}\nlabel = \"tbl-{name}\"\n```\n\n", toml_str(&escape_markdown(&format!("Analysis {number}. {} (other data).", o.name))));
+        let _ = write!(md, "```metabook table\ndata = \"{name}.csv\"\ncaption = {}\nlabel = \"tbl-{name}\"\n```\n\n", toml_str(&esc(&format!("Analysis {number}. {} (other data).", o.name))));
         self.report.note("Analyses", format!("Analysis {number} holds other data (no pooling in RevMan either): a table of its {} rows", rows.len()));
     }
 
@@ -982,7 +1021,7 @@ impl<'r> Builder<'r> {
                 _ => "",
             };
             let bytes = base64_decode(&f.data_base64);
-            let _ = write!(md, "## Figure {}\n\n", escape_markdown(&f.no));
+            let _ = write!(md, "## Figure {}\n\n", esc(&f.no));
             match (ext, bytes) {
                 ("", _) | (_, None) => {
                     let _ = write!(md, "{caption}\n\n");
@@ -991,7 +1030,7 @@ impl<'r> Builder<'r> {
                 (ext, Some(bytes)) if !bytes.is_empty() => {
                     let path = format!("figures/figure-{}.{ext}", ident(&f.no));
                     let alt = collapse_ws(&rm5::plain_blocks(&f.caption)).replace(['[', ']', '\\'], "");
-                    let _ = write!(md, "![{}]({path})\n\n{caption}\n\n", escape_markdown(&alt));
+                    let _ = write!(md, "![{}]({path})\n\n{caption}\n\n", esc(&alt));
                     files.push((format!("report/{path}"), bytes));
                     self.report.note("Figures", format!("Figure {} ({}, RevMan's {}) is the image RevMan stored, not redrawn by metabook", f.no, f.filename, f.kind.to_lowercase().replace('_', " ")));
                 }

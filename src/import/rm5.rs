@@ -1008,7 +1008,18 @@ fn data_row(node: Node) -> DataRow {
     DataRow {
         study_id: decode_name(&attr(node, "STUDY_ID")),
         attrs: Attrs::of(node),
-        cells: elements(node).map(|c| (c.tag_name().name().to_string(), text_of(Some(c)))).collect(),
+        cells: {
+            // Cells by position: a repeated element name (`COL`, `COL`) is numbered (`COL_2`).
+            let mut seen: Vec<String> = Vec::new();
+            elements(node)
+                .map(|c| {
+                    let name = c.tag_name().name().to_string();
+                    let n = seen.iter().filter(|s| **s == name).count();
+                    seen.push(name.clone());
+                    (if n == 0 { name } else { format!("{name}_{}", n + 1) }, text_of(Some(c)))
+                })
+                .collect()
+        },
     }
 }
 

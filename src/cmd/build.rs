@@ -148,7 +148,7 @@ fn plain_language_summary(
     config: &crate::config::PlsConfig,
     directives: &[Directive],
     analyses: &Analyses,
-    values: &[(String, serde_json::Value)],
+    values: &[(String, minijinja::Value)],
 ) -> Result<pls::Summary, Vec<Diagnostic>> {
     let grade_file = config.grade.get_ref();
     let source = book::read_data(book, grade_file)

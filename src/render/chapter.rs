@@ -147,9 +147,9 @@ pub fn placeholder_number(html: &str) -> Option<usize> {
 pub type ReadData<'a> = dyn Fn(&Directive, &toml::Spanned<String>) -> Result<Arc<Source>, Vec<Diagnostic>> + 'a;
 
 /// The analyses as the prose sees them (name → the keys of `metabook pool`'s JSON), made once
-/// per book: they include the sensitivity analyses, which re-pool k times.
-pub fn prose_values(analyses: &Analyses) -> Vec<(String, serde_json::Value)> {
-    analyses.by_name.iter().map(|(n, r)| (n.clone(), json::value(r))).collect()
+/// per book as template values (shared, not copied, by every chapter that reads them).
+pub fn prose_values(analyses: &Analyses) -> Vec<(String, minijinja::Value)> {
+    analyses.by_name.iter().map(|(n, r)| (n.clone(), minijinja::Value::from_serialize(json::value(r)))).collect()
 }
 
 /// Prepare one chapter. `directives` are the chapter's own, in order; `values` are
@@ -158,7 +158,7 @@ pub fn prepare(
     source: &Arc<Source>,
     directives: &[&Directive],
     analyses: &Analyses,
-    values: &[(String, serde_json::Value)],
+    values: &[(String, minijinja::Value)],
     read_data: &ReadData<'_>,
     counters: &mut Counters,
     cache: &mut Cache,

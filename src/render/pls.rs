@@ -160,7 +160,7 @@ pub fn summary(
     config: &PlsConfig,
     directives: &[&Directive],
     analyses: &Analyses,
-    values: &[(String, serde_json::Value)],
+    values: &[(String, minijinja::Value)],
     grade: &Grade,
     words: &Words,
     template: &Arc<Source>,
@@ -257,7 +257,7 @@ pub fn summary(
     // so `<script>` in any of them stays text in the site and the PDF.
     let mut engine = super::prose::engine();
     engine.env_mut().set_trim_blocks(true);
-    let values: std::collections::BTreeMap<&str, minijinja::Value> = values.iter().map(|(name, v)| (name.as_str(), minijinja::Value::from_serialize(v))).collect();
+    let values: std::collections::BTreeMap<&str, minijinja::Value> = values.iter().map(|(name, v)| (name.as_str(), v.clone())).collect();
     let context = minijinja::context! {
         title => &config.title,
         question => &config.question,

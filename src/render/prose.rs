@@ -92,9 +92,8 @@ fn effect(v: Value) -> Result<String, Error> {
 
 /// Render one chapter's prose — `spliced`, the chapter's text as metabook templates it — with
 /// `analyses` (name → JSON value) as variables; an error is located in the author's `source`.
-pub fn render_chapter(engine: &Engine, source: &Arc<Source>, spliced: &Spliced, analyses: &[(String, serde_json::Value)]) -> Result<String, Diagnostic> {
-    let context: std::collections::BTreeMap<&str, Value> =
-        analyses.iter().map(|(name, v)| (name.as_str(), Value::from_serialize(v))).collect();
+pub fn render_chapter(engine: &Engine, source: &Arc<Source>, spliced: &Spliced, analyses: &[(String, Value)]) -> Result<String, Diagnostic> {
+    let context: std::collections::BTreeMap<&str, Value> = analyses.iter().map(|(name, v)| (name.as_str(), v.clone())).collect();
     engine.render(&source.name, &spliced.text, context).map_err(|f| diagnostic(source, spliced, &f, analyses))
 }
 
@@ -108,7 +107,7 @@ fn enclosing_expression(text: &str, span: std::ops::Range<usize>) -> std::ops::R
     }
 }
 
-fn diagnostic(source: &Arc<Source>, spliced: &Spliced, failure: &Failure, analyses: &[(String, serde_json::Value)]) -> Diagnostic {
+fn diagnostic(source: &Arc<Source>, spliced: &Spliced, failure: &Failure, analyses: &[(String, Value)]) -> Diagnostic {
     let span = spliced.to_source(failure.span.clone());
     if failure.crossed != Crossed::Nothing {
         return failure.diagnostic(source, span, "the chapter's template");
@@ -145,14 +144,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn analyses() -> Vec<(String, serde_json::Value)> {
-        vec![(
+    fn analyses() -> Vec<(String, Value)> {
+        let values: Vec<(String, serde_json::Value)> = vec![(
             "gait".to_string(),
             json!({"measure": "SMD", "level": 95.0, "estimate": -0.4062, "ci_lower": -0.7664, "ci_upper": -0.046, "p": 0.027, "i2": 0.0, "tau2": null}),
         ), (
             "bcg".to_string(),
             json!({"measure": "RR", "level": 95.0, "estimate": -0.7145, "ci_lower": -1.0, "ci_upper": -0.4, "estimate_exp": 0.4894, "ci_lower_exp": 0.3679, "ci_upper_exp": 0.6703, "p": 0.00007, "i2": 92.22}),
-        )]
+        )];
+        values.into_iter().map(|(n, v)| (n, Value::from_serialize(v))).collect()
     }
 
     fn render(text: &str) -> Result<String, Diagnostic> {

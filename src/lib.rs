@@ -14,7 +14,8 @@
 //!    for a book, the figures (forest, funnel, risk of bias, PRISMA) as SVG, the tables, the
 //!    GRADE summary of findings, citations, the plain-language summary, and the two outputs,
 //!    HTML and Typst/PDF — with every number formatted in one place, [`format`]. [`output`] is
-//!    the only place that writes files.
+//!    the only place that writes files. [`review`] holds what is computed from the results for
+//!    the chapters beyond the analyses (the book checked against RevMan's stored numbers).
 //!
 //! Between builds, [`cache`] keeps each directive's result under a hash of its inputs, so a
 //! rebuild runs only what an edit reached.
@@ -33,4 +34,5 @@ pub mod engine;
 pub mod format;
 pub mod output;
 pub mod render;
+pub mod review;
 pub mod stats;

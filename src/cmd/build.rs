@@ -305,6 +305,7 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
             directive::Body::Sof(s) => s.label.as_ref(),
             directive::Body::Funnel(f) => f.label.as_ref(),
             directive::Body::Sensitivity(s) => s.label.as_ref(),
+            directive::Body::Revman(r) => r.label.as_ref(),
             directive::Body::Analysis(_) | directive::Body::Results(_) | directive::Body::References(_) | directive::Body::Pls(_) => None,
         };
         if let Some(l) = label {
@@ -537,6 +538,7 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
         rendered_time.as_millis(),
         written_time.as_millis()
     ) + &closing_pls
+        + &crate::review::revman::closing_line(&counters.reproductions).unwrap_or_default()
         + &format!(
             "rebuilt: {} of {} directives run ({} from the cache), {} of {} site files written, {} of {} PDFs typeset\n",
             ran.len(),

@@ -5,7 +5,7 @@
 //! method, a paper size) are checked here too, with a "did you mean".
 
 use crate::diag::{Diagnostic, Source};
-use crate::stats::{Convention, Method, Test};
+use crate::stats::{Convention, Method, Model, Test};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -207,23 +207,39 @@ pub enum Font {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AnalysisDefaults {
     pub method: Option<Spanned<String>>,
+    pub model: Option<Spanned<String>>,
     pub test: Option<Spanned<String>>,
     pub convention: Option<Spanned<String>>,
     pub level: Option<Spanned<f64>>,
+    pub study_level: Option<Spanned<f64>>,
 }
 
 /// The checked `[analysis]` defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Defaults {
     pub method: Method,
+    /// The method was written `IV` (RevMan's inverse variance: `model` chooses FE or DL).
+    pub method_is_iv: bool,
+    /// RevMan's effects model for `MH` and `IV`; `None`: the method's own.
+    pub model: Option<Model>,
     pub test: Test,
     pub convention: Convention,
     pub level: f64,
+    /// `None`: each study's interval has the pooled results' level.
+    pub study_level: Option<f64>,
 }
 
 impl Default for Defaults {
     fn default() -> Self {
-        Defaults { method: Method::REML, test: Test::Z, convention: Convention::Metafor, level: 95.0 }
+        Defaults {
+            method: Method::REML,
+            method_is_iv: false,
+            model: None,
+            test: Test::Z,
+            convention: Convention::Metafor,
+            level: 95.0,
+            study_level: None,
+        }
     }
 }
 
@@ -340,19 +356,35 @@ fn check_defaults(source: &Arc<Source>, a: &AnalysisDefaults) -> Result<Defaults
             }
         }
     };
-    check(&a.method, "method", &mut |s| s.parse().map(|m| out.method = m));
+    check(&a.method, "method", &mut |s| {
+        out.method_is_iv = crate::stats::spec::is_iv_name(s);
+        s.parse().map(|m| out.method = m)
+    });
+    check(&a.model, "model", &mut |s| s.parse().map(|m| out.model = Some(m)));
     check(&a.test, "test", &mut |s| s.parse().map(|t| out.test = t));
     check(&a.convention, "convention", &mut |s| s.parse().map(|c| out.convention = c));
-    if let Some(level) = &a.level {
+    for (key, value) in [("level", &a.level), ("study-level", &a.study_level)] {
+        let Some(level) = value else { continue };
         let l = *level.get_ref();
         if l > 0.0 && l < 100.0 {
-            out.level = l;
+            if key == "level" {
+                out.level = l;
+            } else {
+                out.study_level = Some(l);
+            }
         } else {
             problems.push(
                 Diagnostic::error(format!("book.toml: confidence level {l} is not between 0 and 100"))
                     .at(source, level.span(), "here")
-                    .hint("e.g. level = 95"),
+                    .hint(format!("e.g. {key} = 95")),
             );
+        }
+    }
+    if let (Some(model), Some(span)) = (out.model, a.model.as_ref().map(|m| m.span())) {
+        if problems.is_empty() {
+            if let Err(e) = crate::stats::spec::resolve_model(out.method, out.method_is_iv, Some(model)) {
+                problems.push(Diagnostic::error(format!("book.toml: [analysis] {e}")).at(source, span, "here").hint(e.hint()));
+            }
         }
     }
     if problems.is_empty() {

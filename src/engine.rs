@@ -30,6 +30,9 @@ pub struct AnalysisResult {
     pub cumulative_by: Option<String>,
     /// The core's notes plus what the data layer assumed (e.g. a default correlation).
     pub notes: Vec<String>,
+    /// The effect's own name where the analysis gives one ("Hazard Ratio" for generic
+    /// effects); `None`: the measure's name.
+    pub effect_name: Option<String>,
 }
 
 /// A setting of an analysis that an error can be about.
@@ -38,6 +41,7 @@ pub enum Setting {
     Data,
     Measure,
     Method,
+    Model,
     Test,
     Convention,
 }
@@ -48,6 +52,7 @@ impl Setting {
             Setting::Data => "data",
             Setting::Measure => "measure",
             Setting::Method => "method",
+            Setting::Model => "model",
             Setting::Test => "test",
             Setting::Convention => "convention",
         }
@@ -89,6 +94,7 @@ fn settings_of(error: &StatsError, spec: &Spec) -> Vec<Setting> {
     match error {
         StatsError::MethodMeasure { .. } => vec![Setting::Method, Setting::Measure],
         StatsError::MethodTest { .. } => vec![Setting::Test, Setting::Method],
+        StatsError::Convention { .. } if spec.method == Method::MH && spec.mh_random => vec![Setting::Model, Setting::Convention],
         StatsError::Convention { .. } if !matches!(spec.method, Method::FE | Method::MH | Method::PETO | Method::DL) => {
             vec![Setting::Method, Setting::Convention]
         }
@@ -129,7 +135,7 @@ pub fn analyse_with(table: StudyTable, spec: &Spec, settings: &Settings, cumulat
     };
     let mut notes = analysis.notes.clone();
     if let Some(sa) = subgroups.as_ref().filter(|sa| sa.subgroups.len() >= 2 && sa.test.is_none()) {
-        let zero: Vec<&str> = sa.subgroups.iter().filter(|g| g.analysis.pooled.se.is_nan() || g.analysis.pooled.se <= 0.0).map(|g| g.name.as_str()).collect();
+        let zero: Vec<&str> = sa.subgroups.iter().filter(|g| g.analysis.pooled.as_ref().is_some_and(|p| p.se.is_nan() || p.se <= 0.0)).map(|g| g.name.as_str()).collect();
         notes.push(format!(
             "The test for subgroup differences is not computed: the standard error of subgroup {} is 0 (its effects do not vary, and Knapp–Hartung scales by their variation), so its weight would be infinite.",
             zero.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
@@ -154,7 +160,7 @@ pub fn analyse_with(table: StudyTable, spec: &Spec, settings: &Settings, cumulat
         ));
     }
     let cumulative_by = cumulative_by.map(str::to_string);
-    Ok(AnalysisResult { table, analysis, subgroups, small_study, sensitivity, cumulative_by, notes })
+    Ok(AnalysisResult { table, analysis, subgroups, small_study, sensitivity, cumulative_by, notes, effect_name: None })
 }
 
 /// The order of the studies for the cumulative analysis (input indices).
@@ -259,29 +265,11 @@ fn table_span(table: &StudyTable) -> std::ops::Range<usize> {
     start..end.max(start)
 }
 
-/// Why no study could be analysed, where the data say: studies without events in either group
-/// are "not estimable" for odds and risk ratios under RevMan 5.
-fn no_study_hint(error: &StatsError, table: &StudyTable, spec: &Spec, style: OptionStyle) -> Option<String> {
-    use crate::stats::effect::Table2x2;
-    use crate::stats::Convention;
+/// Why no study could be analysed, where the data say. (Studies that are all "not estimable"
+/// make a not-estimable result, not this error; it remains for data without studies.)
+fn no_study_hint(error: &StatsError, table: &StudyTable, _spec: &Spec, _style: OptionStyle) -> Option<String> {
     let StatsError::NoStudies = error else { return None };
-    let all_double_zero = !table.studies.is_empty()
-        && table.studies.iter().all(|s| match s.data {
-            StudyData::Binary { events1, n1, events2, n2 } => Table2x2::from_counts(events1, n1, events2, n2).is_double_zero(),
-            _ => false,
-        });
-    Some(if all_double_zero && spec.convention == Convention::Revman5 {
-        format!(
-            "every study has no events (or only events) in both groups, which RevMan 5 leaves not estimable for {}; `{}` adds 0.5 to such tables, or use `{}`",
-            spec.measure.name(),
-            style.option("convention", "metafor"),
-            style.option("measure", "RD")
-        )
-    } else if all_double_zero {
-        "every study has no events (or only events) in both groups: there is no effect to pool".to_string()
-    } else {
-        format!("no study of `{}` has an effect that can be pooled", table.source.name)
-    })
+    Some(format!("no study of `{}` has an effect that can be pooled", table.source.name))
 }
 
 fn error_reason(error: &StatsError) -> String {
@@ -386,7 +374,7 @@ fn run_analysis_directive(
     a: &crate::directive::AnalysisDirective,
     data: Result<std::sync::Arc<crate::diag::Source>, String>,
 ) -> Result<AnalysisResult, Vec<Diagnostic>> {
-    use crate::stats::{Convention, IterControl, Measure, Method, Test};
+    use crate::stats::{Convention, IterControl, Measure, Method, Model, Test};
     let mut problems = Vec::new();
     fn named<T: std::str::FromStr<Err = crate::stats::spec::UnknownName>>(
         d: &crate::directive::Directive,
@@ -397,12 +385,43 @@ fn run_analysis_directive(
     }
     let measure: Option<Measure> = named(d, &a.measure, &mut problems);
     let method: Option<Method> = a.method.as_ref().map_or(Some(book.defaults.method), |m| named(d, m, &mut problems));
+    let is_iv = a.method.as_ref().map_or(book.defaults.method_is_iv, |m| crate::stats::spec::is_iv_name(m.get_ref()));
+    let own_model: Option<Option<Model>> = a.model.as_ref().map(|m| named(d, m, &mut problems));
     let test: Option<Test> = a.test.as_ref().map_or(Some(book.defaults.test), |t| named(d, t, &mut problems));
     let convention: Option<Convention> = a.convention.as_ref().map_or(Some(book.defaults.convention), |c| named(d, c, &mut problems));
     let level = a.level.as_ref().map_or(book.defaults.level, |l| *l.get_ref());
-    if let Some(l) = &a.level {
-        if !(level > 0.0 && level < 100.0) {
-            problems.push(d.error_at(l.span(), format!("confidence level {level} is not between 0 and 100"), "here").hint("e.g. level = 95"));
+    let study_level = a.study_level.as_ref().map(|l| *l.get_ref()).or(book.defaults.study_level).unwrap_or(level);
+    for (key, value) in [("level", &a.level), ("study-level", &a.study_level)] {
+        if let Some(l) = value {
+            let v = *l.get_ref();
+            if !(v > 0.0 && v < 100.0) {
+                problems.push(d.error_at(l.span(), format!("confidence level {v} is not between 0 and 100"), "here").hint(format!("e.g. {key} = 95")));
+            }
+        }
+    }
+    // RevMan's method × model: the directive's model, else the book's where it fits the method
+    // (a τ² estimator named in the directive is random by its name, whatever the book's model).
+    let resolved = method.and_then(|method| match own_model {
+        Some(Some(model)) => match crate::stats::spec::resolve_model(method, is_iv, Some(model)) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let span = a.model.as_ref().expect("own model").span();
+                problems.push(d.error_at(span, e.to_string(), "here").hint(e.hint()));
+                None
+            }
+        },
+        Some(None) => None,
+        None => Some(
+            crate::stats::spec::resolve_model(method, is_iv, book.defaults.model)
+                .unwrap_or((method, false)),
+        ),
+    });
+    if let (Some(flag), Some(m)) = (&a.log_scale, measure) {
+        if *flag.get_ref() && m != Measure::GEN {
+            problems.push(
+                d.error_at(flag.span(), format!("`log-scale` is for generic effects (`measure = \"GEN\"`), not {}", m.name()), "here")
+                    .hint(format!("{} is {}; remove `log-scale`", m.name(), if m.is_ratio() { "analysed on the log scale already" } else { "not a ratio" })),
+            );
         }
     }
     if let Some(r) = &a.r {
@@ -418,16 +437,28 @@ fn run_analysis_directive(
             None
         }
     };
-    let (Some(measure), Some(method), Some(test), Some(convention), Some(source), true) = (measure, method, test, convention, source, problems.is_empty()) else {
+    let (Some(measure), Some((method, mh_random)), Some(test), Some(convention), Some(source), true) = (measure, resolved, test, convention, source, problems.is_empty()) else {
         return Err(problems);
     };
-    let spec = Spec { measure, method, test, level, convention, control: IterControl::default() };
+    let spec = Spec {
+        measure,
+        method,
+        test,
+        level,
+        study_level,
+        convention,
+        control: IterControl::default(),
+        mh_random,
+        generic_log: a.log_scale.as_ref().is_some_and(|f| *f.get_ref()),
+    };
     let settings = directive_settings(book, d, a);
     // Options that do not fit together are said before the data are read, at their keys.
     crate::stats::analysis::check_spec(&spec).map_err(|e| vec![setting_diagnostic(None, e, &spec, &settings)])?;
     let table = crate::data::csv_table(&source)?;
     let studies = crate::data::load_studies(&table, measure, a.r.as_ref().map(|r| *r.get_ref()))?;
-    analyse_with(studies, &spec, &settings, None).map_err(|e| vec![e])
+    let mut result = analyse_with(studies, &spec, &settings, None).map_err(|e| vec![e])?;
+    result.effect_name = a.effect_name.as_ref().map(|n| n.get_ref().trim().to_string()).filter(|n| !n.is_empty());
+    Ok(result)
 }
 
 /// Where an analysis directive's settings were written: its own keys, or book.toml's
@@ -451,6 +482,7 @@ fn directive_settings(book: &crate::book::Book, d: &crate::directive::Directive,
     let mut places = vec![(Setting::Data, in_directive(&a.data)), (Setting::Measure, in_directive(&a.measure))];
     for (setting, own, default) in [
         (Setting::Method, &a.method, &defaults.method),
+        (Setting::Model, &a.model, &defaults.model),
         (Setting::Test, &a.test, &defaults.test),
         (Setting::Convention, &a.convention, &defaults.convention),
     ] {

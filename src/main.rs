@@ -61,15 +61,31 @@ struct PoolArgs {
     /// Effect measure: MD, SMD, SMCR, ROM, OR, RR, RD, ZCOR or GEN.
     #[arg(long, value_name = "M")]
     measure: String,
-    /// FE, MH, PETO, or a random-effects estimator: DL, HE, HS, SJ, ML, REML, EB, PM.
+    /// FE, MH, PETO, IV, or a random-effects estimator: DL, HE, HS, SJ, ML, REML, EB, PM.
     #[arg(long, default_value = "REML", value_name = "METHOD")]
     method: String,
+    /// RevMan's effects model for MH and IV: fixed or random ("M-H, Random" needs
+    /// --convention revman5; IV random is DerSimonian–Laird).
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
     /// z (Wald) or knha (Knapp–Hartung).
     #[arg(long, default_value = "z")]
     test: String,
     /// Confidence level in percent (between 0 and 100).
     #[arg(long, default_value_t = 95.0, value_parser = level, allow_hyphen_values = true)]
     level: f64,
+    /// Confidence level of each study's interval, in percent (default: --level).
+    #[arg(long, value_parser = level, allow_hyphen_values = true)]
+    study_level: Option<f64>,
+    /// Generic effects (GEN) are log ratios (e.g. log hazard ratios): report them exponentiated.
+    #[arg(long)]
+    log_scale: bool,
+    /// The effect's name in the output, e.g. "Hazard Ratio" (default: the measure's).
+    #[arg(long, value_name = "NAME")]
+    effect_name: Option<String>,
+    /// Forest plot: which totals to draw: all, subtotals or none.
+    #[arg(long, default_value = "all", value_name = "WHICH")]
+    totals: String,
     /// Whose formulas to follow: metafor or revman5.
     #[arg(long, default_value = "metafor")]
     convention: String,
@@ -159,8 +175,13 @@ fn main() -> ExitCode {
             data: a.data,
             measure: a.measure,
             method: a.method,
+            model: a.model,
             test: a.test,
             level: a.level,
+            study_level: a.study_level,
+            log_scale: a.log_scale,
+            effect_name: a.effect_name,
+            totals: a.totals,
             convention: a.convention,
             format: match a.format {
                 FormatArg::Text => Format::Text,
@@ -171,6 +192,7 @@ fn main() -> ExitCode {
                 favours: (a.favours.len() == 2).then(|| (a.favours[0].clone(), a.favours[1].clone())),
                 prediction: a.prediction,
                 groups: None,
+                totals: Default::default(),
             },
             r: a.r,
             cumulative_by: a.cumulative_by,

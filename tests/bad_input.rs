@@ -237,13 +237,6 @@ fn options_that_do_not_fit_name_their_flags() {
 }
 
 #[test]
-fn no_study_to_analyse_points_at_the_data_file() {
-    let err = fails_at(&["--data", "no_events.csv", "--measure", "OR", "--method", "FE", "--convention", "revman5"], "no_events.csv:1:1");
-    assert!(err.contains("there is no study to analyse") && err.contains("`--convention metafor` adds 0.5"), "{err}");
-    insta::assert_snapshot!(err);
-}
-
-#[test]
 fn knapp_hartung_with_one_study() {
     let err = fails_at(&["--data", "one_study.csv", "--measure", "GEN", "--test", "knha"], "one_study.csv:1:1");
     assert!(err.contains("needs at least 2 studies, but there is 1") && err.contains("use `--test z`, or add studies"), "{err}");

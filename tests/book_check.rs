@@ -178,7 +178,9 @@ fn funnel_and_sensitivity_must_name_an_analysis() {
 #[test]
 fn analysis_options_that_do_not_fit_point_at_their_keys() {
     // REML under RevMan 5, MH with generic data, Peto with RD, Knapp–Hartung with MH and with
-    // one study, and no study to analyse: each carried only a hint naming the data file.
+    // one study, FE with a random model, and M-H random under metafor: each carried only a hint
+    // naming the data file. (An analysis without an estimable study is "not estimable", not an
+    // error: tests/revman_numbers.rs.)
     let (code, _, stderr) = check(&books().join("bad_options"));
     assert_eq!(code, 1);
     for (at, what) in [
@@ -187,7 +189,8 @@ fn analysis_options_that_do_not_fit_point_at_their_keys() {
         ("report/results.md:22:10", "method PETO cannot pool the measure RD"),
         ("report/results.md:30:8", "the knha test cannot be used with method MH"),
         ("report/results.md:39:8", "needs at least 2 studies, but there is 1"),
-        ("report/results.md:45:8", "there is no study to analyse"),
+        ("report/results.md:48:9", "method FE is the fixed-effect model"),
+        ("report/results.md:56:9", "Mantel–Haenszel with random effects"),
     ] {
         assert!(stderr.contains(at), "{what} at {at}: {stderr}");
         assert!(stderr.contains(what), "{what}: {stderr}");

@@ -25,7 +25,7 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 fn same(a: &Analysis, b: &Analysis) -> bool {
-    let (p, q) = (&a.pooled, &b.pooled);
+    let (p, q) = (a.pooled.as_ref().unwrap(), b.pooled.as_ref().unwrap());
     close(p.estimate, q.estimate)
         && close(p.se, q.se)
         && close(p.p, q.p)
@@ -91,10 +91,10 @@ proptest! {
     fn one_study_reports_itself(yi in -3.0..3.0f64, vi in 0.001..2.0f64, m in 0usize..9) {
         let method = if m < 8 { RANDOM[m] } else { Method::FE };
         let a = meta_analysis(&generic(&[(yi, vi)]), &spec(method, Test::Z)).unwrap();
-        prop_assert!(close(a.pooled.estimate, yi));
-        prop_assert!(close(a.pooled.se, vi.sqrt()));
-        prop_assert!(a.pooled.heterogeneity.is_none(), "heterogeneity is not estimable with k = 1");
-        prop_assert!(a.pooled.tau2.is_none());
+        prop_assert!(close(a.pooled.as_ref().unwrap().estimate, yi));
+        prop_assert!(close(a.pooled.as_ref().unwrap().se, vi.sqrt()));
+        prop_assert!(a.pooled.as_ref().unwrap().heterogeneity.is_none(), "heterogeneity is not estimable with k = 1");
+        prop_assert!(a.pooled.as_ref().unwrap().tau2.is_none());
         prop_assert_eq!(a.studies().next().unwrap().weight, Some(100.0));
     }
 
@@ -102,9 +102,9 @@ proptest! {
     fn identical_studies_give_zero_tau2(y in -3.0..3.0f64, vis in prop::collection::vec(0.001..2.0f64, 2..20), m in 0usize..8) {
         let data: Vec<(f64, f64)> = vis.iter().map(|&v| (y, v)).collect();
         let a = meta_analysis(&generic(&data), &spec(RANDOM[m], Test::Z)).unwrap();
-        prop_assert_eq!(a.pooled.tau2, Some(0.0));
-        prop_assert!(close(a.pooled.estimate, y));
-        prop_assert_eq!(a.pooled.heterogeneity.unwrap().i2, 0.0);
+        prop_assert_eq!(a.pooled.as_ref().unwrap().tau2, Some(0.0));
+        prop_assert!(close(a.pooled.as_ref().unwrap().estimate, y));
+        prop_assert_eq!(a.pooled.as_ref().unwrap().heterogeneity.as_ref().unwrap().i2, 0.0);
     }
 
     #[test]
@@ -117,7 +117,7 @@ proptest! {
         for r in rows {
             prop_assert_eq!(r.k, k - 1);
             let estimate = r.fit.unwrap().estimate;
-            prop_assert!(close(estimate, a.pooled.estimate), "{} vs {}", estimate, a.pooled.estimate);
+            prop_assert!(close(estimate, a.pooled.as_ref().unwrap().estimate), "{} vs {}", estimate, a.pooled.as_ref().unwrap().estimate);
         }
     }
 
@@ -140,9 +140,9 @@ proptest! {
         prop_assert_eq!(row.study, *order.last().unwrap());
         prop_assert_eq!(row.k, a.k);
         let last = row.fit.as_ref().unwrap();
-        prop_assert!(close(last.estimate, a.pooled.estimate) && close(last.se, a.pooled.se) && close(last.p, a.pooled.p));
-        prop_assert!(close(last.tau2.unwrap_or(0.0), a.pooled.tau2.unwrap_or(0.0)));
-        prop_assert!(close(last.q.unwrap(), a.pooled.heterogeneity.as_ref().unwrap().q));
+        prop_assert!(close(last.estimate, a.pooled.as_ref().unwrap().estimate) && close(last.se, a.pooled.as_ref().unwrap().se) && close(last.p, a.pooled.as_ref().unwrap().p));
+        prop_assert!(close(last.tau2.unwrap_or(0.0), a.pooled.as_ref().unwrap().tau2.unwrap_or(0.0)));
+        prop_assert!(close(last.q.unwrap(), a.pooled.as_ref().unwrap().heterogeneity.as_ref().unwrap().q));
     }
 
     #[test]
@@ -153,7 +153,7 @@ proptest! {
         let total: f64 = rows.iter().map(|r| r.hat).sum();
         prop_assert!(close(total, 1.0));
         let a = meta_analysis(&generic(&data), &spec(method, Test::Z)).unwrap();
-        for (r, w) in rows.iter().zip(&a.pooled.weights) {
+        for (r, w) in rows.iter().zip(&a.pooled.as_ref().unwrap().weights) {
             prop_assert!(close(r.weight, *w));
         }
     }

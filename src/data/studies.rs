@@ -144,6 +144,9 @@ impl StudyTable {
 enum Rule {
     /// A whole number ≥ 2 (group sizes).
     SampleSize,
+    /// A whole number ≥ 0 (the groups of a 2×2 table: RevMan keeps a study without data for
+    /// an outcome as 0 of 0, "Not estimable").
+    GroupSize,
     /// A whole number ≥ 0 (event counts).
     Count,
     /// > 0 (SDs, variances, standard errors).
@@ -202,21 +205,30 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
         );
     }
     let mut studies: Vec<Study> = Vec::with_capacity(table.rows.len());
+    // A label is unique within its subgroup: one study may report several subgroups (RevMan
+    // reviews often list a study under two subgroups of an outcome).
+    let mut first_row: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::with_capacity(table.rows.len());
     for row in &table.rows {
         let label_cell = &row[study_col];
+        let subgroup_text = subgroup_col.map_or("", |c| row[c].text.as_str());
         if label_cell.text.is_empty() {
             problems.push(
                 Diagnostic::error("a study has no label")
                     .at(source, label_cell.span.clone(), "column `study`")
                     .hint("give every study a unique label, e.g. `Smith 2001`"),
             );
-        } else if let Some(first) = studies.iter().find(|s| s.label == label_cell.text) {
-            let (line, _) = source.line_col(first.label_span.start);
+        } else if let Some(&first) = first_row.get(&(subgroup_text, label_cell.text.as_str())) {
+            let (line, _) = source.line_col(first);
             problems.push(
                 Diagnostic::error(format!("duplicate study label `{}`", label_cell.text))
                     .at(source, label_cell.span.clone(), "column `study`")
-                    .hint(format!("the same label is used on line {line}; labels must be unique (e.g. add `a`/`b`)")),
+                    .hint(format!(
+                        "the same label is used on line {line}{}; labels must be unique (e.g. add `a`/`b`)",
+                        if subgroup_col.is_some() { " in the same subgroup" } else { "" }
+                    )),
             );
+        } else {
+            first_row.insert((subgroup_text, label_cell.text.as_str()), label_cell.span.start);
         }
         let mut value = |i: usize, rule: Rule| -> Option<f64> {
             let col = cols[i];
@@ -258,7 +270,7 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
                 }
             }
             Schema::Dichotomous => {
-                let (e1, n1, e2, n2) = (value(0, Rule::Count), value(1, Rule::SampleSize), value(2, Rule::Count), value(3, Rule::SampleSize));
+                let (e1, n1, e2, n2) = (value(0, Rule::Count), value(1, Rule::GroupSize), value(2, Rule::Count), value(3, Rule::GroupSize));
                 for (e, n, ecol) in [(e1, n1, cols[0]), (e2, n2, cols[2])] {
                     if let (Some(e), Some(n)) = (e, n) {
                         if e > n {
@@ -371,9 +383,10 @@ fn check_value(source: &Arc<Source>, column: &str, cell: &Cell, rule: Rule, prob
     }
     let units = "check the units and the exponent";
     match rule {
-        Rule::SampleSize | Rule::Count if x > MAX_COUNT => fail(problems, format!("count {} is too large", cell.text), "a count above 2⁵³ (about 9.0e15) cannot be held exactly; check the value"),
+        Rule::SampleSize | Rule::GroupSize | Rule::Count if x > MAX_COUNT => fail(problems, format!("count {} is too large", cell.text), "a count above 2⁵³ (about 9.0e15) cannot be held exactly; check the value"),
         Rule::SampleSize if x.fract() != 0.0 => fail(problems, format!("sample size {} is not a whole number", cell.text), "write the number of participants"),
         Rule::SampleSize if x < 2.0 => fail(problems, format!("sample size {} is less than 2", cell.text), "a group needs at least 2 participants to have a standard deviation or an effect estimate"),
+        Rule::GroupSize if x.fract() != 0.0 || x < 0.0 => fail(problems, format!("group size {} is not a whole number ≥ 0", cell.text), "write the number of participants in the group"),
         Rule::Count if x.fract() != 0.0 || x < 0.0 => fail(problems, format!("event count {} is not a whole number ≥ 0", cell.text), "write the number of participants with the event"),
         Rule::Positive(what) if x <= 0.0 => fail(problems, format!("{what} must be greater than 0, not {}", cell.text), "a zero or negative spread is a data-entry error; check the source table"),
         Rule::Variance | Rule::StandardError if x <= 0.0 => {

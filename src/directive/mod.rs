@@ -80,12 +80,23 @@ pub struct AnalysisDirective {
     /// A CSV file inside the book's data folder.
     pub data: Spanned<String>,
     pub measure: Spanned<String>,
+    /// FE, MH, PETO, IV, or a τ² estimator (DL, REML, …).
     pub method: Option<Spanned<String>>,
+    /// RevMan's effects model, `fixed` or `random`, for `MH` and `IV` (a τ² estimator is random
+    /// by its name).
+    pub model: Option<Spanned<String>>,
     pub test: Option<Spanned<String>>,
     pub convention: Option<Spanned<String>>,
+    /// Confidence level of the pooled results, in percent.
     pub level: Option<Spanned<f64>>,
+    /// Confidence level of each study's interval (default: `level`).
+    pub study_level: Option<Spanned<f64>>,
     /// Pre–post correlation assumed where the data give none (SMCR).
     pub r: Option<Spanned<f64>>,
+    /// Generic effects (`GEN`) are log ratios: report them exponentiated.
+    pub log_scale: Option<Spanned<bool>>,
+    /// The effect's name in titles and tables ("Hazard Ratio"), for generic effects.
+    pub effect_name: Option<Spanned<String>>,
 }
 
 /// `metabook forest`: a forest plot of a named analysis.
@@ -99,6 +110,9 @@ pub struct ForestDirective {
     pub groups: Option<Spanned<[String; 2]>>,
     #[serde(default)]
     pub prediction: bool,
+    /// Which totals to draw: `all` (the default), `subtotals` (subgroups only, as RevMan's
+    /// "subtotals only") or `none`.
+    pub totals: Option<Spanned<String>>,
     pub caption: Option<String>,
     /// A name for cross-references in the prose (`@fig-spasticity`); starts with `fig-`.
     pub label: Option<Spanned<String>>,

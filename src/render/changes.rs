@@ -70,11 +70,16 @@ pub fn ledger(analyses: &Analyses, directives: &[Directive], summary: Option<&Su
         .map(|(name, result)| {
             let a = &result.analysis;
             let read = read_effect(result);
-            let mut numbers = vec![("studies".to_string(), a.k.to_string()), ("effect".to_string(), read.text.clone()), ("P".to_string(), format::p_journal(a.pooled.p))];
-            if let Some(h) = &a.pooled.heterogeneity {
+            let p = a.pooled.as_ref();
+            let mut numbers = vec![
+                ("studies".to_string(), a.k.to_string()),
+                ("effect".to_string(), read.text.clone()),
+                ("P".to_string(), p.map_or_else(|| "not estimable".to_string(), |p| format::p_journal(p.p))),
+            ];
+            if let Some(h) = p.and_then(|p| p.heterogeneity.as_ref()) {
                 numbers.push(("I²".to_string(), format::percent0(h.i2)));
             }
-            if let Some(t) = a.pooled.tau2 {
+            if let Some(t) = p.and_then(|p| p.tau2) {
                 numbers.push(("τ²".to_string(), format::fixed(t, 3)));
             }
             AnalysisEntry {

@@ -333,6 +333,10 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
                 favours: f.favours.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
                 prediction: f.prediction,
                 groups: f.groups.as_ref().map(|v| (v.get_ref()[0].clone(), v.get_ref()[1].clone())),
+                totals: match &f.totals {
+                    None => forest::Totals::All,
+                    Some(t) => t.get_ref().parse().map_err(|e: crate::stats::spec::UnknownName| vec![d.error_at(t.span(), e.to_string(), "here").hint(e.hint())])?,
+                },
             };
             let caption = f.caption.clone().unwrap_or_else(|| format!("Forest plot of the analysis “{}”.", f.analysis.get_ref()));
             let label = checked_label(d, &f.label, "fig-")?;
@@ -342,10 +346,12 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
             let result = analysis(analyses, d, &r.analysis)?;
             let a = &result.analysis;
             let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
-            let p = &a.pooled;
             View::Results {
-                effect: format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2),
-                method: a.spec.method.revman_label(),
+                effect: match &a.pooled {
+                    Some(p) => format::effect_sentence(a.spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), a.spec.level, 2),
+                    None => format!("{}: not estimable", a.spec.measure.name()),
+                },
+                method: a.spec.revman_label(),
                 k: a.k,
                 lines: revman::footer_lines(a),
             }
@@ -422,6 +428,11 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
                 }
             };
             let label = checked_label(d, &f.label, "fig-")?;
+            if let Some(why) = &result.analysis.not_estimable {
+                return Err(vec![d
+                    .error_at(f.analysis.span(), format!("the analysis `{}` is not estimable ({why}): there is no funnel plot to draw", f.analysis.get_ref()), "here")
+                    .hint("remove this funnel block; the forest plot shows the studies as \"Not estimable\"")]);
+            }
             counters.figures += 1;
             let options = funnel::FunnelOptions { contours, trimfill: f.trimfill };
             let caption = f.caption.clone().unwrap_or_else(|| {
@@ -551,6 +562,9 @@ fn sensitivity_view(d: &Directive, s: &crate::directive::SensitivityDirective, a
         counters.tables += 1;
         View::Table { number: counters.tables, caption: s.caption.clone().unwrap_or_else(|| format!("Sensitivity analysis ({}) of “{name}”.", kind.name())), headings: vec!["Study".to_string()], rows: Vec::new(), notes: vec![why], label: label.clone() }
     };
+    if let Some(why) = &result.analysis.not_estimable {
+        return Ok(not_computed(format!("Not computed: the analysis is not estimable ({why})."), counters));
+    }
     let Some(sens) = &result.sensitivity else {
         return Ok(not_computed(format!("Not computed: the analysis has more than {} studies.", crate::stats::sensitivity::MAX_STUDIES), counters));
     };

@@ -24,6 +24,44 @@ pub struct ForestOptions {
     pub prediction: bool,
     /// Headings over the two groups' data, replacing "Experimental" and "Control".
     pub groups: Option<(String, String)>,
+    /// Which pooled rows to draw.
+    pub totals: Totals,
+}
+
+/// Which pooled rows a forest plot draws, as RevMan's "totals" setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Totals {
+    /// Subtotals and the overall total.
+    #[default]
+    All,
+    /// Subgroup subtotals only (RevMan's "subtotals only").
+    Subtotals,
+    /// No pooled rows (RevMan's "no totals"): the studies alone.
+    None,
+}
+
+impl Totals {
+    pub fn name(self) -> &'static str {
+        match self {
+            Totals::All => "all",
+            Totals::Subtotals => "subtotals",
+            Totals::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for Totals {
+    type Err = crate::stats::spec::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        let all = [Totals::All, Totals::Subtotals, Totals::None];
+        all.iter().copied().find(|t| t.name().eq_ignore_ascii_case(wanted)).ok_or_else(|| crate::stats::spec::UnknownName {
+            what: "totals",
+            given: wanted.to_string(),
+            suggestion: all.iter().map(|t| t.name()).find(|n| strsim::levenshtein(n, &wanted.to_ascii_lowercase()) <= 2),
+            known: all.iter().map(|t| t.name()).collect(),
+        })
+    }
 }
 
 const FONT: f64 = 11.0;
@@ -92,12 +130,12 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let a = &result.analysis;
     let spec = &a.spec;
     let ratio = spec.log_scale();
-    let z = crate::stats::dist::qnorm(1.0 - spec.alpha() / 2.0);
+    let z = spec.study_z();
     let analysed: Vec<_> = a.studies().collect();
     let (groups, sub) = group_header(result);
     let (_, cells) = group_columns(result);
-    let effect_head = effect_title(spec.measure, spec.method).to_string();
-    let method_head = format!("{}, {}% CI", spec.method.revman_label(), fixed(spec.level, 0));
+    let effect_head = effect_title(result);
+    let method_head = format!("{}, {}% CI", spec.revman_label(), fixed(spec.study_level, 0));
     let shown = |e: f64| if ratio { e.exp() } else { e };
     let effect_text = |e: f64, lo: f64, hi: f64| format::effect_ci_brackets(shown(e), shown(lo), shown(hi), 2);
 
@@ -105,7 +143,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     enum Row {
         Heading(String),
         Study(usize),
-        Total { label: String, members: Vec<usize>, pooled: Pooled, weight: f64 },
+        Total { label: String, members: Vec<usize>, pooled: Option<Pooled>, weight: f64 },
         Text(String),
         Blank,
     }
@@ -115,23 +153,31 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
         for (n, g) in sa.subgroups.iter().enumerate() {
             rows.push(Row::Heading(format!("{}.{} {}", 1, n + 1, g.name)));
             rows.extend(g.members.iter().map(|&i| Row::Study(i)));
-            let weight = g.members.iter().filter_map(|&i| analysed[i].weight).sum();
-            rows.push(Row::Total { label: format!("Subtotal ({}% CI)", fixed(spec.level, 0)), members: g.members.clone(), pooled: g.analysis.pooled.clone(), weight });
-            rows.extend(footer_lines(&g.analysis).into_iter().map(Row::Text));
+            if options.totals != Totals::None {
+                let weight = g.members.iter().filter_map(|&i| analysed[i].weight).sum();
+                rows.push(Row::Total { label: format!("Subtotal ({}% CI)", fixed(spec.level, 0)), members: g.members.clone(), pooled: g.analysis.pooled.clone(), weight });
+                rows.extend(footer_lines(&g.analysis).into_iter().map(Row::Text));
+            }
             rows.push(Row::Blank);
         }
     } else {
         rows.extend(all.iter().map(|&i| Row::Study(i)));
         rows.push(Row::Blank);
     }
-    rows.push(Row::Total { label: format!("Total ({}% CI)", fixed(spec.level, 0)), members: all.clone(), pooled: a.pooled.clone(), weight: 100.0 });
-    rows.extend(footer_lines(a).into_iter().map(Row::Text));
-    if let Some(t) = result.subgroups.as_ref().and_then(|s| s.test.as_ref()) {
+    if options.totals == Totals::All {
+        let weight = if a.pooled.is_some() { 100.0 } else { 0.0 };
+        rows.push(Row::Total { label: format!("Total ({}% CI)", fixed(spec.level, 0)), members: all.clone(), pooled: a.pooled.clone(), weight });
+        rows.extend(footer_lines(a).into_iter().map(Row::Text));
+    }
+    if let (Some(t), false) = (result.subgroups.as_ref().and_then(|s| s.test.as_ref()), options.totals == Totals::None) {
         rows.push(Row::Text(format!("Test for subgroup differences: Chi² = {}, df = {} ({}), I² = {}", fixed(t.q, 2), fixed(t.df, 0), format::p_revman(t.p), format::percent0(t.i2))));
     }
 
     // Axis extent: every pooled interval, and the study intervals unless one is extreme.
-    let pooled_extent = rows.iter().filter_map(|r| if let Row::Total { pooled, .. } = r { Some(pooled.ci_lower.abs().max(pooled.ci_upper.abs())) } else { None }).fold(0.0, f64::max);
+    let pooled_extent = rows
+        .iter()
+        .filter_map(|r| if let Row::Total { pooled: Some(pooled), .. } = r { Some(pooled.ci_lower.abs().max(pooled.ci_upper.abs())) } else { None })
+        .fold(0.0, f64::max);
     let study_extent = analysed
         .iter()
         .filter_map(|r| r.effect)
@@ -140,7 +186,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
             lo.abs().max(hi.abs())
         })
         .fold(0.0, f64::max);
-    let extent = study_extent.min(4.0 * pooled_extent.max(1e-9)).max(pooled_extent) * 1.05;
+    let extent = if pooled_extent > 0.0 { study_extent.min(4.0 * pooled_extent).max(pooled_extent) } else { study_extent } * 1.05;
     let axis = Axis::new(ratio, extent);
 
     // Columns: label, group data, weight, effect text, plot.
@@ -196,7 +242,10 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let title = format!("Forest plot: {} ({}), {} studies", effect_head, method_head, a.k);
     let desc = format!(
         "Total: {}. {}",
-        format::effect_sentence(spec.measure.name(), shown(a.pooled.estimate), shown(a.pooled.ci_lower), shown(a.pooled.ci_upper), spec.level, 2),
+        match &a.pooled {
+            Some(p) => format::effect_sentence(spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), spec.level, 2),
+            None => "not estimable".to_string(),
+        },
         footer_lines(a).join(". ")
     );
     let _ = write!(
@@ -283,6 +332,12 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
                     text(&mut s, data_right[j], y, "end", true, c);
                 }
                 text(&mut s, weight_right, y, "end", true, &format::weight(*weight));
+                let Some(pooled) = pooled else {
+                    text(&mut s, effect_right, y, "end", true, "Not estimable");
+                    last_table_y = y;
+                    y += ROW;
+                    continue;
+                };
                 text(&mut s, effect_right, y, "end", true, &effect_text(pooled.estimate, pooled.ci_lower, pooled.ci_upper));
                 let cy = y - 4.0;
                 let _ = write!(

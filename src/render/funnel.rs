@@ -134,7 +134,9 @@ pub fn svg(result: &AnalysisResult, options: &FunnelOptions) -> String {
     let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
     let trimfill = if options.trimfill { result.small_study.trimfill.as_ref() } else { None };
     let filled: Vec<(f64, f64)> = trimfill.map_or(Vec::new(), |t| t.filled.iter().map(|e| (e.yi, e.vi.sqrt())).collect());
-    let estimate = a.pooled.estimate;
+    // A book asks for a funnel plot of an estimable analysis only (the chapter refuses the
+    // others); 0 keeps a direct caller's plot of no studies finite.
+    let estimate = a.pooled.as_ref().map_or(0.0, |p| p.estimate);
     let z95 = qnorm(0.975);
     let mut levels: Vec<f64> = options.contours.clone();
     levels.sort_by(|x, y| y.total_cmp(x));
@@ -173,7 +175,7 @@ pub fn svg(result: &AnalysisResult, options: &FunnelOptions) -> String {
     let py = |se: f64| PLOT_TOP + se / se_max * PLOT_HEIGHT;
 
     let mut s = String::new();
-    let measure = effect_title(spec.measure, spec.method);
+    let measure = effect_title(result);
     let title = format!("Funnel plot: {measure}, {} studies", a.k);
     let desc = notes(result).join(" ");
     let clip = "funnel-clip";

@@ -14,9 +14,17 @@ use serde::Serialize;
 struct PoolJson<'a> {
     measure: &'a str,
     method: &'a str,
+    /// `fixed` or `random`.
+    model: &'a str,
     test: &'a str,
     convention: &'a str,
     level: f64,
+    /// Each study's confidence level.
+    study_level: f64,
+    /// The analysis as RevMan titles it: "Risk Ratio (M-H, Random, 95% CI)".
+    revman: String,
+    /// Generic effects given on the log scale of a ratio.
+    log_scale: bool,
     k: usize,
     #[serde(flatten)]
     pooled: PooledJson,
@@ -125,10 +133,12 @@ struct InfluenceJson<'a> {
 
 #[derive(Serialize)]
 struct PooledJson {
-    estimate: f64,
-    se: f64,
-    ci_lower: f64,
-    ci_upper: f64,
+    /// `null` (as every number of the pooled result) when no study is estimable; then
+    /// `not_estimable` says why.
+    estimate: Option<f64>,
+    se: Option<f64>,
+    ci_lower: Option<f64>,
+    ci_upper: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     estimate_exp: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,11 +146,11 @@ struct PooledJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     ci_upper_exp: Option<f64>,
     /// "z" or "t".
-    stat_name: &'static str,
-    stat: f64,
+    stat_name: Option<&'static str>,
+    stat: Option<f64>,
     /// Degrees of freedom of a t statistic.
     stat_df: Option<f64>,
-    p: f64,
+    p: Option<f64>,
     tau2: Option<f64>,
     tau2_ci: Option<[f64; 2]>,
     i2: Option<f64>,
@@ -157,6 +167,8 @@ struct PooledJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     pi_upper_exp: Option<f64>,
     iterations: usize,
+    /// Why there is no pooled result (RevMan's "Not estimable"); `null` when there is one.
+    not_estimable: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -193,24 +205,54 @@ fn pair(p: Option<(f64, f64)>) -> Option<[f64; 2]> {
 }
 
 fn pooled_json(analysis: &Analysis) -> PooledJson {
-    pooled_json_of(&analysis.pooled, analysis.spec.log_scale())
+    match &analysis.pooled {
+        Some(p) => pooled_json_of(p, analysis.spec.log_scale()),
+        None => PooledJson {
+            estimate: None,
+            se: None,
+            ci_lower: None,
+            ci_upper: None,
+            estimate_exp: None,
+            ci_lower_exp: None,
+            ci_upper_exp: None,
+            stat_name: None,
+            stat: None,
+            stat_df: None,
+            p: None,
+            tau2: None,
+            tau2_ci: None,
+            i2: None,
+            i2_ci: None,
+            h2: None,
+            h2_ci: None,
+            q: None,
+            q_df: None,
+            q_p: None,
+            pi_lower: None,
+            pi_upper: None,
+            pi_lower_exp: None,
+            pi_upper_exp: None,
+            iterations: 0,
+            not_estimable: Some(analysis.not_estimable.clone().unwrap_or_else(|| "no study has an effect that can be pooled".to_string())),
+        },
+    }
 }
 
 fn pooled_json_of(p: &Pooled, ratio: bool) -> PooledJson {
     let exp = |x: f64| ratio.then(|| x.exp());
     let h = p.heterogeneity.as_ref();
     PooledJson {
-        estimate: p.estimate,
-        se: p.se,
-        ci_lower: p.ci_lower,
-        ci_upper: p.ci_upper,
+        estimate: Some(p.estimate),
+        se: Some(p.se),
+        ci_lower: Some(p.ci_lower),
+        ci_upper: Some(p.ci_upper),
         estimate_exp: exp(p.estimate),
         ci_lower_exp: exp(p.ci_lower),
         ci_upper_exp: exp(p.ci_upper),
-        stat_name: if p.stat_df.is_some() { "t" } else { "z" },
-        stat: p.stat,
+        stat_name: Some(if p.stat_df.is_some() { "t" } else { "z" }),
+        stat: Some(p.stat),
         stat_df: p.stat_df,
-        p: p.p,
+        p: Some(p.p),
         tau2: p.tau2,
         tau2_ci: pair(p.tau2_ci),
         i2: h.map(|h| h.i2),
@@ -225,6 +267,7 @@ fn pooled_json_of(p: &Pooled, ratio: bool) -> PooledJson {
         pi_lower_exp: p.prediction.and_then(|x| exp(x.0)),
         pi_upper_exp: p.prediction.and_then(|x| exp(x.1)),
         iterations: p.iterations,
+        not_estimable: None,
     }
 }
 
@@ -335,9 +378,13 @@ fn document(result: &AnalysisResult) -> PoolJson<'_> {
     PoolJson {
         measure: a.spec.measure.name(),
         method: a.spec.method.name(),
+        model: a.spec.model().name(),
         test: a.spec.test.name(),
         convention: a.spec.convention.name(),
         level: a.spec.level,
+        study_level: a.spec.study_level,
+        revman: a.spec.revman_title(result.effect_name.as_deref()),
+        log_scale: a.spec.log_scale(),
         k: a.k,
         pooled: pooled_json(a),
         notes: &result.notes,

@@ -74,6 +74,10 @@ fn effect(v: Value) -> Result<String, Error> {
     let Some(measure) = measure.as_str() else {
         return Err(Error::new(ErrorKind::InvalidOperation, "`effect` applies to an analysis (e.g. {{ spasticity | effect }})"));
     };
+    if v.get_attr("estimate")?.is_none() {
+        // No estimable study (RevMan's "Not estimable" total).
+        return Ok(format!("{measure} not estimable"));
+    }
     let ratio = !v.get_attr("estimate_exp")?.is_undefined();
     let suffix = if ratio { "_exp" } else { "" };
     Ok(format::effect_sentence(

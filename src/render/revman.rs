@@ -4,20 +4,24 @@
 
 use crate::engine::AnalysisResult;
 use crate::format::{self, fixed};
-use crate::stats::{Analysis, Measure, Method, StudyData};
+use crate::stats::{Analysis, Method, StudyData};
 
-/// The effect's name above the plot, e.g. "Std. Mean Difference" or "Peto Odds Ratio".
-pub fn effect_title(measure: Measure, method: Method) -> &'static str {
-    if method == Method::PETO {
-        "Peto Odds Ratio"
-    } else {
-        measure.long_name()
+/// The effect's name above the plot, e.g. "Std. Mean Difference", "Peto Odds Ratio", or the
+/// analysis' own name for a generic effect ("Hazard Ratio").
+pub fn effect_title(result: &AnalysisResult) -> String {
+    match (&result.effect_name, result.analysis.spec.method) {
+        (Some(name), _) => name.clone(),
+        (None, Method::PETO) => "Peto Odds Ratio".to_string(),
+        (None, _) => result.analysis.spec.measure.long_name().to_string(),
     }
 }
 
-/// The RevMan footer: heterogeneity and the test for the overall effect.
+/// The RevMan footer: heterogeneity and the test for the overall effect ("Not applicable"
+/// for both when no study is estimable, as RevMan prints them).
 pub fn footer_lines(a: &Analysis) -> Vec<String> {
-    let p = &a.pooled;
+    let Some(p) = &a.pooled else {
+        return vec!["Heterogeneity: Not applicable".to_string(), "Test for overall effect: Not applicable".to_string()];
+    };
     let het = match &p.heterogeneity {
         None => "Heterogeneity: Not applicable".to_string(),
         Some(h) => {

@@ -69,7 +69,7 @@ pub fn refit_table(result: &AnalysisResult, series: &Series<'_>) -> (Vec<String>
     let a = &result.analysis;
     let spec = &a.spec;
     let shown = |x: f64| if spec.log_scale() { x.exp() } else { x };
-    let random = a.pooled.tau2.is_some();
+    let random = a.pooled.as_ref().is_some_and(|p| p.tau2.is_some());
     let mut headings = vec![if series.kind == Kind::LeaveOneOut { "Study omitted" } else { "Study added" }.to_string()];
     if let Some((column, _)) = &series.by {
         headings.push(column.clone());
@@ -113,11 +113,11 @@ pub fn refit_table(result: &AnalysisResult, series: &Series<'_>) -> (Vec<String>
         })
         .collect();
     let mut notes = vec![match series.kind {
-        Kind::LeaveOneOut => format!("Each row pools the other {} studies ({}), as metafor's leave1out().", a.k.saturating_sub(1), spec.method.revman_label()),
+        Kind::LeaveOneOut => format!("Each row pools the other {} studies ({}), as metafor's leave1out().", a.k.saturating_sub(1), spec.revman_label()),
         Kind::Cumulative => format!(
             "Each row pools the studies up to and including the one named{} ({}), as metafor's cumul().",
             series.by.as_ref().map_or(" (in the order of the data file)".to_string(), |(c, _)| format!(", ordered by {c}")),
-            spec.method.revman_label()
+            spec.revman_label()
         ),
         Kind::Influence => String::new(),
     }];
@@ -137,7 +137,7 @@ fn failed_note(rows: &[Refit], kind: Kind) -> Option<String> {
 /// Influence diagnostics as a table, with metafor's column names and its mark (*) for an
 /// influential study.
 pub fn influence_table(result: &AnalysisResult, rows: &[Influence]) -> (Vec<String>, Vec<Vec<String>>, Vec<String>) {
-    let random = result.analysis.pooled.tau2.is_some();
+    let random = result.analysis.pooled.as_ref().is_some_and(|p| p.tau2.is_some());
     let mut headings: Vec<String> = ["Study", "rstudent", "dffits", "cook.d", "cov.r"].iter().map(|s| s.to_string()).collect();
     if random {
         headings.push("tau2.del".to_string());
@@ -202,7 +202,13 @@ pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
     };
     let total_label = format!("All studies (k = {})", a.k);
     let effect_head = format!("{} [{}% CI]", spec.measure.name(), fixed(spec.level, 0));
-    let p = &a.pooled;
+    // The chapter shows a not-estimable analysis as "not computed" before it gets here.
+    let Some(p) = a.pooled.as_ref() else {
+        return format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 30" width="200" height="30" role="img" font-size="{FONT}"><text x="{MARGIN}" y="20">Not estimable</text></svg>
+"#
+        );
+    };
 
     let extent = series
         .rows

@@ -65,7 +65,10 @@ pub struct EffectReading {
 pub fn read_effect(result: &AnalysisResult) -> EffectReading {
     let a = &result.analysis;
     let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
-    let p = &a.pooled;
+    let Some(p) = &a.pooled else {
+        // No estimable study: nothing is known of the direction or the size.
+        return EffectReading { text: format!("{} not estimable", a.spec.measure.name()), crosses: true, direction: None, smd_size: None };
+    };
     let null = if a.spec.log_scale() { 1.0 } else { 0.0 };
     let crosses = shown(p.ci_lower) <= null && shown(p.ci_upper) >= null;
     let smd = a.spec.measure.name() == "SMD";
@@ -208,7 +211,7 @@ fn check(o: &Outcome, result: &AnalysisResult, people: Option<f64>, crosses: boo
         EffectFrom::Narrative { .. } => 0..0,
     };
     let mut concerns = Vec::new();
-    if let Some(i2) = result.analysis.pooled.heterogeneity.as_ref().map(|h| h.i2).filter(|i2| *i2 > 50.0) {
+    if let Some(i2) = result.analysis.pooled.as_ref().and_then(|p| p.heterogeneity.as_ref()).map(|h| h.i2).filter(|i2| *i2 > 50.0) {
         concerns.push((Domain::Inconsistency, format!("I² is {}, above 50%", format::percent0(i2))));
     }
     if crosses {

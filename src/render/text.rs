@@ -17,8 +17,8 @@ pub fn render(result: &AnalysisResult) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "{}, {}, {}% CI ({} convention)\n",
-        effect_title(spec.measure, spec.method),
-        spec.method.revman_label(),
+        effect_title(result),
+        spec.revman_label(),
         fixed(spec.level, 0),
         spec.convention.name()
     ));
@@ -29,7 +29,7 @@ pub fn render(result: &AnalysisResult) -> String {
     let mut head = vec!["Study or subgroup".to_string()];
     head.extend(group_head);
     head.push("Weight".to_string());
-    head.push(format!("{} [{}% CI]", spec.measure.name(), fixed(spec.level, 0)));
+    head.push(format!("{} [{}% CI]", spec.measure.name(), fixed(spec.study_level, 0)));
     table.row(head);
     table.rule();
     let effect_text = |e: f64, lo: f64, hi: f64| {
@@ -39,7 +39,7 @@ pub fn render(result: &AnalysisResult) -> String {
             format::effect_ci_brackets(e, lo, hi, 2)
         }
     };
-    let z = crate::stats::dist::qnorm(1.0 - spec.alpha() / 2.0);
+    let z = spec.study_z();
     let analysed: Vec<_> = a.studies().collect();
     let study_row = |i: usize| -> Vec<String> {
         let s = &result.table.studies[i];
@@ -56,11 +56,19 @@ pub fn render(result: &AnalysisResult) -> String {
         });
         row
     };
-    let total_row = |label: &str, members: &[usize], pooled: &Pooled, weight: f64| -> Vec<String> {
+    let total_row = |label: &str, members: &[usize], pooled: &Option<Pooled>, weight: f64| -> Vec<String> {
         let mut row = vec![label.to_string()];
         row.extend(group_totals(result, members));
-        row.push(format::weight(weight));
-        row.push(effect_text(pooled.estimate, pooled.ci_lower, pooled.ci_upper));
+        match pooled {
+            Some(p) => {
+                row.push(format::weight(weight));
+                row.push(effect_text(p.estimate, p.ci_lower, p.ci_upper));
+            }
+            None => {
+                row.push(format::weight(0.0));
+                row.push("Not estimable".to_string());
+            }
+        }
         row
     };
     let mut footer_after: Vec<(usize, Vec<String>)> = Vec::new();
@@ -97,11 +105,11 @@ pub fn render(result: &AnalysisResult) -> String {
             format::percent0(t.i2)
         ));
     }
-    if let Some((lo, hi)) = a.pooled.prediction.filter(|_| spec.method.is_random()) {
+    if let Some((lo, hi)) = a.pooled.as_ref().and_then(|p| p.prediction).filter(|_| spec.is_random()) {
         let (lo, hi) = if ratio { (lo.exp(), hi.exp()) } else { (lo, hi) };
         out.push_str(&format!("Prediction interval: [{}, {}]\n", fixed(lo, 2), fixed(hi, 2)));
     }
-    if let Some((lo, hi)) = a.pooled.tau2_ci {
+    if let Some((lo, hi)) = a.pooled.as_ref().and_then(|p| p.tau2_ci) {
         out.push_str(&format!("Tau² {}% CI (Q-profile): [{}, {}]\n", fixed(spec.level, 0), fixed(lo, 4), fixed(hi, 4)));
     }
     out.push_str(&small_study_and_sensitivity(result));

@@ -68,7 +68,11 @@ pub struct Analysis {
     /// `pooled.weights`). Kept apart rather than as a vector of [`StudyResult`]s so that a
     /// million-study analysis does not copy its effects.
     in_pool: Vec<bool>,
-    pub pooled: Pooled,
+    /// The pooled result; `None` when no study has an estimable effect (RevMan's "Not
+    /// estimable" total, e.g. no events in either group of every study for a risk ratio).
+    pub pooled: Option<Pooled>,
+    /// Why there is no pooled result, in plain words (`None` when there is one).
+    pub not_estimable: Option<String>,
     /// What the computation assumed or did that a reader should know, in plain words.
     pub notes: Vec<String>,
 }
@@ -76,7 +80,7 @@ pub struct Analysis {
 impl Analysis {
     /// Every input study as analysed, in input order.
     pub fn studies(&self) -> impl ExactSizeIterator<Item = StudyResult> + '_ {
-        let mut weights = self.pooled.weights.iter().copied();
+        let mut weights = self.pooled.as_ref().map_or(&[][..], |p| &p.weights[..]).iter().copied();
         self.effects
             .iter()
             .zip(&self.in_pool)
@@ -86,8 +90,18 @@ impl Analysis {
 
 /// Check that the parts of a [`Spec`] fit together and fit the convention.
 pub fn check_spec(spec: &Spec) -> Result<(), StatsError> {
-    if !(spec.level > 0.0 && spec.level < 100.0) {
-        return Err(StatsError::Level(spec.level));
+    for level in [spec.level, spec.study_level] {
+        if !(level > 0.0 && level < 100.0) {
+            return Err(StatsError::Level(level));
+        }
+    }
+    if spec.generic_log && spec.measure != Measure::GEN {
+        return Err(StatsError::Undefined(format!(
+            "generic log-scale effects with the {} measure (the log scale is for `GEN` effects given as log ratios; {} is {} already)",
+            spec.measure.name(),
+            spec.measure.name(),
+            if spec.measure.is_ratio() { "analysed on the log scale" } else { "not a ratio" }
+        )));
     }
     spec.control.check()?;
     match spec.method {
@@ -101,6 +115,12 @@ pub fn check_spec(spec: &Spec) -> Result<(), StatsError> {
             return Err(StatsError::MethodTest { method: spec.method, test: spec.test })
         }
         _ => {}
+    }
+    if spec.method == Method::MH && spec.mh_random && spec.convention != Convention::Revman5 {
+        return Err(StatsError::Convention {
+            convention: spec.convention,
+            what: "Mantel–Haenszel with random effects (RevMan 5's \"M-H, Random\")".to_string(),
+        });
     }
     if spec.convention == Convention::Revman5 {
         if !matches!(spec.method, Method::FE | Method::MH | Method::PETO | Method::DL) {
@@ -143,7 +163,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     match spec.method {
         Method::PETO => {
             for (index, t) in tables.iter().enumerate() {
-                let e = if t.is_double_zero() { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) };
+                let e = if t.is_double_zero() || t.n1() == 0.0 || t.n2() == 0.0 { None } else { mantel_haenszel::peto_effect(&t.corrected(0.5)) };
                 if let Some(e) = &e {
                     effect::check_range(e, index)?;
                 }
@@ -174,15 +194,30 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
             notes.push(format!(
                 "0.5 was added to every cell of the {corrected} {} with a zero cell{}.",
                 if corrected == 1 { "study" } else { "studies" },
-                match (spec.method, spec.convention) {
-                    (Method::MH | Method::PETO, Convention::Metafor) => " for its own effect only; the pooling used the raw counts",
-                    (Method::MH, Convention::Revman5) => ", for its effect and for the Mantel–Haenszel pooling",
+                match (spec.method, spec.convention, spec.measure) {
+                    (_, Convention::Revman5, Measure::RD) if spec.method != Method::PETO => {
+                        " for the standard error of its risk difference only; the differences and the Mantel–Haenszel estimate use the raw counts (RevMan 5)"
+                    }
+                    (Method::MH | Method::PETO, Convention::Metafor, _) => " for its own effect only; the pooling used the raw counts",
+                    (Method::MH, Convention::Revman5, _) => ", for its effect and for the Mantel–Haenszel pooling",
                     _ => "",
                 }
             ));
         }
-        let double = tables.iter().filter(|t| t.is_double_zero()).count();
-        if double > 0 && (spec.convention == Convention::Revman5 && spec.measure != Measure::RD || matches!(spec.method, Method::MH | Method::PETO)) {
+        let empty = tables.iter().filter(|t| t.n1() == 0.0 || t.n2() == 0.0).count();
+        if empty > 0 {
+            notes.push(format!(
+                "{empty} {} no participants in a group and {} not estimable.",
+                if empty == 1 { "study has" } else { "studies have" },
+                if empty == 1 { "is" } else { "are" }
+            ));
+        }
+        let double = tables.iter().filter(|t| t.is_double_zero() && t.n1() > 0.0 && t.n2() > 0.0).count();
+        let double_not_estimable = match spec.convention {
+            Convention::Revman5 => spec.measure != Measure::RD || spec.method == Method::PETO,
+            Convention::Metafor => matches!(spec.method, Method::MH | Method::PETO),
+        };
+        if double > 0 && double_not_estimable {
             notes.push(format!(
                 "{double} {} without events (or with only events) in both groups {} not estimable.",
                 if double == 1 { "study" } else { "studies" },
@@ -194,13 +229,16 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
     // 2. Which studies take part in the pooling.
     let in_pool: Vec<bool> = match (spec.method, spec.convention) {
         // metafor's rma.mh and rma.peto pool every table, double zeros included (they add nothing).
-        (Method::MH | Method::PETO, Convention::Metafor) => vec![true; data.len()],
-        (Method::PETO, Convention::Revman5) => tables.iter().map(|t| !t.is_double_zero()).collect(),
+        // (A table with an empty group has no information and would divide 0 by 0.)
+        (Method::MH | Method::PETO, Convention::Metafor) => tables.iter().map(|t| t.n1() > 0.0 && t.n2() > 0.0).collect(),
+        (Method::PETO, Convention::Revman5) => tables.iter().map(|t| !t.is_double_zero() && t.n1() > 0.0 && t.n2() > 0.0).collect(),
         _ => effects.estimable.clone(),
     };
     let k = in_pool.iter().filter(|&&p| p).count();
     if k == 0 {
-        return Err(StatsError::NoStudies);
+        let why = not_estimable_reason(spec, &tables);
+        notes.push(format!("Not estimable: {why}."));
+        return Ok(Analysis { spec: *spec, k, effects, in_pool, pooled: None, not_estimable: Some(why), notes });
     }
     let pooled_tables = |correct: bool| -> Vec<Table2x2> {
         tables
@@ -213,9 +251,37 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
 
     // 3. Pool.
     let pooled = match spec.method {
+        Method::MH if spec.mh_random => {
+            // RevMan 5's "M-H, Random": DerSimonian–Laird fed with the Mantel–Haenszel Q, then
+            // inverse-variance random-effects weights (Deeks & Higgins 2010).
+            let (yi, vi): (Vec<f64>, Vec<f64>) = effects.iter().flatten().map(|e| (e.yi, e.vi)).unzip();
+            let mh_q = if yi.len() >= 2 {
+                mantel_haenszel::mh_q(spec.measure, &pooled_tables(false), &pooled_tables(true), &effects)?
+            } else {
+                None
+            };
+            let tau2 = match mh_q {
+                Some(q) => {
+                    let s = tau2::weighted_sums(&yi, &vi, 0.0);
+                    let df = (yi.len() - 1) as f64;
+                    ((q - df) / (s.sw - s.sw2 / s.sw)).max(0.0)
+                }
+                None => 0.0,
+            };
+            let mut pooled = inverse_variance::pool(&yi, &vi, tau2, true, spec)?;
+            if let (Some(q), Some(h)) = (mh_q, pooled.heterogeneity.as_mut()) {
+                let (i2, h2) = inverse_variance::i2_from_q(q, h.df);
+                h.q = q;
+                h.p = super::dist::pchisq_upper(q, h.df);
+                h.i2 = i2;
+                h.h2 = h2;
+                notes.push("Heterogeneity Q is computed around the Mantel–Haenszel estimate and feeds the DerSimonian–Laird tau² (RevMan 5's M-H, Random).".to_string());
+            }
+            // Studies in the pool without an effect (none under RevMan 5) would have no weight.
+            pooled
+        }
         Method::MH => {
-            let pool_tables = pooled_tables(spec.convention == Convention::Revman5);
-            mantel_haenszel::mantel_haenszel(spec.measure, &pool_tables, &effects, spec)?
+            mantel_haenszel::mantel_haenszel(spec.measure, &pooled_tables(false), &pooled_tables(spec.convention == Convention::Revman5), &effects, spec)?
         }
         Method::PETO => mantel_haenszel::peto(&pooled_tables(false), spec)?,
         method => {
@@ -228,42 +294,27 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                 filtered = effects.iter().flatten().map(|e| (e.yi, e.vi)).unzip();
                 (&filtered.0, &filtered.1)
             };
-            if method.is_random() {
-                // RevMan 5's "M-H, Random": DerSimonian–Laird fed with the Mantel–Haenszel Q.
-                let mh_q = if spec.convention == Convention::Revman5 && binary && yi.len() >= 2 {
-                    mantel_haenszel::mh_q(spec.measure, &pooled_tables(true), &effects)?
-                } else {
-                    None
-                };
-                let estimate = match mh_q {
-                    Some(q) => {
-                        let s = tau2::weighted_sums(yi, vi, 0.0);
-                        let df = (yi.len() - 1) as f64;
-                        tau2::Tau2 { tau2: ((q - df) / (s.sw - s.sw2 / s.sw)).max(0.0), iterations: 0 }
-                    }
-                    None => tau2::estimate(method, yi, vi, &spec.control)?,
-                };
-                let mut pooled = inverse_variance::pool(yi, vi, estimate.tau2, true, spec)?;
-                pooled.iterations = estimate.iterations;
-                if let (Some(q), Some(h)) = (mh_q, pooled.heterogeneity.as_mut()) {
-                    let (i2, h2) = inverse_variance::i2_from_q(q, h.df);
-                    h.q = q;
-                    h.p = super::dist::pchisq_upper(q, h.df);
-                    h.i2 = i2;
-                    h.h2 = h2;
-                    notes.push("Heterogeneity Q is computed around the Mantel–Haenszel estimate and feeds the DerSimonian–Laird tau² (RevMan 5's M-H, Random).".to_string());
-                }
-                pooled
-            } else {
-                fit_inverse_variance(yi, vi, spec)?
-            }
+            let _ = method;
+            fit_inverse_variance(yi, vi, spec)?
         }
     };
 
     if spec.test == Test::Knha && pooled.se == 0.0 {
         notes.push(KNHA_ZERO_SE_NOTE.to_string());
     }
-    Ok(Analysis { spec: *spec, k, effects, in_pool, pooled, notes })
+    Ok(Analysis { spec: *spec, k, effects, in_pool, pooled: Some(pooled), not_estimable: None, notes })
+}
+
+/// Why no study of an analysis has an effect to pool, in plain words.
+fn not_estimable_reason(spec: &Spec, tables: &[Table2x2]) -> String {
+    if !tables.is_empty() && tables.iter().all(Table2x2::is_double_zero) {
+        format!(
+            "no study has events in one group and not the other (every study has no events, or only events, in both groups), which leaves the {} undefined",
+            if spec.method == Method::PETO { "Peto odds ratio".to_string() } else { spec.measure.long_name().to_lowercase() }
+        )
+    } else {
+        "no study has an effect that can be pooled".to_string()
+    }
 }
 
 /// Knapp–Hartung multiplies the variance by Q/(k − 1): effects that do not vary about the
@@ -292,13 +343,10 @@ pub fn fit_inverse_variance(yi: &[f64], vi: &[f64], spec: &Spec) -> Result<Poole
 }
 
 /// Whether `analysis` is an inverse-variance model of its effects (yᵢ, vᵢ), so that refitting
-/// those effects reproduces it: not Mantel–Haenszel or Peto, and not RevMan 5's "M-H, Random"
-/// (DerSimonian–Laird fed with the Mantel–Haenszel Q).
+/// those effects reproduces it: not Mantel–Haenszel (fixed, or RevMan 5's "M-H, Random":
+/// DerSimonian–Laird fed with the Mantel–Haenszel Q) or Peto.
 pub fn is_inverse_variance(spec: &Spec) -> bool {
-    match spec.method {
-        Method::MH | Method::PETO => false,
-        m => !(m.is_random() && spec.convention == Convention::Revman5 && spec.measure.is_binary()),
-    }
+    !matches!(spec.method, Method::MH | Method::PETO)
 }
 
 impl Analysis {
@@ -333,7 +381,7 @@ fn convention_notes(spec: &Spec) -> Vec<String> {
         ),
         _ => {}
     }
-    if spec.method.is_random() {
+    if spec.is_random() {
         if spec.convention == Convention::Revman5 {
             notes.push("I² = (Q − df)/Q, as RevMan 5 reports it.".to_string());
         } else {
@@ -356,10 +404,10 @@ mod tests {
     fn one_study_reports_itself() {
         let a = meta_analysis(&gen(&[0.4], &[0.04]), &Spec::new(Measure::GEN)).unwrap();
         assert_eq!(a.k, 1);
-        assert!((a.pooled.estimate - 0.4).abs() < 1e-15);
-        assert!((a.pooled.se - 0.2).abs() < 1e-15);
-        assert!(a.pooled.heterogeneity.is_none());
-        assert!(a.pooled.tau2.is_none());
+        assert!((a.pooled.as_ref().unwrap().estimate - 0.4).abs() < 1e-15);
+        assert!((a.pooled.as_ref().unwrap().se - 0.2).abs() < 1e-15);
+        assert!(a.pooled.as_ref().unwrap().heterogeneity.is_none());
+        assert!(a.pooled.as_ref().unwrap().tau2.is_none());
     }
 
     #[test]
@@ -394,6 +442,95 @@ mod tests {
         // Each study in range, together beyond double precision: not "did not converge".
         let e = meta_analysis(&gen(&[-1e99, 1e99, 0.0], &[1.0, 1.0, 1e-99]), &Spec::new(Measure::GEN)).unwrap_err();
         assert!(matches!(e, StatsError::Overflow(_)), "{e:?}");
+    }
+
+    fn binary(rows: &[(f64, f64, f64, f64)]) -> Vec<StudyData> {
+        rows.iter().map(|&(events1, n1, events2, n2)| StudyData::Binary { events1, n1, events2, n2 }).collect()
+    }
+
+    fn revman(measure: Measure, method: Method) -> Spec {
+        Spec { method, convention: Convention::Revman5, ..Spec::new(measure) }
+    }
+
+    #[test]
+    fn revman_risk_difference_of_a_study_without_events_is_zero_with_a_corrected_interval() {
+        // Deeks & Higgins (2010): RD = a/n1 − c/n2; SE² = ab/n1³ + cd/n2³, with 0.5 added to
+        // every cell of a table with a zero cell. RevMan prints such a study as 0.00 [−0.07, 0.07].
+        let a = meta_analysis(&binary(&[(0.0, 27.0, 0.0, 27.0), (3.0, 20.0, 1.0, 20.0)]), &revman(Measure::RD, Method::MH)).unwrap();
+        let e = a.studies().next().unwrap().effect.unwrap();
+        assert_eq!(e.yi, 0.0);
+        let se = (2.0 * 0.5 * 27.5 / 28f64.powi(3)).sqrt();
+        assert!((e.vi.sqrt() - se).abs() < 1e-15);
+        let (lo, hi) = e.ci(crate::stats::dist::qnorm(0.975));
+        assert_eq!((crate::format::fixed(lo, 2), crate::format::fixed(hi, 2)), ("\u{2212}0.07".to_string(), "0.07".to_string()));
+        // A single zero cell: the difference of the raw proportions, the SE of the corrected.
+        let e = a.studies().nth(1).unwrap().effect.unwrap();
+        assert!((e.yi - (3.0 / 20.0 - 1.0 / 20.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn revman_mantel_haenszel_risk_difference_pools_the_raw_counts() {
+        let tables = [(3.0, 20.0, 1.0, 20.0), (0.0, 15.0, 0.0, 15.0), (0.0, 30.0, 2.0, 30.0)];
+        let a = meta_analysis(&binary(&tables), &revman(Measure::RD, Method::MH)).unwrap();
+        let p = a.pooled.as_ref().unwrap();
+        // MH RD = Σ(a·n2 − c·n1)/N / Σ n1·n2/N of the counts as they are (no 0.5 moves it).
+        let num: f64 = tables.iter().map(|&(a, n1, c, n2)| (a * n2 - c * n1) / (n1 + n2)).sum();
+        let den: f64 = tables.iter().map(|&(_, n1, _, n2)| n1 * n2 / (n1 + n2)).sum();
+        assert!((p.estimate - num / den).abs() < 1e-15, "{} vs {}", p.estimate, num / den);
+        // Greenland–Robins variance, 0.5 added to the cells of the tables with a zero cell.
+        let var: f64 = tables
+            .iter()
+            .map(|&(a, n1, c, n2)| {
+                let add = if a == 0.0 || c == 0.0 || a == n1 || c == n2 { 0.5 } else { 0.0 };
+                let (a, b, c, d) = (a + add, n1 - a + add, c + add, n2 - c + add);
+                let (n1, n2) = (a + b, c + d);
+                (a * b * n2.powi(3) + c * d * n1.powi(3)) / (n1 * n2 * (n1 + n2).powi(2))
+            })
+            .sum::<f64>()
+            / (den * den);
+        assert!((p.se - var.sqrt()).abs() < 1e-15);
+        // The double-zero study takes part, with its weight n1·n2/N.
+        assert_eq!(a.k, 3);
+        assert!((p.weights[1] - 100.0 * 7.5 / den).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_analysis_without_an_estimable_study_is_not_estimable_not_an_error() {
+        let data = binary(&[(0.0, 10.0, 0.0, 10.0), (0.0, 12.0, 0.0, 11.0)]);
+        for method in [Method::MH, Method::FE, Method::DL, Method::PETO] {
+            let measure = if method == Method::PETO { Measure::OR } else { Measure::RR };
+            let a = meta_analysis(&data, &revman(measure, method)).unwrap();
+            assert!(a.pooled.is_none() && a.k == 0, "{method:?}");
+            assert!(a.not_estimable.as_deref().unwrap().contains("no events, or only events, in both groups"), "{:?}", a.not_estimable);
+            assert!(a.studies().all(|s| s.effect.is_none() && s.weight.is_none()));
+        }
+        // The risk difference of such studies is 0 and estimable.
+        assert!(meta_analysis(&data, &revman(Measure::RD, Method::MH)).unwrap().pooled.is_some());
+    }
+
+    #[test]
+    fn a_study_without_participants_in_a_group_is_not_estimable() {
+        // RevMan keeps a study without data for an outcome as 0 of 0 in both groups.
+        let data = binary(&[(0.0, 0.0, 0.0, 0.0), (3.0, 20.0, 1.0, 20.0), (5.0, 15.0, 2.0, 15.0)]);
+        for convention in [Convention::Revman5, Convention::Metafor] {
+            for (measure, method) in [(Measure::RR, Method::MH), (Measure::RD, Method::MH), (Measure::OR, Method::PETO), (Measure::OR, Method::DL)] {
+                let a = meta_analysis(&data, &Spec { convention, ..revman(measure, method) }).unwrap();
+                let first = a.studies().next().unwrap();
+                assert!(first.effect.is_none() && first.weight.is_none_or(|w| w == 0.0), "{convention:?} {measure:?} {method:?}: {first:?}");
+                assert!(a.pooled.is_some());
+                assert!(a.notes.iter().any(|n| n.contains("1 study has no participants in a group")), "{:?}", a.notes);
+            }
+        }
+    }
+
+    #[test]
+    fn mantel_haenszel_random_is_revman_s_only() {
+        let data = binary(&[(3.0, 20.0, 1.0, 20.0), (5.0, 15.0, 2.0, 15.0)]);
+        let spec = Spec { method: Method::MH, mh_random: true, ..Spec::new(Measure::RR) };
+        assert!(matches!(meta_analysis(&data, &spec), Err(StatsError::Convention { .. })));
+        let a = meta_analysis(&data, &Spec { convention: Convention::Revman5, ..spec }).unwrap();
+        assert!(a.pooled.as_ref().unwrap().tau2.is_some());
+        assert_eq!(a.spec.revman_label(), "M-H, Random");
     }
 
     #[test]

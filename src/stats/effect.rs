@@ -148,10 +148,22 @@ pub fn effect_size(
         }
         (Measure::OR | Measure::RR | Measure::RD, StudyData::Binary { events1, n1, events2, n2 }) => {
             let table = Table2x2::from_counts(events1, n1, events2, n2);
+            if n1 == 0.0 || n2 == 0.0 {
+                // A group without participants (RevMan's 0 of 0 for a study without data).
+                return Ok(StudyEffect::NotEstimable);
+            }
             if convention == Convention::Revman5 && measure != Measure::RD && table.is_double_zero() {
                 return Ok(StudyEffect::NotEstimable);
             }
-            binary_effect(measure, &table.corrected(0.5))
+            let corrected = binary_effect(measure, &table.corrected(0.5));
+            if convention == Convention::Revman5 && measure == Measure::RD {
+                // RevMan 5 (and meta's metabin, its reimplementation): the risk difference of
+                // the raw counts (0 for a study without events in either group), its standard
+                // error from the table with 0.5 added to every cell when a cell is zero.
+                EffectSize { yi: binary_effect(measure, &table).yi, vi: corrected.vi }
+            } else {
+                corrected
+            }
         }
         (Measure::ZCOR, StudyData::Correlation { n, r }) => fisher_z(n, r),
         (Measure::GEN, StudyData::Generic { yi, vi }) => EffectSize { yi, vi },

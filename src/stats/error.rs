@@ -36,6 +36,8 @@ pub enum StatsError {
     Control { what: std::borrow::Cow<'static, str>, value: String, range: std::borrow::Cow<'static, str> },
     /// A pooled quantity is undefined (e.g. all Mantel–Haenszel weights are zero).
     Undefined(String),
+    /// No study of a (re)analysis has an estimable effect: the reason, in plain words.
+    NotEstimable(String),
     /// A quantity that exists in general has no finite value for these data (e.g. a test
     /// whose standard error is 0); the text says why, in words that follow "could not be
     /// computed:".
@@ -79,6 +81,7 @@ impl fmt::Display for StatsError {
             StatsError::Level(l) => write!(f, "confidence level {l} is not between 0 and 100"),
             StatsError::Control { what, value, range } => write!(f, "{what} must be {range}, not {value}"),
             StatsError::Undefined(what) => write!(f, "{what} is undefined for these data"),
+            StatsError::NotEstimable(why) => write!(f, "not estimable: {why}"),
             StatsError::Degenerate(why) => write!(f, "{why}"),
             StatsError::InSubgroup { subgroup, error } => write!(f, "in subgroup `{subgroup}`: {error}"),
         }
@@ -155,6 +158,12 @@ impl StatsError {
             StatsError::Convention { convention: Convention::Revman5, .. } => Some(format!(
                 "RevMan 5 offers FE, MH, PETO and DL with the z test; use {} for other choices",
                 option("convention", "metafor")
+            )),
+            StatsError::Convention { convention: Convention::Metafor, .. } => Some(format!(
+                "\"M-H, Random\" is RevMan 5's: use {}, or {} with {} (DerSimonian–Laird)",
+                option("convention", "revman5"),
+                option("method", "IV"),
+                option("model", "random")
             )),
             StatsError::TooFewStudies { .. } => Some(format!("use {}, or add studies", option("test", "z"))),
             StatsError::InSubgroup { error, .. } => error.hint_in(style),

@@ -30,7 +30,12 @@ struct MhEstimate {
     weights: Vec<f64>,
 }
 
-fn mh_estimate(measure: Measure, tables: &[Table2x2], convention: Convention) -> Result<MhEstimate, StatsError> {
+/// `raw` are the tables as counted, `corrected` the same with 0.5 added to the cells of a table
+/// with a zero cell where the convention corrects (RevMan 5), else the raw tables again. The
+/// odds and risk ratios use `corrected` throughout; the risk difference takes its estimate and
+/// weights from `raw` and, under RevMan 5, its variance from `corrected`.
+fn mh_estimate(measure: Measure, raw: &[Table2x2], corrected: &[Table2x2], convention: Convention) -> Result<MhEstimate, StatsError> {
+    let tables = if measure == Measure::RD { raw } else { corrected };
     let undefined = || StatsError::Undefined(format!("the Mantel–Haenszel {}", measure.long_name().to_lowercase()));
     match measure {
         Measure::OR => {
@@ -93,9 +98,11 @@ fn mh_estimate(measure: Measure, tables: &[Table2x2], convention: Convention) ->
                     }
                     (rd * p_sum + q_sum / 2.0) / (den * den)
                 }
-                // Greenland & Robins (1985), as RevMan 5 (Deeks & Higgins 2010).
+                // Greenland & Robins (1985), as RevMan 5 (Deeks & Higgins 2010), with 0.5 added
+                // to the cells of a study with a zero cell (as meta's metabin, which follows
+                // RevMan): a study without events in either group adds to the variance.
                 Convention::Revman5 => {
-                    let s: f64 = tables
+                    let s: f64 = corrected
                         .iter()
                         .map(|t| {
                             let (n1, n2, n) = (t.n1(), t.n2(), t.total());
@@ -115,14 +122,15 @@ fn mh_estimate(measure: Measure, tables: &[Table2x2], convention: Convention) ->
 /// scale) used for the heterogeneity statistic, `None` where a study has none.
 pub fn mantel_haenszel(
     measure: Measure,
-    tables: &[Table2x2],
+    raw: &[Table2x2],
+    corrected: &[Table2x2],
     effects: &Effects,
     spec: &Spec,
 ) -> Result<Pooled, StatsError> {
-    if tables.is_empty() {
+    if raw.is_empty() {
         return Err(StatsError::NoStudies);
     }
-    let mh = mh_estimate(measure, tables, spec.convention)?;
+    let mh = mh_estimate(measure, raw, corrected, spec.convention)?;
     let heterogeneity = q_around(mh.estimate, effects);
     Ok(fixed_result(mh.estimate, mh.variance.sqrt(), heterogeneity, percent(&mh.weights), spec))
 }
@@ -222,7 +230,7 @@ fn fixed_result(
 
 /// Heterogeneity Q around the Mantel–Haenszel estimate, for RevMan 5's "M-H, Random"
 /// analysis, which feeds this Q (not the inverse-variance one) into DerSimonian–Laird.
-pub fn mh_q(measure: Measure, tables: &[Table2x2], effects: &Effects) -> Result<Option<f64>, StatsError> {
-    let mh = mh_estimate(measure, tables, Convention::Revman5)?;
+pub fn mh_q(measure: Measure, raw: &[Table2x2], corrected: &[Table2x2], effects: &Effects) -> Result<Option<f64>, StatsError> {
+    let mh = mh_estimate(measure, raw, corrected, Convention::Revman5)?;
     Ok(q_around(mh.estimate, effects).map(|h| h.q))
 }

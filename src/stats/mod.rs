@@ -39,4 +39,4 @@ pub mod tau2;
 pub use analysis::{meta_analysis, Analysis, Pooled, StudyResult};
 pub use effect::{EffectSize, StudyData};
 pub use error::StatsError;
-pub use spec::{Convention, IterControl, Measure, Method, Spec, Test};
+pub use spec::{Convention, IterControl, Measure, Method, Model, Spec, Test};

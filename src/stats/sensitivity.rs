@@ -149,7 +149,8 @@ fn refit(data: &[StudyData], keep: &[usize], spec: &Spec) -> Result<RefitStats, 
         }
         a => a,
     };
-    a.map(|a| RefitStats::new(&a.pooled))
+    let a = a?;
+    a.pooled.as_ref().map(RefitStats::new).ok_or_else(|| StatsError::NotEstimable(a.not_estimable.clone().unwrap_or_default()))
 }
 
 /// The analysis without each pooled study in turn (metafor `leave1out`).

@@ -128,7 +128,7 @@ pub fn small_study(analysis: &Analysis) -> SmallStudy {
     } else {
         notes.push(format!(
             "Egger's test and trim-and-fill need an inverse-variance model; this analysis pools by {}.",
-            if spec.method.is_random() { "DerSimonian–Laird with the Mantel–Haenszel Q" } else { spec.method.name() }
+            if spec.is_random() { "DerSimonian–Laird with the Mantel–Haenszel Q" } else { spec.method.name() }
         ));
         (None, None)
     };

@@ -64,6 +64,15 @@ pub enum Test {
     Knha,
 }
 
+/// The effects model: one common (fixed) effect, or random effects. For every method but
+/// Mantel–Haenszel the method's name says which (FE and PETO are fixed, the τ² estimators are
+/// random); Mantel–Haenszel can be either under RevMan 5 ("M-H, Fixed", "M-H, Random").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Model {
+    Fixed,
+    Random,
+}
+
 /// Whose formulas to follow where software traditions differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Convention {
@@ -138,10 +147,22 @@ pub struct Spec {
     pub measure: Measure,
     pub method: Method,
     pub test: Test,
-    /// Confidence level in percent, e.g. 95.
+    /// Confidence level in percent of the pooled results, e.g. 95.
     pub level: f64,
+    /// Confidence level in percent of each study's interval (RevMan's "CI_STUDY"); usually
+    /// the same as `level`.
+    pub study_level: f64,
     pub convention: Convention,
     pub control: IterControl,
+    /// Mantel–Haenszel with random effects: RevMan 5's "M-H, Random" (DerSimonian–Laird fed
+    /// with the Mantel–Haenszel Q). Only read when `method` is [`Method::MH`]; see
+    /// [`Spec::model`] and [`resolve_model`].
+    #[serde(default)]
+    pub mh_random: bool,
+    /// Generic effects (`GEN`) given on the log scale of a ratio (a hazard ratio, RevMan's
+    /// generic inverse variance with log data): pooled as given, reported exponentiated.
+    #[serde(default)]
+    pub generic_log: bool,
 }
 
 impl Spec {
@@ -152,21 +173,138 @@ impl Spec {
             method: Method::REML,
             test: Test::Z,
             level: 95.0,
+            study_level: 95.0,
             convention: Convention::Metafor,
             control: IterControl::default(),
+            mh_random: false,
+            generic_log: false,
         }
     }
 
-    /// Whether results are on the log scale and reported exponentiated: ratio measures, and
-    /// Peto's method (always an odds ratio).
+    /// Whether results are on the log scale and reported exponentiated: ratio measures,
+    /// Peto's method (always an odds ratio) and generic effects given as log ratios.
     pub fn log_scale(&self) -> bool {
-        self.measure.is_ratio() || self.method == Method::PETO
+        self.measure.is_ratio() || self.method == Method::PETO || (self.measure == Measure::GEN && self.generic_log)
     }
 
-    /// α for two-sided intervals, e.g. 0.05 for a 95% level.
+    /// α for two-sided intervals of the pooled results, e.g. 0.05 for a 95% level.
     pub fn alpha(&self) -> f64 {
         1.0 - self.level / 100.0
     }
+
+    /// The normal quantile for each study's two-sided interval at `study_level`.
+    pub fn study_z(&self) -> f64 {
+        super::dist::qnorm(1.0 - (1.0 - self.study_level / 100.0) / 2.0)
+    }
+
+    /// The effects model the analysis fits.
+    pub fn model(&self) -> Model {
+        match self.method {
+            Method::MH if self.mh_random => Model::Random,
+            m if m.is_random() => Model::Random,
+            _ => Model::Fixed,
+        }
+    }
+
+    /// Whether the pooled result is a random-effects one (τ² estimated).
+    pub fn is_random(&self) -> bool {
+        self.model() == Model::Random
+    }
+
+    /// The analysis method as RevMan labels it: "M-H, Random", "IV, Fixed", "Peto, Fixed";
+    /// under metafor's convention a random-effects model names its τ² estimator, "IV, Random
+    /// (REML)" (RevMan has DerSimonian–Laird only).
+    pub fn revman_label(&self) -> String {
+        match (self.method, self.model()) {
+            (Method::MH, Model::Random) => "M-H, Random".to_string(),
+            (Method::DL, _) if self.convention == Convention::Revman5 => "IV, Random".to_string(),
+            (m, _) => m.revman_label(),
+        }
+    }
+
+    /// The effect's name as RevMan prints it above a forest plot, with the method, e.g.
+    /// "Risk Ratio (M-H, Random, 95% CI)"; `effect_name` names a generic effect ("Hazard
+    /// Ratio").
+    pub fn revman_title(&self, effect_name: Option<&str>) -> String {
+        let name = match effect_name {
+            Some(n) => n,
+            None if self.method == Method::PETO => "Peto Odds Ratio",
+            None => self.measure.long_name(),
+        };
+        format!("{name} ({}, {}% CI)", self.revman_label(), crate::format::fixed(self.level, 0))
+    }
+}
+
+/// A method name and an effects model that do not go together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelMismatch {
+    pub method: Method,
+    pub model: Model,
+}
+
+impl fmt::Display for ModelMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.method {
+            Method::PETO => write!(f, "Peto's method has a fixed-effect model only (RevMan 5 has no \"Peto, Random\")"),
+            Method::FE => write!(f, "method FE is the fixed-effect model; it cannot be `model = \"random\"`"),
+            m => write!(f, "{} is a random-effects (tau²) estimator; it cannot be `model = \"{}\"`", m.name(), self.model.name()),
+        }
+    }
+}
+
+impl ModelMismatch {
+    pub fn hint(&self) -> String {
+        match self.method {
+            Method::PETO => "use `method = \"PETO\"` without a model, or `method = \"MH\"` with `model = \"random\"`".to_string(),
+            Method::FE => "for inverse-variance random effects write `method = \"IV\"` (DerSimonian–Laird) or name a tau² estimator such as `REML`".to_string(),
+            _ => "for a fixed-effect model write `method = \"IV\"` (or `FE`) with `model = \"fixed\"`".to_string(),
+        }
+    }
+}
+
+/// RevMan's two choices — the statistical method (`MH`, `IV`, `PETO`) and the effects model
+/// (fixed, random) — as metabook's method: `IV` + random is DerSimonian–Laird (`DL`), `IV` +
+/// fixed is `FE`, `MH` + random is "M-H, Random" (`mh_random`). `named` is the method as
+/// written (`IV` is parsed as `FE`; `is_iv` says it was written `IV`). Without a model the
+/// method's own is kept (`IV` alone is fixed, as RevMan's default). A τ² estimator (`REML`…)
+/// with `model = "fixed"`, or `PETO` or `FE` with random, is a [`ModelMismatch`].
+pub fn resolve_model(method: Method, is_iv: bool, model: Option<Model>) -> Result<(Method, bool), ModelMismatch> {
+    match (method, model) {
+        (m, None) => Ok((m, false)),
+        (Method::MH, Some(model)) => Ok((Method::MH, model == Model::Random)),
+        (Method::FE, Some(Model::Random)) if is_iv => Ok((Method::DL, false)),
+        (Method::FE | Method::PETO, Some(Model::Fixed)) => Ok((method, false)),
+        (m, Some(Model::Random)) if m.is_random() => Ok((m, false)),
+        (m, Some(model)) => Err(ModelMismatch { method: m, model }),
+    }
+}
+
+impl Model {
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Fixed => "fixed",
+            Model::Random => "random",
+        }
+    }
+}
+
+impl std::str::FromStr for Model {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_name(
+            "model",
+            s,
+            &[Model::Fixed, Model::Random],
+            Model::name,
+            &[("common", Model::Fixed), ("fixed-effect", Model::Fixed), ("random-effects", Model::Random)],
+        )
+    }
+}
+
+/// Whether a method was written as RevMan's `IV` (an alias of `FE` that a random model turns
+/// into DerSimonian–Laird).
+pub fn is_iv_name(name: &str) -> bool {
+    name.trim().eq_ignore_ascii_case("IV")
 }
 
 impl Measure {
@@ -337,7 +475,7 @@ fn parse_name<T: Copy>(
     let upper = wanted.to_ascii_uppercase();
     let suggestion = known
         .iter()
-        .map(|&k| (k, strsim::damerau_levenshtein(&upper, k)))
+        .map(|&k| (k, strsim::damerau_levenshtein(&upper, &k.to_ascii_uppercase())))
         .filter(|&(k, d)| d <= 2.max(k.len() / 3) && d < k.len().max(upper.len()))
         .min_by_key(|&(_, d)| d)
         .map(|(k, _)| k);
@@ -393,6 +531,24 @@ mod tests {
         assert_eq!("reml".parse::<Method>().unwrap(), Method::REML);
         assert_eq!("smd".parse::<Measure>().unwrap(), Measure::SMD);
         assert_eq!("KNHA".parse::<Test>().unwrap(), Test::Knha);
+    }
+
+    #[test]
+    fn revman_s_method_and_model_become_metabook_s_method() {
+        assert_eq!(resolve_model(Method::FE, true, Some(Model::Random)), Ok((Method::DL, false)));
+        assert_eq!(resolve_model(Method::FE, true, Some(Model::Fixed)), Ok((Method::FE, false)));
+        assert_eq!(resolve_model(Method::MH, false, Some(Model::Random)), Ok((Method::MH, true)));
+        assert_eq!(resolve_model(Method::MH, false, None), Ok((Method::MH, false)));
+        assert_eq!(resolve_model(Method::REML, false, Some(Model::Random)), Ok((Method::REML, false)));
+        assert!(resolve_model(Method::REML, false, Some(Model::Fixed)).is_err());
+        assert!(resolve_model(Method::PETO, false, Some(Model::Random)).is_err());
+        // FE written as FE is the fixed-effect model by name; only IV takes a model.
+        assert!(resolve_model(Method::FE, false, Some(Model::Random)).is_err());
+        let spec = Spec { method: Method::DL, convention: Convention::Revman5, ..Spec::new(Measure::RR) };
+        assert_eq!(spec.revman_title(None), "Risk Ratio (IV, Random, 95% CI)");
+        assert_eq!(Spec { method: Method::PETO, ..spec }.revman_title(None), "Peto Odds Ratio (Peto, Fixed, 95% CI)");
+        assert_eq!("Random".parse::<Model>().unwrap(), Model::Random);
+        assert_eq!("fxed".parse::<Model>().unwrap_err().suggestion, Some("fixed"));
     }
 
     #[test]

@@ -54,7 +54,8 @@ pub fn by_subgroup(data: &[StudyData], labels: &[String], spec: &Spec) -> Result
         let analysis = meta_analysis(&part, spec).map_err(|e| StatsError::InSubgroup { subgroup: name.clone(), error: Box::new(e) })?;
         subgroups.push(Subgroup { name, members, analysis });
     }
-    let estimates: Vec<(f64, f64)> = subgroups.iter().map(|s| (s.analysis.pooled.estimate, s.analysis.pooled.se)).collect();
+    // A subgroup without an estimable total takes no part in the test (as in RevMan 5).
+    let estimates: Vec<(f64, f64)> = subgroups.iter().filter_map(|s| s.analysis.pooled.as_ref()).map(|p| (p.estimate, p.se)).collect();
     Ok(SubgroupAnalysis { test: test_for_differences(&estimates), subgroups })
 }
 

@@ -44,11 +44,14 @@ fn analysis_options(dir: &Path) -> Vec<(String, Vec<String>)> {
                 other => other.to_string(),
             });
             let mut flags = vec!["--data".to_string(), dir.join("data").join(get("data").unwrap()).display().to_string(), "--measure".to_string(), get("measure").unwrap()];
-            for key in ["method", "test", "convention", "level", "r"] {
+            for key in ["method", "model", "test", "convention", "level", "study-level", "r", "effect-name"] {
                 if let Some(v) = get(key) {
                     flags.push(format!("--{key}"));
                     flags.push(v);
                 }
+            }
+            if get("log-scale").as_deref() == Some("true") {
+                flags.push("--log-scale".to_string());
             }
             found.push((get("name").unwrap(), flags));
         }

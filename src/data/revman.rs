@@ -17,7 +17,8 @@
 //! | `chi2`, `df`, `p_chi2`, `i2` | heterogeneity (`i2` in percent); for `subgroup-test`, the test for subgroup differences |
 //! | `tau2`, `z`, `p_z` | τ², \|z\| and its two-sided P |
 //!
-//! An empty cell is a number RevMan did not store. Every cell is checked here (a number that is
+//! An empty cell (or `NaN`, as RevMan writes where it has no value) is a number RevMan did not
+//! store. Every cell is checked here (a number that is
 //! not one, an unknown row kind, a row twice); whether the analyses and studies exist is checked
 //! against the book's analyses later.
 
@@ -214,7 +215,9 @@ pub fn load_revman(table: &CsvTable) -> Result<RevmanResults, Vec<Diagnostic>> {
         let mut numbers = Vec::new();
         for quantity in Quantity::ALL {
             let c = cell(quantity.column());
-            if c.text.is_empty() {
+            // RevMan writes NaN where it has no value (τ² of a total without an estimable
+            // study): stored nothing, as an empty cell.
+            if c.text.is_empty() || c.text.eq_ignore_ascii_case("nan") {
                 continue;
             }
             match c.text.parse::<f64>() {

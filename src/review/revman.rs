@@ -8,7 +8,10 @@
 //!
 //! - τ² of a common-effect model, and of one study, is 0 (RevMan stores 0.0; metabook has none).
 //! - Heterogeneity of one study is Chi² = 0 on df = 0, P = 1, I² = 0, as RevMan stores it.
-//! - A study that is not pooled has weight 0.
+//! - A study that is not pooled, and a total or subtotal without an estimable study, has
+//!   weight 0.
+//! - The test for subgroup differences with fewer than two estimable subgroups (RevMan's "not
+//!   applicable") is Chi² = 0 on df = 0, P = 1, I² = 0, as RevMan stores it.
 //! - Where RevMan says a row is not estimable (`estimable = NO`), the numbers it stores beside
 //!   are placeholders (0.0): only `estimable` and the weight are compared.
 //! - Study weights (and a subgroup's) are percent of the total when RevMan's results have a
@@ -87,7 +90,7 @@ pub fn computed(result: &AnalysisResult, part: Part<'_>, of_total: bool) -> Resu
             let weight = within.unwrap_or(study).weight.unwrap_or(0.0);
             let mut numbers = Vec::new();
             if let Some(effect) = study.effect {
-                let (lower, upper) = effect.ci(crate::stats::dist::qnorm(1.0 - a.spec.alpha() / 2.0));
+                let (lower, upper) = effect.ci(a.spec.study_z());
                 let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
                 numbers.extend([(Quantity::Estimate, shown(effect.yi)), (Quantity::CiLower, shown(lower)), (Quantity::CiUpper, shown(upper))]);
             }
@@ -101,24 +104,31 @@ pub fn computed(result: &AnalysisResult, part: Part<'_>, of_total: bool) -> Resu
                 let weights: Vec<Option<f64>> = a.studies().map(|s| s.weight).collect();
                 g.members.iter().filter_map(|&m| weights[m]).sum()
             } else {
-                g.analysis.pooled.weights.iter().sum()
+                g.analysis.studies().filter_map(|s| s.weight).sum()
             };
             Ok(pooled(&g.analysis, weight))
         }
-        Part::Total => Ok(pooled(a, a.pooled.weights.iter().sum())),
+        Part::Total => Ok(pooled(a, a.studies().filter_map(|s| s.weight).sum())),
         Part::SubgroupTest => {
             let subgroups = result.subgroups.as_ref().ok_or(Unmatched::NoSubgroups)?;
+            let estimable = subgroups.subgroups.iter().filter(|g| g.analysis.pooled.is_some()).count();
             Ok(match &subgroups.test {
                 Some(t) => Computed { estimable: true, numbers: vec![(Quantity::Chi2, t.q), (Quantity::Df, t.df), (Quantity::PChi2, t.p), (Quantity::I2, t.i2)] },
+                // Fewer than two estimable subgroups: RevMan's "not applicable" test, stored as
+                // Chi² = 0 on 0 df, P = 1, I² = 0.
+                None if estimable < 2 => Computed { estimable: true, numbers: vec![(Quantity::Chi2, 0.0), (Quantity::Df, 0.0), (Quantity::PChi2, 1.0), (Quantity::I2, 0.0)] },
                 None => Computed::default(),
             })
         }
     }
 }
 
-/// A pooled result (a total or a subtotal) with its weight.
+/// A pooled result (a total or a subtotal) with its weight; only the weight (0) where no study
+/// is estimable.
 fn pooled(a: &Analysis, weight: f64) -> Computed {
-    let p = &a.pooled;
+    let Some(p) = &a.pooled else {
+        return Computed { estimable: false, numbers: vec![(Quantity::Weight, weight)] };
+    };
     let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
     let mut numbers = vec![(Quantity::Estimate, shown(p.estimate)), (Quantity::CiLower, shown(p.ci_lower)), (Quantity::CiUpper, shown(p.ci_upper)), (Quantity::Weight, weight)];
     match (&p.heterogeneity, a.k) {
@@ -556,6 +566,33 @@ mod tests {
         assert!(d.iter().any(|x| x == "D: not estimable (RevMan) vs estimable (metabook)"), "{d:?}");
         assert!(d.iter().any(|x| x.starts_with("D: weight 0 (RevMan) vs ")), "{d:?}");
         assert!(!d.iter().any(|x| x.starts_with("D: estimate")), "{d:?}");
+    }
+
+    #[test]
+    fn an_analysis_without_an_estimable_study_is_compared_as_not_estimable() {
+        // Every study without events in both groups: RevMan 5 estimates no risk ratio, and
+        // stores placeholders (0.0, τ² NaN) beside ESTIMABLE = NO.
+        let result = analysis("study,events1,n1,events2,n2,subgroup\nA,0,10,0,12,x\nB,0,20,0,20,x\nC,3,20,5,20,y\n", Measure::RR, Method::MH);
+        let file = revman(
+            "a1_1,study,x,A,NO,0.0,0.0,0.0,0.0,,,,,,,\n\
+             a1_1,subtotal,x,,NO,0.0,0.0,0.0,0.0,0.0,0,0.0,0.0,NaN,0.0,0.0\n\
+             a1_1,subgroup-test,,,,,,,,0.0,0,1.0,0.0,,,\n",
+        );
+        let check = check(&file, &analyses(result)).unwrap();
+        let r = &check.reproductions[0];
+        assert!(r.reproduced(), "{:?}", r.differences);
+        // A: estimable, weight; subtotal x: estimable, weight; the test: 4.
+        assert_eq!(r.numbers, 2 + 2 + 4);
+        // Had RevMan estimated the subgroup, that is a difference.
+        let result = analysis("study,events1,n1,events2,n2,subgroup\nA,0,10,0,12,x\nC,3,20,5,20,y\n", Measure::RR, Method::MH);
+        let file = revman("a1_1,subtotal,x,,YES,0.5,0.1,2,40,,,,,,,\n");
+        let d = &check_differences(&file, result);
+        assert!(d.iter().any(|x| x == "subgroup x: estimable (RevMan) vs not estimable (metabook)"), "{d:?}");
+        assert!(d.iter().any(|x| x == "subgroup x: estimate 0.5000 (RevMan) vs not computed (metabook)"), "{d:?}");
+    }
+
+    fn check_differences(file: &RevmanResults, result: AnalysisResult) -> Vec<String> {
+        check(file, &analyses(result)).unwrap().reproductions[0].differences.clone()
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! Between builds, [`cache`] keeps each directive's result under a hash of its inputs, so a
 //! rebuild runs only what an edit reached.
 //!
-//! The command-line front end lives in [`cmd`] (pool, check, build, watch, serve); `main.rs`
+//! The command-line front end lives in [`cmd`] (pool, init, check, build, watch, serve); `main.rs`
 //! only parses arguments and maps outcomes to exit codes.
 
 pub mod book;

@@ -45,6 +45,13 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
+    /// Start a new book in DIR (default: the current folder), which must be new or empty: a
+    /// book.toml, a chapter with an analysis of invented example data and its forest plot.
+    Init {
+        /// The folder for the new book.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Load a book, parse its directives and run its analyses; report every problem.
     Check {
         /// The book's folder (with book.toml).
@@ -167,6 +174,7 @@ enum FormatArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Init { dir } => metabook::cmd::init::run(&dir),
         Command::Check { book } => metabook::cmd::check::run(&book),
         Command::Build { book } => metabook::cmd::build::run(&book),
         Command::Watch { book } => metabook::cmd::watch::run(&book),

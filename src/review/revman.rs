@@ -43,8 +43,9 @@ pub fn relative_difference(revman: f64, metabook: f64) -> f64 {
 /// Which part of an analysis a row of RevMan's results is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part<'a> {
-    /// A study, by its label in the analysis' data file.
-    Study(&'a str),
+    /// A study, by its label in the analysis' data file and, where given, its subgroup (a
+    /// label is unique within a subgroup; a study may stand in several).
+    Study(&'a str, Option<&'a str>),
     /// A subgroup's subtotal, by its name.
     Subtotal(&'a str),
     Total,
@@ -81,8 +82,8 @@ pub enum Unmatched {
 pub fn computed(result: &AnalysisResult, part: Part<'_>, of_total: bool) -> Result<Computed, Unmatched> {
     let a = &result.analysis;
     match part {
-        Part::Study(label) => {
-            let index = result.table.studies.iter().position(|s| s.label == label).ok_or(Unmatched::Study)?;
+        Part::Study(label, subgroup) => {
+            let index = result.table.studies.iter().position(|s| s.label == label && subgroup.is_none_or(|g| s.subgroup.as_deref() == Some(g))).ok_or(Unmatched::Study)?;
             let study = a.studies().nth(index).expect("one result per study");
             let within = result.subgroups.as_ref().filter(|_| !of_total).and_then(|sa| {
                 sa.subgroups.iter().find_map(|g| g.members.iter().position(|&m| m == index).and_then(|j| g.analysis.studies().nth(j)))
@@ -291,7 +292,7 @@ pub fn check(results: &RevmanResults, analyses: &Analyses) -> Result<Check, Vec<
         let mut differences = Vec::new();
         for row in &rows {
             let part = match row.kind {
-                RowKind::Study => Part::Study(row.study.as_ref().map_or("", |c| c.text.as_str())),
+                RowKind::Study => Part::Study(row.study.as_ref().map_or("", |c| c.text.as_str()), row.subgroup.as_ref().map(|c| c.text.as_str())),
                 RowKind::Subtotal => Part::Subtotal(row.subgroup.as_ref().map_or("", |c| c.text.as_str())),
                 RowKind::Total => Part::Total,
                 RowKind::SubgroupTest => Part::SubgroupTest,
@@ -303,18 +304,6 @@ pub fn check(results: &RevmanResults, analyses: &Analyses) -> Result<Check, Vec<
                     continue;
                 }
             };
-            if let (RowKind::Study, Some(given)) = (row.kind, &row.subgroup) {
-                let label = row.study.as_ref().map_or("", |c| c.text.as_str());
-                let in_data = result.table.studies.iter().find(|s| s.label == label).and_then(|s| s.subgroup.clone()).unwrap_or_default();
-                if in_data != given.text {
-                    problems.push(
-                        Diagnostic::error(format!("RevMan puts `{label}` in the subgroup `{}`; the data of `{name}` in {}", given.text, if in_data.is_empty() { "none".to_string() } else { format!("`{in_data}`") }))
-                            .at(source, given.span.clone(), "RevMan's subgroup")
-                            .hint(format!("the analysis' data file, {}, decides the subgroups: check its `subgroup` column", result.table.source.name)),
-                    );
-                    continue;
-                }
-            }
             for c in compare_row(row, &computed) {
                 compared_here += 1;
                 if let Some(d) = c.difference() {
@@ -356,6 +345,12 @@ fn unmatched(results: &RevmanResults, row: &RevmanRow, result: &AnalysisResult, 
         Unmatched::Study => {
             let cell = row.study.as_ref().expect("a study row names its study");
             let labels: Vec<&str> = result.table.studies.iter().map(|s| s.label.as_str()).collect();
+            if let (Some(group), true) = (&row.subgroup, labels.contains(&cell.text.as_str())) {
+                let theirs: Vec<&str> = result.table.studies.iter().filter(|s| s.label == cell.text).filter_map(|s| s.subgroup.as_deref()).collect();
+                return Diagnostic::error(format!("RevMan puts `{}` in the subgroup `{}`; the data of `{name}` do not", cell.text, group.text))
+                    .at(source, group.span.clone(), "RevMan's subgroup")
+                    .hint(if theirs.is_empty() { format!("{data} has no subgroups") } else { format!("in {data} it is in {}", theirs.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")) });
+            }
             Diagnostic::error(format!("RevMan's results name a study `{}` that the analysis `{name}` does not have", cell.text)).at(source, cell.span.clone(), "this study").hint(match did_you_mean(&labels, &cell.text) {
                 Some(l) => format!("did you mean `{l}`? (study labels as in {data})"),
                 None => format!("the studies of {data}: {}", labels.join(", ")),
@@ -491,7 +486,7 @@ mod tests {
             format!("a1_1,{kind},{subgroup},{study},{},{}\n", if c.estimable { "YES" } else { "NO" }, numbers.join(","))
         };
         for s in &result.table.studies {
-            rows.push_str(&line("study", s.subgroup.as_deref().unwrap_or(""), &s.label, &computed(result, Part::Study(&s.label), true).unwrap()));
+            rows.push_str(&line("study", s.subgroup.as_deref().unwrap_or(""), &s.label, &computed(result, Part::Study(&s.label, s.subgroup.as_deref()), true).unwrap()));
         }
         for g in ["young", "old"] {
             rows.push_str(&line("subtotal", g, "", &computed(result, Part::Subtotal(g), true).unwrap()));
@@ -605,7 +600,7 @@ mod tests {
         assert_eq!(e[0].position().unwrap(), "revman-results.csv:2:1");
         assert!(e[1].message.contains("study `Bee`") && e[1].hints[0].starts_with("did you mean `B`?"), "{:?}", e[1]);
         assert!(e[2].message.contains("subgroup `yung`") && e[2].hints[0] == "did you mean `young`?", "{:?}", e[2]);
-        assert!(e[3].message.contains("RevMan puts `A` in the subgroup `old`"), "{:?}", e[3]);
+        assert!(e[3].message.contains("RevMan puts `A` in the subgroup `old`") && e[3].hints[0] == "in data.csv it is in `young`", "{:?}", e[3]);
     }
 
     #[test]
@@ -613,11 +608,11 @@ mod tests {
         let result = analysis(DATA, Measure::RR, Method::MH);
         let young = computed(&result, Part::Subtotal("young"), false).unwrap();
         assert!((young.number(Quantity::Weight).unwrap() - 100.0).abs() < 1e-9);
-        let a_total = computed(&result, Part::Study("A"), true).unwrap().number(Quantity::Weight).unwrap();
-        let a_within = computed(&result, Part::Study("A"), false).unwrap().number(Quantity::Weight).unwrap();
+        let a_total = computed(&result, Part::Study("A", None), true).unwrap().number(Quantity::Weight).unwrap();
+        let a_within = computed(&result, Part::Study("A", None), false).unwrap().number(Quantity::Weight).unwrap();
         assert!(a_within > a_total, "{a_within} {a_total}");
         let young_of_total = computed(&result, Part::Subtotal("young"), true).unwrap().number(Quantity::Weight).unwrap();
-        let b_total = computed(&result, Part::Study("B"), true).unwrap().number(Quantity::Weight).unwrap();
+        let b_total = computed(&result, Part::Study("B", None), true).unwrap().number(Quantity::Weight).unwrap();
         assert!((young_of_total - a_total - b_total).abs() < 1e-9);
     }
 

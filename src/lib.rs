@@ -20,8 +20,11 @@
 //! Between builds, [`cache`] keeps each directive's result under a hash of its inputs, so a
 //! rebuild runs only what an edit reached.
 //!
-//! The command-line front end lives in [`cmd`] (pool, init, check, build, watch, serve); `main.rs`
-//! only parses arguments and maps outcomes to exit codes.
+//! Beside the pipeline, [`import`] turns another tool's review (a RevMan 5 `.rm5` file) into a
+//! new book: read into a typed model, then written out as book.toml, chapters and data files.
+//!
+//! The command-line front end lives in [`cmd`] (pool, init, check, build, watch, serve, import);
+//! `main.rs` only parses arguments and maps outcomes to exit codes.
 
 pub mod book;
 pub mod cache;
@@ -32,6 +35,7 @@ pub mod diag;
 pub mod directive;
 pub mod engine;
 pub mod format;
+pub mod import;
 pub mod output;
 pub mod render;
 pub mod review;

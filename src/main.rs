@@ -52,6 +52,16 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Import a RevMan 5 review (.rm5) as a new book: chapters, analyses, data, references,
+    /// risk of bias; prints the import report (what the book does not show).
+    Import {
+        /// The RevMan 5 file.
+        #[arg(value_name = "FILE.rm5")]
+        file: PathBuf,
+        /// The new book's folder (must not exist, or be empty).
+        #[arg(long, value_name = "DIR")]
+        into: PathBuf,
+    },
     /// Load a book, parse its directives and run its analyses; report every problem.
     Check {
         /// The book's folder (with book.toml).
@@ -176,6 +186,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Init { dir } => metabook::cmd::init::run(&dir),
         Command::Check { book } => metabook::cmd::check::run(&book),
+        Command::Import { file, into } => metabook::cmd::import::run(&file, &into),
         Command::Build { book } => metabook::cmd::build::run(&book),
         Command::Watch { book } => metabook::cmd::watch::run(&book),
         Command::Serve { book, port } => metabook::cmd::serve::run(&book, port),

@@ -78,3 +78,34 @@ fn long_favours_labels_wrap_within_their_half() {
         assert!(x + half <= middle + slack || x - half >= middle - slack, "a line crosses the middle: x {x}, {chars} characters");
     }
 }
+
+/// RevMan's totals setting, a not-estimable total, and generic log-scale effects with their
+/// own name, as an imported RevMan review draws them.
+#[test]
+fn totals_not_estimable_rows_and_named_log_effects() {
+    let dir = std::env::temp_dir().join(format!("metabook-totals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let groups = dir.join("groups.csv");
+    std::fs::write(&groups, "subgroup,study,events1,n1,events2,n2\nEarly,A 1951,3,20,6,20\nEarly,B 1953,2,30,5,31\nLate,C 1990,0,40,0,41\n").unwrap();
+    let path = groups.to_str().unwrap();
+    let all = svg(path, &["--measure", "RR", "--method", "MH", "--model", "random", "--convention", "revman5"]);
+    assert!(all.contains("M-H, Random, 95% CI"), "RevMan's method heading");
+    assert!(all.contains(">Total (95% CI)<") && all.matches(">Subtotal (95% CI)<").count() == 2);
+    // The late subgroup has no estimable study: its row and subtotal say so, the test for
+    // subgroup differences (one estimable subgroup) is not drawn.
+    assert_eq!(all.matches(">Not estimable<").count(), 2, "the study and its subtotal");
+    assert!(all.contains("Heterogeneity: Not applicable") && !all.contains("Test for subgroup differences"));
+    let sub = svg(path, &["--measure", "RR", "--method", "MH", "--model", "random", "--convention", "revman5", "--totals", "subtotals"]);
+    assert!(!sub.contains(">Total (95% CI)<") && sub.matches(">Subtotal (95% CI)<").count() == 2);
+    let none = svg(path, &["--measure", "RR", "--method", "MH", "--convention", "revman5", "--totals", "none"]);
+    assert!(!none.contains("Total (95% CI)") && !none.contains("Heterogeneity"));
+    assert!(none.contains(">A 1951<") && none.contains(">C 1990<"), "the studies stay");
+
+    let hr = dir.join("hr.csv");
+    std::fs::write(&hr, "study,yi,se\nA,-0.2,0.1\nB,-0.35,0.15\n").unwrap();
+    let s = svg(hr.to_str().unwrap(), &["--measure", "GEN", "--log-scale", "--effect-name", "Hazard Ratio", "--method", "IV", "--model", "fixed"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(s.contains(">log[Hazard Ratio]<") && s.contains(">Hazard Ratio<") && s.contains("IV, Fixed, 95% CI"));
+    // Exponentiated: exp(−0.2) = 0.82.
+    assert!(s.contains(">0.82 [0.67, 1.00]<"), "{s}");
+}

@@ -240,14 +240,19 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
 
     let mut s = String::new();
     let title = format!("Forest plot: {} ({}), {} studies", effect_head, method_head, a.k);
-    let desc = format!(
-        "Total: {}. {}",
-        match &a.pooled {
-            Some(p) => format::effect_sentence(spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), spec.level, 2),
-            None => "not estimable".to_string(),
-        },
-        footer_lines(a).join(". ")
-    );
+    // The description says what the figure shows: the total only where it is drawn.
+    let desc = match options.totals {
+        Totals::All => format!(
+            "Total: {}. {}",
+            match &a.pooled {
+                Some(p) => format::effect_sentence(spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), spec.level, 2),
+                None => "not estimable".to_string(),
+            },
+            footer_lines(a).join(". ")
+        ),
+        Totals::Subtotals => "Each study with its subgroup's subtotal; no overall total.".to_string(),
+        Totals::None => "Each study's effect; no totals.".to_string(),
+    };
     let _ = write!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.1} {h:.1}" width="{w:.1}" height="{h:.1}" role="img" aria-labelledby="forest-title forest-desc" font-family="Libertinus Serif, 'Linux Libertine O', serif" font-size="{FONT}">"#,

@@ -109,16 +109,27 @@ pub fn group_totals(result: &AnalysisResult, members: &[usize]) -> Vec<String> {
 
 /// RevMan's two-level heading over the group-data columns: labels spanning columns, and the
 /// column names under them, in the order of [`group_columns`].
-pub fn group_header(result: &AnalysisResult) -> (Vec<(&'static str, usize)>, Vec<&'static str>) {
+pub fn group_header(result: &AnalysisResult) -> (Vec<(&'static str, usize)>, Vec<String>) {
+    let strings = |v: &[&str]| v.iter().map(|h| h.to_string()).collect::<Vec<_>>();
     match result.table.studies.first().map(|s| s.data) {
         Some(StudyData::Continuous { .. }) => {
-            (vec![("Experimental", 3), ("Control", 3)], vec!["Mean", "SD", "Total", "Mean", "SD", "Total"])
+            (vec![("Experimental", 3), ("Control", 3)], strings(&["Mean", "SD", "Total", "Mean", "SD", "Total"]))
         }
         Some(StudyData::PrePost { .. }) => {
-            (vec![("Before", 2), ("After", 2), ("", 2)], vec!["Mean", "SD", "Mean", "SD", "Total", "r"])
+            (vec![("Before", 2), ("After", 2), ("", 2)], strings(&["Mean", "SD", "Mean", "SD", "Total", "r"]))
         }
-        Some(StudyData::Binary { .. }) => (vec![("Experimental", 2), ("Control", 2)], vec!["Events", "Total", "Events", "Total"]),
-        Some(StudyData::Correlation { .. }) => (vec![("", 2)], vec!["Total", "r"]),
-        Some(StudyData::Generic { .. }) | None => (vec![("", 2)], vec!["Effect", "SE"]),
+        Some(StudyData::Binary { .. }) => (vec![("Experimental", 2), ("Control", 2)], strings(&["Events", "Total", "Events", "Total"])),
+        Some(StudyData::Correlation { .. }) => (vec![("", 2)], strings(&["Total", "r"])),
+        Some(StudyData::Generic { .. }) | None => (vec![("", 2)], vec![generic_head(result), "SE".to_string()]),
+    }
+}
+
+/// The heading over generic effects: RevMan's "log[Hazard Ratio]" for effects given on the log
+/// scale, else "Effect".
+fn generic_head(result: &AnalysisResult) -> String {
+    if result.analysis.spec.generic_log {
+        format!("log[{}]", effect_title(result))
+    } else {
+        "Effect".to_string()
     }
 }

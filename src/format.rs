@@ -68,6 +68,34 @@ pub fn scientific(x: f64) -> String {
     minus(format!("{mantissa}e{exponent}"))
 }
 
+/// `x` with `digits` significant digits and a true minus sign: "0.4808", "12.35", "100.0";
+/// below 10⁻⁴ and from 10¹⁵ on with a power of ten ("1.010e-5").
+pub fn significant(x: f64, digits: usize) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return fixed(x, 0);
+    }
+    let digits = digits.clamp(1, 17);
+    let magnitude = x.abs().log10().floor() as i32;
+    if !(-4..15).contains(&magnitude) {
+        return minus(format!("{:.*e}", digits - 1, x));
+    }
+    fixed(x, (digits as i32 - 1 - magnitude).max(0) as usize)
+}
+
+/// Two numbers that differ, each with as many significant digits (at least 4) as it takes for
+/// them to read apart: (0.48081, 0.47899) → ("0.4808", "0.4790"); (0.89686556, 0.89686559) →
+/// ("0.89686556", "0.89686559").
+pub fn apart(a: f64, b: f64) -> (String, String) {
+    let mut digits = 4;
+    loop {
+        let (x, y) = (significant(a, digits), significant(b, digits));
+        if x != y || digits >= 17 {
+            return (x, y);
+        }
+        digits += 1;
+    }
+}
+
 /// A count with a comma between thousands, as PRISMA diagrams and journals print it: "1,631".
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -166,6 +194,17 @@ mod tests {
         assert_eq!(scientific(7.5e-8), "7.5e-8");
         assert_eq!(scientific(-1e-12), "\u{2212}1e-12");
         assert_eq!(scientific(0.0), "0");
+    }
+
+    #[test]
+    fn numbers_that_differ_read_apart() {
+        assert_eq!(significant(0.48081, 4), "0.4808");
+        assert_eq!(significant(100.00000000000001, 4), "100.0");
+        assert_eq!(significant(-3.287633, 4), "\u{2212}3.288");
+        assert_eq!(significant(1.0103e-5, 4), "1.010e-5");
+        assert_eq!(apart(0.48081, 0.47899), ("0.4808".to_string(), "0.4790".to_string()));
+        assert_eq!(apart(0.89686556, 0.89686559), ("0.89686556".to_string(), "0.89686559".to_string()));
+        assert_eq!(apart(2.0, 2.0), ("2.0000000000000000".to_string(), "2.0000000000000000".to_string()));
     }
 
     #[test]

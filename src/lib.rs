@@ -14,7 +14,8 @@
 //!    for a book, the figures (forest, funnel, risk of bias, PRISMA) as SVG, the tables, the
 //!    GRADE summary of findings, citations, the plain-language summary, and the two outputs,
 //!    HTML and Typst/PDF — with every number formatted in one place, [`format`]. [`output`] is
-//!    the only place that writes files.
+//!    the only place that writes files. [`review`] holds what is computed from the results for
+//!    the chapters beyond the analyses (the book checked against RevMan's stored numbers).
 //!
 //! Between builds, [`cache`] keeps each directive's result under a hash of its inputs, so a
 //! rebuild runs only what an edit reached.
@@ -22,7 +23,7 @@
 //! Beside the pipeline, [`import`] turns another tool's review (a RevMan 5 `.rm5` file) into a
 //! new book: read into a typed model, then written out as book.toml, chapters and data files.
 //!
-//! The command-line front end lives in [`cmd`] (pool, check, build, watch, serve, import);
+//! The command-line front end lives in [`cmd`] (pool, init, check, build, watch, serve, import);
 //! `main.rs` only parses arguments and maps outcomes to exit codes.
 
 pub mod book;
@@ -37,4 +38,5 @@ pub mod format;
 pub mod import;
 pub mod output;
 pub mod render;
+pub mod review;
 pub mod stats;

@@ -45,6 +45,13 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
+    /// Start a new book in DIR (default: the current folder), which must be new or empty: a
+    /// book.toml, a chapter with an analysis of invented example data and its forest plot.
+    Init {
+        /// The folder for the new book.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Import a RevMan 5 review (.rm5) as a new book: chapters, analyses, data, references,
     /// risk of bias; prints the import report (what the book does not show).
     Import {
@@ -177,6 +184,7 @@ enum FormatArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Init { dir } => metabook::cmd::init::run(&dir),
         Command::Check { book } => metabook::cmd::check::run(&book),
         Command::Import { file, into } => metabook::cmd::import::run(&file, &into),
         Command::Build { book } => metabook::cmd::build::run(&book),

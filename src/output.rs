@@ -141,6 +141,30 @@ pub fn replace_file(dest: &Path, contents: &[u8]) -> io::Result<()> {
     written
 }
 
+/// Create `dest` holding `contents`, never replacing a file that is there: the contents go to a
+/// temporary file beside it, which is then linked into place (a link fails where `dest` exists,
+/// so a file someone wrote meanwhile stays theirs). Where the file system has no hard links, the
+/// file is created exclusively and written.
+pub fn create_new_file(dest: &Path, contents: &[u8]) -> io::Result<()> {
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    let tmp = parent.join(format!(".{}.tmp-{}", dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::process::id()));
+    let written = (|| {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()
+    })();
+    let linked = written.and_then(|()| fs::hard_link(&tmp, dest));
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists && !dest.exists() => {
+            let mut f = fs::OpenOptions::new().write(true).create_new(true).open(dest)?;
+            f.write_all(contents)?;
+            f.sync_all()
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +209,17 @@ mod tests {
         left.sort();
         assert_eq!(left, ["CNAME", "images", "index.html"], "no temporary files remain");
         let _ = fs::remove_dir_all(&book);
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one_that_is_there() {
+        let dir = temp("create-new");
+        create_new_file(&dir.join("a.txt"), b"first").unwrap();
+        let e = create_new_file(&dir.join("a.txt"), b"second").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(dir.join("a.txt")).unwrap(), "first");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temporary file remains");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[cfg(unix)]

@@ -76,7 +76,7 @@ fn a_failed_build_leaves_the_previous_site_intact() {
     assert!(std::fs::read(dir.join("book/a-minimal-review.pdf")).unwrap() == pdf_before, "the PDF is untouched");
     let mut leftovers: Vec<_> = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     leftovers.sort();
-    assert_eq!(leftovers, [".metabook", "a-minimal-review.pdf", "html"], "no temporary files or folders remain");
+    assert_eq!(leftovers, [".metabook", "a-minimal-review.pdf", "html", "results.json"], "no temporary files or folders remain");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

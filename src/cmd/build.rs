@@ -1,7 +1,7 @@
 //! `metabook build`: the whole review, from book.toml to the HTML site in `book/html/`, the
 //! typeset PDF in `book/<title-slug>.pdf`, the plain-language summary (a page of the site and
-//! `book/<title-slug>-plain-language-summary.pdf`) and, when a number moved since the previous
-//! build, `book/changes.md`. The site holds copies of the PDFs and links them from every page.
+//! `book/<title-slug>-plain-language-summary.pdf`), every analysis' results as `pool`'s JSON in
+//! `book/results.json` and, when a number moved since the previous build, `book/changes.md`. The site holds copies of the PDFs and links them from every page.
 //!
 //! load → parse → execute → render, then write. [`prepare`] does everything but the output
 //! formats, [`render`] makes every output in memory; both are shared with `metabook check`,
@@ -23,7 +23,7 @@ use crate::output;
 use crate::render::chapter::{self, PreparedChapter};
 use crate::render::changes;
 use crate::render::cite::{self, Bibliography};
-use crate::render::{html, pls, typst};
+use crate::render::{html, json, pls, typst};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -305,6 +305,7 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
             directive::Body::Sof(s) => s.label.as_ref(),
             directive::Body::Funnel(f) => f.label.as_ref(),
             directive::Body::Sensitivity(s) => s.label.as_ref(),
+            directive::Body::Revman(r) => r.label.as_ref(),
             directive::Body::Analysis(_) | directive::Body::Results(_) | directive::Body::References(_) | directive::Body::Pls(_) => None,
         };
         if let Some(l) = label {
@@ -478,6 +479,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered,
     if !problems.is_empty() {
         return Err(problems);
     }
+    files.push((RESULTS_FILE.to_string(), json::render_book(p.analyses.by_name.iter().map(|(name, r)| (name.as_str(), r))).into_bytes()));
     Ok(Rendered { files, pages: page_count, pdfs, typeset })
 }
 
@@ -536,6 +538,7 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
         rendered_time.as_millis(),
         written_time.as_millis()
     ) + &closing_pls
+        + &crate::review::revman::closing_line(&counters.reproductions).unwrap_or_default()
         + &format!(
             "rebuilt: {} of {} directives run ({} from the cache), {} of {} site files written, {} of {} PDFs typeset\n",
             ran.len(),
@@ -586,6 +589,10 @@ impl Typeset<'_> {
         key.finish()
     }
 }
+
+/// Every analysis' results by name, each as `metabook pool --format json` prints it: a stable
+/// interface for other programs (README, "results.json").
+pub const RESULTS_FILE: &str = "results.json";
 
 /// The changes report and the ledger it compares with, in the build folder.
 pub const CHANGES_FILE: &str = "changes.md";

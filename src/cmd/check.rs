@@ -17,6 +17,6 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
         p.directives,
         p.analyses.by_name.len(),
         p.analyses.by_name.iter().map(|(n, r)| format!("{n}: k = {}", r.analysis.k)).collect::<Vec<_>>().join(", ")
-    );
+    ) + &crate::review::revman::closing_line(&p.counters.reproductions).unwrap_or_default();
     Ok(super::Output { stdout, warnings: p.warnings })
 }

@@ -7,6 +7,7 @@
 
 pub mod grade;
 pub mod prisma;
+pub mod revman;
 pub mod rob;
 pub mod studies;
 

@@ -35,10 +35,11 @@ pub enum Kind {
     Funnel,
     Sensitivity,
     Pls,
+    Revman,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Analysis,
         Kind::Forest,
         Kind::Table,
@@ -50,6 +51,7 @@ impl Kind {
         Kind::Funnel,
         Kind::Sensitivity,
         Kind::Pls,
+        Kind::Revman,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Pls => "pls",
             Kind::Funnel => "funnel",
             Kind::Sensitivity => "sensitivity",
+            Kind::Revman => "revman",
         }
     }
 }
@@ -239,6 +242,18 @@ pub struct SensitivityDirective {
     pub label: Option<Spanned<String>>,
 }
 
+/// `metabook revman`: the book checks itself against the numbers RevMan 5 stored for its
+/// analyses (`data/revman-results.csv`, as `metabook import` writes it), in a table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RevmanDirective {
+    /// A CSV file inside the data folder (see [`crate::data::revman`]).
+    pub data: Spanned<String>,
+    pub caption: Option<String>,
+    /// A name for cross-references in the prose (`@tbl-revman`); starts with `tbl-`.
+    pub label: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Analysis(AnalysisDirective),
@@ -252,6 +267,7 @@ pub enum Body {
     Pls(PlsDirective),
     Funnel(FunnelDirective),
     Sensitivity(SensitivityDirective),
+    Revman(RevmanDirective),
 }
 
 impl Body {
@@ -266,7 +282,7 @@ impl Body {
             Body::Pls(p) => Some(&p.analysis),
             Body::Funnel(f) => Some(&f.analysis),
             Body::Sensitivity(s) => Some(&s.analysis),
-            Body::Analysis(_) | Body::References(_) | Body::Sof(_) | Body::Prisma(_) => None,
+            Body::Analysis(_) | Body::References(_) | Body::Sof(_) | Body::Prisma(_) | Body::Revman(_) => None,
         }
     }
 }
@@ -401,6 +417,7 @@ fn parse_directive(
         Kind::Pls => Body::Pls(toml::from_str(body).map_err(located)?),
         Kind::Funnel => Body::Funnel(toml::from_str(body).map_err(located)?),
         Kind::Sensitivity => Body::Sensitivity(toml::from_str(body).map_err(located)?),
+        Kind::Revman => Body::Revman(toml::from_str(body).map_err(located)?),
     };
     Ok(Directive { kind, body, source: Arc::clone(source), span, body_map })
 }
@@ -439,6 +456,19 @@ mod tests {
         let e = parse_chapter(&s).unwrap_err();
         assert!(e[0].hints[0].contains("did you mean `metabook forest`?"), "{:?}", e[0].hints);
         assert_eq!(e[0].position().unwrap(), "ch.md:1:1");
+    }
+
+    #[test]
+    fn a_revman_block_takes_its_data_caption_and_label_only() {
+        let s = Source::new("ch.md", "```metabook revman\ndata = \"revman-results.csv\"\nlabel = \"tbl-revman\"\n```\n");
+        let d = parse_chapter(&s).unwrap();
+        let Body::Revman(r) = &d[0].body else { panic!("{:?}", d[0].body) };
+        assert_eq!(r.data.get_ref(), "revman-results.csv");
+        assert_eq!(r.label.as_ref().unwrap().get_ref(), "tbl-revman");
+        let s = Source::new("ch.md", "```metabook revman\ndata = \"r.csv\"\nanalysis = \"a1_1\"\n```\n");
+        let e = parse_chapter(&s).unwrap_err();
+        assert!(e[0].message.contains("unknown field `analysis`"), "{}", e[0].message);
+        assert_eq!(e[0].position().unwrap(), "ch.md:3:1");
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn appears_in(name: &str, directives: &[Directive]) -> Vec<String> {
             Body::Funnel(f) => f.analysis.get_ref() == name,
             Body::Sensitivity(s) => s.analysis.get_ref() == name,
             Body::Pls(p) => p.analysis.get_ref() == name,
-            Body::References(_) | Body::Sof(_) | Body::Prisma(_) => false,
+            Body::References(_) | Body::Sof(_) | Body::Prisma(_) | Body::Revman(_) => false,
         };
         let inline = d.source.text.split("{{").skip(1).any(|rest| {
             let rest = rest.trim_start();

@@ -34,6 +34,9 @@ pub struct Counters {
     pub reused: usize,
     /// Bytes of templated Markdown of the chapters so far.
     pub text: usize,
+    /// The analyses compared with RevMan's stored results (`metabook revman`), for the build's
+    /// closing lines.
+    pub reproductions: Vec<crate::review::revman::Reproduction>,
 }
 
 
@@ -267,6 +270,8 @@ struct CachedView {
     /// The hash of the chapter's text when a warning points into the chapter (its position
     /// then depends on more than the directive).
     chapter: Option<u128>,
+    /// What a `revman` directive compared.
+    reproductions: Vec<crate::review::revman::Reproduction>,
 }
 
 /// What a directive shows, from the cache when nothing it reads has changed: its own text,
@@ -277,8 +282,9 @@ fn cached_view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, cou
         return view(d, analyses, read_data, counters);
     }
     let reads = match (&d.body, d.body.analysis()) {
-        // A summary of findings reads the analyses its GRADE file names: any of them.
-        (Body::Sof(_), _) => analyses.key_of(|_| true),
+        // A summary of findings reads the analyses its GRADE file names, a RevMan comparison
+        // those its results file names: any of them.
+        (Body::Sof(_) | Body::Revman(_), _) => analyses.key_of(|_| true),
         (_, Some(name)) => analyses.key_of(|n| n == name.get_ref()),
         (_, None) => analyses.key_of(|_| false),
     };
@@ -291,6 +297,7 @@ fn cached_view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, cou
         counters.figures += entry.figures;
         counters.tables += entry.tables;
         counters.warnings.extend(entry.warnings);
+        counters.reproductions.extend(entry.reproductions);
         counters.reused += 1;
         return Ok(entry.view);
     }
@@ -300,11 +307,12 @@ fn cached_view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, cou
         files.borrow_mut().push((name.get_ref().clone(), crate::cache::hash(source.text.as_bytes())));
         Ok(source)
     };
-    let (figures, tables, warned) = (counters.figures, counters.tables, counters.warnings.len());
+    let (figures, tables, warned, compared) = (counters.figures, counters.tables, counters.warnings.len(), counters.reproductions.len());
     let view = view(d, analyses, &tracing, counters)?;
     let warnings = counters.warnings[warned..].to_vec();
     let chapter = warnings.iter().any(|w| w.location.as_ref().is_some_and(|l| l.source.name == d.source.name)).then(|| crate::cache::hash(d.source.text.as_bytes()));
-    let entry = CachedView { view, files: files.into_inner(), figures: counters.figures - figures, tables: counters.tables - tables, warnings, chapter };
+    let reproductions = counters.reproductions[compared..].to_vec();
+    let entry = CachedView { view, files: files.into_inner(), figures: counters.figures - figures, tables: counters.tables - tables, warnings, chapter, reproductions };
     cache.put(key, &entry);
     counters.executed.push(d.describe());
     Ok(entry.view)
@@ -437,7 +445,23 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
             View::Figure { number: counters.figures, svg: funnel::svg(result, &options), caption, notes: funnel::notes(result), label }
         }
         Body::Sensitivity(s) => sensitivity_view(d, s, analyses, counters)?,
+        Body::Revman(r) => revman_view(d, r, analyses, read_data, counters)?,
     })
+}
+
+/// A `revman` directive: RevMan's stored results compared with the book's analyses, as a
+/// table; every number that differs is also a warning at its cell of the results file.
+fn revman_view(d: &Directive, r: &crate::directive::RevmanDirective, analyses: &Analyses, read_data: &ReadData<'_>, counters: &mut Counters) -> Result<View, Vec<Diagnostic>> {
+    use crate::review::revman;
+    let results = crate::data::revman::load_revman(&crate::data::csv_table(&read_data(d, &r.data)?)?)?;
+    let check = revman::check(&results, analyses)?;
+    let label = checked_label(d, &r.label, "tbl-")?;
+    let (headings, rows, notes) = revman::table(&check.reproductions);
+    counters.warnings.extend(check.warnings);
+    counters.reproductions.extend(check.reproductions);
+    counters.tables += 1;
+    let caption = r.caption.clone().unwrap_or_else(|| "RevMan versus metabook: every number RevMan 5 stored for the analyses, recomputed.".to_string());
+    Ok(View::Table { number: counters.tables, caption, headings, rows, notes, label })
 }
 
 /// A `rob` directive: the judgements checked against the tool and against the analysis, drawn

@@ -278,6 +278,16 @@ pub fn render(result: &AnalysisResult) -> String {
     out
 }
 
+/// `book/results.json`: every analysis of a book under its name, each exactly the object
+/// [`render`] prints for it (`metabook pool --format json`), names in sorted order
+/// (pretty-printed, deterministic).
+pub fn render_book<'a>(results: impl IntoIterator<Item = (&'a str, &'a AnalysisResult)>) -> String {
+    let documents: std::collections::BTreeMap<&str, PoolJson<'_>> = results.into_iter().map(|(name, r)| (name, document(r))).collect();
+    let mut out = serde_json::to_string_pretty(&documents).expect("the JSON view holds only plain data");
+    out.push('\n');
+    out
+}
+
 /// The same document as a value, for templates: the names a book's prose and templates use
 /// are exactly the JSON keys.
 pub fn value(result: &AnalysisResult) -> serde_json::Value {

@@ -88,7 +88,9 @@ fn totals_not_estimable_rows_and_named_log_effects() {
     let groups = dir.join("groups.csv");
     std::fs::write(&groups, "subgroup,study,events1,n1,events2,n2\nEarly,A 1951,3,20,6,20\nEarly,B 1953,2,30,5,31\nLate,C 1990,0,40,0,41\n").unwrap();
     let path = groups.to_str().unwrap();
-    let all = svg(path, &["--measure", "RR", "--method", "MH", "--model", "random", "--convention", "revman5"]);
+    let all = svg(path, &["--measure", "RR", "--method", "MH", "--model", "random", "--convention", "revman5", "--favours", "Favours drug,placebo"]);
+    // A label that says "Favours" itself (RevMan's do) is not prefixed again.
+    assert!(all.contains(">Favours drug<") && all.contains(">Favours placebo<") && !all.contains("Favours Favours"));
     assert!(all.contains("M-H, Random, 95% CI"), "RevMan's method heading");
     assert!(all.contains(">Total (95% CI)<") && all.matches(">Subtotal (95% CI)<").count() == 2);
     // The late subgroup has no estimable study: its row and subtotal say so, the test for

@@ -115,6 +115,20 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
         chapters.push((b.file_name("figures"), "Figures".into(), md));
     }
     chapters.push((b.file_name("references"), "References".into(), b.references_chapter()));
+    if !review.comparisons.is_empty() {
+        // The book checks itself against every number RevMan stored, at each build.
+        let md = "# Appendix: RevMan versus metabook
+
+Every number RevMan 5 stored in the imported file for each analysis (each study's effect, confidence interval and weight; subtotals and totals with their heterogeneity, tau², z and P; the tests for subgroup differences) is compared with metabook's result for the same data. A difference is a warning of the build.
+
+```metabook revman
+data = \"revman-results.csv\"
+label = \"tbl-revman\"
+caption = \"RevMan versus metabook: the numbers RevMan 5 stored, recomputed.\"
+```
+";
+        chapters.push((b.file_name("revman-versus-metabook"), "Appendix: RevMan versus metabook".into(), md.to_string()));
+    }
 
     for (file, title, md) in &chapters {
         let _ = writeln!(summary, "- [{}]({file})", esc(title));
@@ -567,7 +581,11 @@ impl<'r> Builder<'r> {
             }
         }
 
-        // Stored results, every level.
+        // Stored results, every level ("other data" has none: it is a table, not an analysis).
+        if o.kind == OutcomeKind::Other {
+            self.other_outcome(o, &name, &number, &rows, has_subgroups, md, files);
+            return;
+        }
         for (sg, r, label) in &rows {
             let ra = &r.attrs;
             let sgname = sg.map(|s| s.name.clone()).unwrap_or_default();
@@ -583,10 +601,8 @@ impl<'r> Builder<'r> {
         for s in &o.subgroups {
             results.write_record(stored("subtotal", &s.name, &s.attrs)).expect("memory");
         }
-        if o.kind != OutcomeKind::Other {
-            results.write_record(stored("total", "", a)).expect("memory");
-        }
-        if has_subgroups && o.kind != OutcomeKind::Other {
+        results.write_record(stored("total", "", a)).expect("memory");
+        if has_subgroups {
             let df = a.get("DF_Q").map(str::to_string).unwrap_or_else(|| {
                 let estimable = |s: &rm5::Subgroup| match s.attrs.get("ESTIMABLE") {
                     Some(e) => e.eq_ignore_ascii_case("YES"),
@@ -600,10 +616,6 @@ impl<'r> Builder<'r> {
                 .expect("memory");
         }
 
-        if o.kind == OutcomeKind::Other {
-            self.other_outcome(o, &name, &number, &rows, has_subgroups, md, files);
-            return;
-        }
         if rows.is_empty() {
             md.push_str("The RevMan file has no study data for this outcome.\n\n");
             self.report.note("Analyses", format!("Analysis {number} ({}) has no study data: it has a heading but no analysis or forest plot", o.name));

@@ -125,6 +125,17 @@ impl Axis {
     }
 }
 
+/// "Favours …" under one side of the axis: the label as written when it says "Favours" itself
+/// (RevMan's labels do: "Favours antibiotics"), else with "Favours " before it.
+pub fn favours_text(label: &str) -> String {
+    let label = label.trim();
+    if label.get(..8).is_some_and(|w| w.eq_ignore_ascii_case("favours ")) {
+        label.to_string()
+    } else {
+        format!("Favours {label}")
+    }
+}
+
 /// Render the forest plot of `result`.
 pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let a = &result.analysis;
@@ -392,7 +403,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     if let Some((left, right)) = &options.favours {
         let fy = axis_y + 4.0 + 2.0 * FONT + 2.0;
         for (label, from, to) in [(left, plot_left, px(0.0)), (right, px(0.0), plot_right)] {
-            let lines = super::svg::wrap(&format!("Favours {label}"), to - from + 2.0 * FAVOURS_OVERHANG, |t| text_width(t, false));
+            let lines = super::svg::wrap(&favours_text(label), to - from + 2.0 * FAVOURS_OVERHANG, |t| text_width(t, false));
             for (i, line) in lines.iter().enumerate() {
                 text(&mut s, (from + to) / 2.0, fy + i as f64 * (FONT + 2.0), "middle", false, line);
             }

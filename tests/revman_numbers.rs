@@ -192,3 +192,69 @@ fn iv_random_is_dersimonian_laird_on_the_inverse_variance_q() {
     assert!(out.is_empty(), "{}", out.join("\n"));
     assert!(compared > 40);
 }
+
+/// RevMan 5's own CSV export ("analysis data") of the Fleiss (1993) file: its Analysis 1.2
+/// (Mean Difference, IV, Fixed), whose results the .rm5 leaves empty, and 1.1, recomputed from
+/// the group data the export itself holds. The export rounds to 8 decimals.
+#[test]
+fn revman_s_csv_export_is_reproduced() {
+    let export = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revman/Fleiss1993_CR.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(export.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let dir = std::env::temp_dir().join(format!("metabook-revman-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut out, mut compared) = (Vec::new(), 0usize);
+    let num = |r: &csv::StringRecord, c: &str| r[col(c)].parse::<f64>().ok();
+    for outcome in ["1", "2"] {
+        let of: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[col("Outcome Number")] == outcome).collect();
+        let (head, studies) = (of[0], &of[1..]);
+        let dichotomous = &head[col("Data Type")] == "DIC";
+        let mut data = String::from(if dichotomous { "study,events1,n1,events2,n2\n" } else { "study,n1,mean1,sd1,n2,mean2,sd2\n" });
+        for s in studies {
+            let f = |c: &str| s[col(c)].to_string();
+            data.push_str(&if dichotomous {
+                format!("{},{},{},{},{}\n", f("Name"), f("Events 1"), f("Total 1"), f("Events 2"), f("Total 2"))
+            } else {
+                format!("{},{},{},{},{},{},{}\n", f("Name"), f("Total 1"), f("Mean 1"), f("SD 1"), f("Total 2"), f("Mean 2"), f("SD 2"))
+            });
+        }
+        let file = dir.join(format!("outcome{outcome}.csv"));
+        std::fs::write(&file, data).unwrap();
+        let opts = PoolOptions {
+            data: file,
+            measure: head[col("Effect Measure")].to_string(),
+            method: head[col("Statistical Method")].to_string(),
+            model: Some(head[col("Analysis Model")].to_lowercase()),
+            ..options(&serde_json::json!({"data": "", "measure": "", "method": "", "random": false, "ci_total": "95", "ci_study": "95", "type": ""}))
+        };
+        let json: Value = serde_json::from_str(&pool::run(&opts).unwrap()).unwrap();
+        let ratio = json["log_scale"].as_bool().unwrap();
+        let shown = |x: f64| if ratio { x.exp() } else { x };
+        let key = |k: &str| if ratio { format!("{k}_exp") } else { k.to_string() };
+        let f = |k: &str| json[k].as_f64();
+        let mut c = Check { where_: format!("export outcome {outcome} total"), out: &mut out, compared: &mut compared };
+        c.close("estimate", num(head, "Effect Estimate"), f(&key("estimate")));
+        c.close("CI lower", num(head, "CI Start"), f(&key("ci_lower")));
+        c.close("CI upper", num(head, "CI End"), f(&key("ci_upper")));
+        c.close("Q", num(head, "Q"), f("q"));
+        c.close("P(Q)", num(head, "P(Q)"), f("q_p"));
+        c.close("I²", num(head, "I²(Q)"), f("i2"));
+        c.close("Z", num(head, "Z"), f("stat").map(f64::abs));
+        c.close("P(Z)", num(head, "P(Z)"), f("p"));
+        let z = metabook::stats::dist::qnorm(0.975);
+        for (s, ours) in studies.iter().zip(json["studies"].as_array().unwrap()) {
+            let mut c = Check { where_: format!("export outcome {outcome} `{}`", &s[col("Name")]), out: &mut out, compared: &mut compared };
+            let (yi, vi) = (ours["yi"].as_f64().unwrap(), ours["vi"].as_f64().unwrap());
+            c.close("effect", num(s, "Effect Estimate"), Some(shown(yi)));
+            c.close("SE", num(s, "SE"), Some(vi.sqrt()));
+            c.close("CI lower", num(s, "CI Start"), Some(shown(yi - z * vi.sqrt())));
+            c.close("CI upper", num(s, "CI End"), Some(shown(yi + z * vi.sqrt())));
+            c.close("weight", num(s, "Weight"), ours["weight"].as_f64());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.is_empty(), "{}", out.join("\n"));
+    assert!(compared >= 70, "{compared}");
+}

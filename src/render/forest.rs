@@ -241,7 +241,9 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     x += GAP * 1.5;
     let plot_left = x;
     let plot_right = plot_left + PLOT_WIDTH;
-    let width = plot_right + MARGIN;
+    // The last tick's label is centred on the axis' end: leave room for its half ("1000").
+    let last_tick_half = axis.ticks.last().map_or(0.0, |&t| text_width(&axis.label(t), false) / 2.0);
+    let width = plot_right + MARGIN.max(last_tick_half + 2.0);
     let px = |v: f64| plot_left + (v.clamp(-axis.limit, axis.limit) + axis.limit) / (2.0 * axis.limit) * PLOT_WIDTH;
 
     let header_height = 2.0 * ROW + 6.0;
@@ -301,7 +303,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     text(&mut s, weight_right, y2, "end", true, "Weight");
     text(&mut s, effect_right, y2, "end", true, &method_head);
     text(&mut s, (plot_left + plot_right) / 2.0, y2, "middle", true, &method_head);
-    let _ = write!(s, r#"<line x1="{MARGIN}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="black" stroke-width="0.8"/>"#, y = y2 + 5.0, x2 = width - MARGIN);
+    let _ = write!(s, r#"<line x1="{MARGIN}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="black" stroke-width="0.8"/>"#, y = y2 + 5.0, x2 = plot_right);
 
     // Body.
     let max_weight = analysed.iter().filter_map(|r| r.weight).fold(0.0, f64::max).max(1e-9);

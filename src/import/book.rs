@@ -376,7 +376,7 @@ impl<'r> Builder<'r> {
                         self.block(b, &mut body, &inner);
                     }
                     let body = body.trim_end();
-                    let _ = write!(md, "{marker}{}\n", if body.is_empty() { "" } else { body });
+                    let _ = writeln!(md, "{marker}{}", if body.is_empty() { "" } else { body });
                     md.push_str(indent);
                 }
                 md.push('\n');

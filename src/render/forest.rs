@@ -151,10 +151,10 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let effect_text = |e: f64, lo: f64, hi: f64| format::effect_ci_brackets(shown(e), shown(lo), shown(hi), 2);
 
     // Rows: what each line of the table shows.
-    enum Row {
+    enum Row<'a> {
         Heading(String),
         Study(usize),
-        Total { label: String, members: Vec<usize>, pooled: Option<Pooled>, weight: f64 },
+        Total { label: String, members: Vec<usize>, pooled: Option<&'a Pooled>, weight: f64 },
         Text(String),
         Blank,
     }
@@ -166,7 +166,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
             rows.extend(g.members.iter().map(|&i| Row::Study(i)));
             if options.totals != Totals::None {
                 let weight = g.members.iter().filter_map(|&i| analysed[i].weight).sum();
-                rows.push(Row::Total { label: format!("Subtotal ({}% CI)", fixed(spec.level, 0)), members: g.members.clone(), pooled: g.analysis.pooled.clone(), weight });
+                rows.push(Row::Total { label: format!("Subtotal ({}% CI)", fixed(spec.level, 0)), members: g.members.clone(), pooled: g.analysis.pooled.as_ref(), weight });
                 rows.extend(footer_lines(&g.analysis).into_iter().map(Row::Text));
             }
             rows.push(Row::Blank);
@@ -177,7 +177,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     }
     if options.totals == Totals::All {
         let weight = if a.pooled.is_some() { 100.0 } else { 0.0 };
-        rows.push(Row::Total { label: format!("Total ({}% CI)", fixed(spec.level, 0)), members: all.clone(), pooled: a.pooled.clone(), weight });
+        rows.push(Row::Total { label: format!("Total ({}% CI)", fixed(spec.level, 0)), members: all.clone(), pooled: a.pooled.as_ref(), weight });
         rows.extend(footer_lines(a).into_iter().map(Row::Text));
     }
     if let (Some(t), false) = (result.subgroups.as_ref().and_then(|s| s.test.as_ref()), options.totals == Totals::None) {

@@ -455,7 +455,7 @@ fn run_analysis_directive(
     // Options that do not fit together are said before the data are read, at their keys.
     crate::stats::analysis::check_spec(&spec).map_err(|e| vec![setting_diagnostic(None, e, &spec, &settings)])?;
     let table = crate::data::csv_table(&source)?;
-    let studies = crate::data::load_studies(&table, measure, a.r.as_ref().map(|r| *r.get_ref()))?;
+    let studies = crate::data::studies::load_studies_as(&table, measure, a.r.as_ref().map(|r| *r.get_ref()), convention)?;
     let mut result = analyse_with(studies, &spec, &settings, None).map_err(|e| vec![e])?;
     result.effect_name = a.effect_name.as_ref().map(|n| n.get_ref().trim().to_string()).filter(|n| !n.is_empty());
     Ok(result)

@@ -1,6 +1,6 @@
 //! `metabook pool`: one meta-analysis of one CSV file, from the command line.
 
-use crate::data::{csv_table, load_studies};
+use crate::data::csv_table;
 use crate::diag::{Diagnostic, Source};
 use crate::engine;
 use crate::render;
@@ -148,7 +148,7 @@ pub fn run(opts: &PoolOptions) -> Result<String, Vec<Diagnostic>> {
     })?;
     let source = Source::new(name, text);
     let table = csv_table(&source)?;
-    let studies = load_studies(&table, spec.measure, opts.r)?;
+    let studies = crate::data::studies::load_studies_as(&table, spec.measure, opts.r, spec.convention)?;
     // A column the data lack is the option's mistake: say which option (the book points at its
     // directive key instead).
     if opts.cumulative_by.is_some() {

@@ -16,7 +16,7 @@
 use super::{Cell, CsvTable};
 use crate::diag::{Diagnostic, Source};
 use crate::stats::effect::{MAX_EFFECT, MAX_VARIANCE, MIN_VARIANCE};
-use crate::stats::{Measure, StudyData};
+use crate::stats::{Convention, Measure, StudyData};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -172,6 +172,15 @@ const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 /// where a pre/post file has no `r` (or an empty cell). Every problem is reported, not just the
 /// first.
 pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) -> Result<StudyTable, Vec<Diagnostic>> {
+    load_studies_as(table, measure, default_r, Convention::Metafor)
+}
+
+/// [`load_studies`] under `convention`. RevMan 5 keeps a study without data for an outcome as
+/// zeros — group sizes, standard deviations, standard errors of 0 — and shows it as "Not
+/// estimable": under `revman5` a 0 in those columns is accepted as no data (the study is
+/// listed and not pooled); under `metafor` it is the data-entry error it usually is.
+pub fn load_studies_as(table: &CsvTable, measure: Measure, default_r: Option<f64>, convention: Convention) -> Result<StudyTable, Vec<Diagnostic>> {
+    let zero_is_no_data = convention == Convention::Revman5;
     let source = &table.source;
     let schemas = Schema::for_measure(measure);
     let Some(schema) = schemas.iter().copied().find(|s| s.matches(table)) else {
@@ -232,6 +241,10 @@ pub fn load_studies(table: &CsvTable, measure: Measure, default_r: Option<f64>) 
         }
         let mut value = |i: usize, rule: Rule| -> Option<f64> {
             let col = cols[i];
+            let spread = matches!(rule, Rule::SampleSize | Rule::Positive(_) | Rule::Variance | Rule::StandardError);
+            if zero_is_no_data && spread && matches!(schema, Schema::Continuous | Schema::GenericVariance | Schema::GenericSe) && row[col].text.parse::<f64>() == Ok(0.0) {
+                return Some(0.0);
+            }
             check_value(source, &table.header[col].text, &row[col], rule, &mut problems)
         };
         let data = match schema {
@@ -476,6 +489,25 @@ mod tests {
         let t = load("Study,N1,Mean1,SD1,n2,mean2,sd2,year\nA,10,1,2,12,0.5,2.5,2001\n", Measure::SMD).unwrap();
         assert_eq!(t.studies[0].label, "A");
         assert_eq!(t.studies[0].attributes, vec![("year".to_string(), "2001".to_string())]);
+    }
+
+    #[test]
+    fn revman_s_studies_without_data_load_under_revman5_only() {
+        let text = "study,n1,mean1,sd1,n2,mean2,sd2\nA,0,0,0,0,0,0\nB,10,1,1,10,2,1\nC,12,1,0,12,2,0\n";
+        let table = csv_table(&Source::new("c.csv", text)).unwrap();
+        assert!(load_studies(&table, Measure::MD, None).is_err(), "a 0 is a data-entry error under metafor");
+        let studies = load_studies_as(&table, Measure::MD, None, Convention::Revman5).unwrap();
+        let spec = crate::stats::Spec { method: crate::stats::Method::FE, convention: Convention::Revman5, ..crate::stats::Spec::new(Measure::MD) };
+        let data: Vec<StudyData> = studies.studies.iter().map(|s| s.data).collect();
+        let a = crate::stats::meta_analysis(&data, &spec).unwrap();
+        let shown: Vec<bool> = a.studies().map(|s| s.effect.is_some()).collect();
+        assert_eq!(shown, [false, true, false], "no data and no spread are not estimable");
+        let generic = csv_table(&Source::new("g.csv", "study,yi,se\nA,0,0\nB,0.5,0.2\n")).unwrap();
+        let studies = load_studies_as(&generic, Measure::GEN, None, Convention::Revman5).unwrap();
+        assert_eq!(studies.studies.len(), 2);
+        // Other negative or malformed numbers are still errors.
+        let bad = csv_table(&Source::new("b.csv", "study,n1,mean1,sd1,n2,mean2,sd2\nA,10,0,-1,10,0,1\n")).unwrap();
+        assert!(load_studies_as(&bad, Measure::MD, None, Convention::Revman5).is_err());
     }
 
     #[test]

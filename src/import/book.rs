@@ -876,7 +876,7 @@ impl<'r> Builder<'r> {
         let Ok(measure) = measure.parse::<crate::stats::Measure>() else { return };
         let source = crate::diag::Source::new(format!("data/{analysis}.csv"), String::from_utf8_lossy(bytes).into_owned());
         let problems = match crate::data::csv_table(&source) {
-            Ok(table) => crate::data::studies::load_studies(&table, measure, None).err().unwrap_or_default(),
+            Ok(table) => crate::data::studies::load_studies_as(&table, measure, None, crate::stats::Convention::Revman5).err().unwrap_or_default(),
             Err(e) => e,
         };
         for p in problems.iter().filter(|p| p.is_error()) {

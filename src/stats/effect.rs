@@ -136,6 +136,16 @@ pub fn effect_size(
     data: &StudyData,
     convention: Convention,
 ) -> Result<StudyEffect, StatsError> {
+    // A study RevMan keeps without data (a group of 0, no spread, a standard error of 0; the
+    // loader lets these through under `revman5` only): shown, not estimable.
+    let no_data = match *data {
+        StudyData::Continuous { n1, sd1, n2, sd2, .. } => n1 == 0.0 || n2 == 0.0 || (sd1 == 0.0 && sd2 == 0.0) || n1 + n2 < 3.0,
+        StudyData::Generic { vi, .. } => vi == 0.0,
+        _ => false,
+    };
+    if no_data {
+        return Ok(StudyEffect::NotEstimable);
+    }
     let es = match (measure, *data) {
         (Measure::MD, StudyData::Continuous { n1, mean1, sd1, n2, mean2, sd2 }) => mean_difference(n1, mean1, sd1, n2, mean2, sd2),
         (Measure::SMD, StudyData::Continuous { n1, mean1, sd1, n2, mean2, sd2 }) => match convention {

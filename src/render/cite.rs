@@ -159,6 +159,13 @@ fn is_cross_ref(key: &str) -> bool {
     key.starts_with("fig-") || key.starts_with("tbl-")
 }
 
+/// Whether the character at byte `at` of `markdown` is backslash-escaped: an odd number of
+/// backslashes before it. pulldown-cmark starts a new text event after an escape, so this is
+/// read in the whole Markdown, not in one text range (which may begin just after the `\\`).
+fn escaped(markdown: &str, at: usize) -> bool {
+    markdown.as_bytes()[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 1
+}
+
 /// Byte ranges of `markdown` that are prose text (not code, math, HTML or link targets),
 /// adjacent text events merged.
 fn text_ranges(markdown: &str) -> Vec<Range<usize>> {
@@ -215,8 +222,13 @@ pub fn extract_from(markdown: &str, source: &Arc<Source>, first: usize) -> Resul
         let text = &markdown[range.clone()];
         let mut i = 0;
         while let Some(at) = text[i..].find('@').map(|a| a + i) {
+            if escaped(&markdown, range.start + at) {
+                // `\@fig-x`: CommonMark's escape, a literal `@`.
+                i = at + 1;
+                continue;
+            }
             let before = text[..at].chars().next_back();
-            if before == Some('[') && !text[..at - 1].ends_with('\\') {
+            if before == Some('[') && !escaped(&markdown, range.start + at - 1) {
                 // A bracketed citation: `[@a; @b]`.
                 let open = at - 1;
                 let Some(close) = text[at..].find(']').map(|c| c + at) else {
@@ -723,6 +735,20 @@ mod tests {
         // Spans point at what the author wrote.
         assert_eq!(refs[2].span, 44..55);
         assert_eq!(&"Spasticity [@lance1990] rises [@a; @b].\nSee @fig-forest"[44..55], "@fig-forest");
+    }
+
+    #[test]
+    fn an_escaped_at_or_bracket_is_text_not_a_reference() {
+        let text = "See \\@fig-a, mail\\@fig-b.org, [\\@key], \\[@key], \\@tbl-c and \\[@fig-d].\n";
+        let (md, refs) = extract_str(text).unwrap();
+        let found: Vec<Ref> = refs.iter().map(|f| f.reference.clone()).collect();
+        // Only the bare cross-reference inside escaped brackets is one.
+        assert_eq!(found, [Ref::CrossRef("fig-d".into())]);
+        assert_eq!(md, text.replace("@fig-d", &marker(0)));
+        // An escaped backslash (`\\\\`) escapes nothing after it: `[@key]` is a citation.
+        let (_, refs) = extract_str("A \\\\@fig-a and \\\\[@key].\n").unwrap();
+        assert_eq!(refs.len(), 1, "{refs:?}");
+        assert_eq!(refs[0].reference, Ref::Cite(vec!["key".into()]));
     }
 
     #[test]

@@ -45,21 +45,97 @@ fn given(x: Value, filter: &str) -> Result<f64, Error> {
     f64::try_from(x.clone()).map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("`{filter}` formats a number, not `{x}`")))
 }
 
-/// The characters [`escape_markdown`] escapes.
-pub const MARKDOWN_PUNCTUATION: &str = "\\`*_{}[]<>#!|~$@&^";
+/// The ASCII punctuation [`escape_markdown`] backslash-escapes wherever it stands: what can
+/// start markup inside a line (emphasis, code, links, images, HTML, entities, math,
+/// citations, cross-references, table pipes, headings), and the quotes that smart punctuation
+/// would curl. Parentheses need no escape once `]` has one; `{` is written as an entity
+/// instead ([`LEFT_BRACE`]).
+pub const MARKDOWN_PUNCTUATION: &str = "\\`*_}[]<>#!|~$@&^'\"";
 
-/// Text as Markdown that reads as exactly that text: the characters that can start markup
-/// inside a line (emphasis, code, links, HTML, entities, math, citations, pipes of tables,
-/// headings) are backslash-escaped. Parentheses need no escape once `]` has one.
+/// How [`escape_markdown`] writes `{`: a character reference, which the Markdown parser reads
+/// as `{` in every backend, so that no `{{`, `{%` or `{#` — whatever comes before or after —
+/// ever reaches the template engine (a chapter is a minijinja template, and a backslash does
+/// not escape minijinja's delimiters). It also keeps a heading's trailing `{…}` from being
+/// read as heading attributes.
+pub const LEFT_BRACE: &str = "&#123;";
+
+/// Text as Markdown that reads as exactly that text, put anywhere inline in a chapter — in a
+/// paragraph, a heading, a list item, a table cell, a caption, at the start of a line — also
+/// through the chapter's template engine:
+///
+/// - [`MARKDOWN_PUNCTUATION`] is backslash-escaped (CommonMark's escape), `{` becomes
+///   [`LEFT_BRACE`];
+/// - a `-` or `.` after the same character is escaped, so that smart punctuation makes no
+///   dash of `--` and no ellipsis of `...`;
+/// - before anything but spaces and digits, `-`, `+` and `=` (list items, rules, setext
+///   headings) and `.` and `)` (ordered list items, `1.`) are escaped;
+/// - a run of whitespace (ASCII's, and the line tabulation), line breaks included, is one space, as HTML shows it: a line
+///   break would end a heading or a table row, a blank line the paragraph.
+///
+/// The rendered text is then `text` with its whitespace runs made single spaces, in the HTML
+/// and in the PDF (`tests/escaped_text.rs`).
 pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if MARKDOWN_PUNCTUATION.contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let _ = std::fmt::Write::write_str(&mut MarkdownText::new(&mut out), text);
     out
+}
+
+/// Markdown's whitespace: ASCII's and the line tabulation.
+fn markdown_space(c: char) -> bool {
+    c.is_ascii_whitespace() || c == '\u{0B}'
+}
+
+/// A writer that writes its text escaped as [`escape_markdown`] says, in as many pieces as it
+/// comes (the template engine streams a printed value).
+pub struct MarkdownText<W> {
+    out: W,
+    /// The last character of the text (a space for a run of whitespace).
+    previous: Option<char>,
+    /// Nothing but whitespace and digits written yet: a line may start here.
+    lead: bool,
+}
+
+impl<W: std::fmt::Write> MarkdownText<W> {
+    pub fn new(out: W) -> MarkdownText<W> {
+        MarkdownText { out, previous: None, lead: true }
+    }
+}
+
+impl<W: std::fmt::Write> std::fmt::Write for MarkdownText<W> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        // Plain runs are written in one piece.
+        let mut plain = 0;
+        for (i, c) in text.char_indices() {
+            let previous = self.previous.replace(if markdown_space(c) { ' ' } else { c });
+            let escape = match c {
+                _ if markdown_space(c) => {
+                    self.out.write_str(&text[plain..i])?;
+                    plain = i + c.len_utf8();
+                    if previous != Some(' ') {
+                        self.out.write_char(' ')?;
+                    }
+                    continue;
+                }
+                '{' => {
+                    self.out.write_str(&text[plain..i])?;
+                    self.out.write_str(LEFT_BRACE)?;
+                    plain = i + 1;
+                    self.lead = false;
+                    continue;
+                }
+                '-' | '.' if previous == Some(c) => true,
+                '-' | '+' | '=' | '.' | ')' => self.lead,
+                _ => MARKDOWN_PUNCTUATION.contains(c),
+            };
+            self.lead &= c.is_ascii_digit();
+            if escape {
+                self.out.write_str(&text[plain..i])?;
+                self.out.write_char('\\')?;
+                plain = i;
+            }
+        }
+        self.out.write_str(&text[plain..])
+    }
 }
 
 fn number(v: &Value, key: &str) -> Result<f64, Error> {
@@ -142,6 +218,7 @@ fn diagnostic(source: &Arc<Source>, spliced: &Spliced, failure: &Failure, analys
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn analyses() -> Vec<(String, Value)> {
@@ -162,10 +239,110 @@ mod tests {
     #[test]
     fn values_are_escaped_for_markdown() {
         assert_eq!(escape_markdown("*Smith* & <Jones> [@x] $y$ a_b `c` #1 (2003)"), "\\*Smith\\* \\& \\<Jones\\> \\[\\@x\\] \\$y\\$ a\\_b \\`c\\` \\#1 (2003)");
-        // The Markdown parser gives the text back exactly.
-        let md = escape_markdown("*Smith* & <Jones> [@x] \\ a_b");
-        let text: String = pulldown_cmark::Parser::new(&md).filter_map(|e| if let pulldown_cmark::Event::Text(t) = e { Some(t.to_string()) } else { None }).collect();
-        assert_eq!(text, "*Smith* & <Jones> [@x] \\ a_b");
+        assert_eq!(escape_markdown("{{ x }} {% if %} {# c #}"), "&#123;&#123; x \\}\\} &#123;% if %\\} &#123;\\# c \\#\\}");
+        assert_eq!(escape_markdown("O'Brien \"A\" -- x... 2.5-3.0"), "O\\'Brien \\\"A\\\" -\\- x.\\.\\. 2.5-3.0");
+        // What starts a block at the start of a line, and only there.
+        assert_eq!(escape_markdown("- a - b"), "\\- a - b");
+        assert_eq!(escape_markdown(" 12. a 1. b"), " 12\\. a 1. b");
+        assert_eq!(escape_markdown("=== +"), "\\=== +");
+        assert_eq!(escape_markdown("a  \n\n\tb "), "a b ");
+    }
+
+    /// The text of `markdown` (a chapter's) as every backend reads it: templated, its
+    /// references found, parsed; and its events other than text, to compare block structure.
+    fn rendered(markdown: &str) -> (String, Vec<String>) {
+        let templated = render(markdown).unwrap_or_else(|d| panic!("{markdown:?}: {}", d.message));
+        let (templated, refs) = crate::render::cite::extract(&templated, &Source::new("ch.md", markdown)).unwrap_or_else(|d| panic!("{markdown:?}: {}", d[0].message));
+        assert!(refs.is_empty(), "{markdown:?}: {refs:?}");
+        let mut text = String::new();
+        let mut structure = Vec::new();
+        for event in pulldown_cmark::Parser::new_ext(&templated, crate::render::chapter::markdown_options()) {
+            match event {
+                pulldown_cmark::Event::Text(t) => text.push_str(&t),
+                pulldown_cmark::Event::SoftBreak => text.push(' '),
+                e => structure.push(format!("{e:?}")),
+            }
+        }
+        (text, structure)
+    }
+
+    /// Whitespace runs as one space, as [`escape_markdown`] writes them.
+    fn collapsed(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            if !markdown_space(c) {
+                out.push(c);
+            } else if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        }
+        out
+    }
+
+    /// Every place a text goes in a chapter: (before, after), the text between them.
+    const PLACES: [(&str, &str); 7] = [
+        ("", "»"),
+        ("Para\n", "»"),
+        ("x", "»"),
+        ("# ", "»"),
+        ("- ", "»"),
+        ("| a |\n| - |\n| ", "» |"),
+        ("(", ")\n\nNext.\n"),
+    ];
+
+    fn round_trips(s: &str) {
+        let expected = collapsed(s);
+        for (before, after) in PLACES {
+            let (text, structure) = rendered(&format!("{before}{}{after}", escape_markdown(s)));
+            let (plain_text, plain_structure) = rendered(&format!("{before}ж{after}"));
+            // At the start of a block, Markdown drops leading and trailing spaces.
+            let (prefix, suffix) = plain_text.split_once('ж').unwrap();
+            let got = text.strip_prefix(prefix).and_then(|t| t.strip_suffix(suffix));
+            let trimmed = |t: &str| t.trim_matches(' ').to_string();
+            assert_eq!(got.map(trimmed), Some(trimmed(&expected)), "{s:?} after {before:?}: {text:?}");
+            assert_eq!(structure, plain_structure, "{s:?} after {before:?}");
+        }
+    }
+
+    #[test]
+    fn escaped_text_reads_as_itself_wherever_it_stands() {
+        for s in [
+            "{{ analysis | effect }} {% for x in y %}{# c #}{%- raw %}",
+            "{",
+            "{{",
+            "a {#x .y}",
+            "@fig-a @tbl-b [@key] [@a; @b] mail@fig-x.org \\@fig-c",
+            "*a* _b_ **c** `d` ~~e~~ <b>x</b> &amp; &#123; $x$ $$y$$ [l](u) ![i](j) [^1] \\",
+            "1. one 2) two - three + four = five",
+            "---",
+            "===",
+            "1)",
+            "    indented",
+            "a  \nb\n\nc",
+            "O'Brien \"quoted\" -- --- ... ....",
+            "| a | b |",
+            "#x # y",
+            "> quote",
+            "<!--metabook-directive-0-->",
+            "",
+        ] {
+            round_trips(s);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn escape_markdown_round_trips(pieces in prop::collection::vec(prop_oneof![
+            prop::sample::select(vec![
+                "{", "}", "{{", "{%", "{#", "%}", "#}", "}}", "@", "@fig-a", "@tbl-b", "@sec-c", "[@k]", "[", "]", "(u)", "!", "\\", "`",
+                "*", "_", "~", "$", "&", "&amp;", "&#123;", "<", ">", "<b>", "#", "|", "-", "--", "+", "=", ".", "...", "1.", "2)", "'",
+                "\"", "^", ":", " ", "  ", "\n", "\t", "\r\n", "\n\n", "a", "Smith", "é", "−", "中",
+            ]).prop_map(str::to_string),
+            prop::char::any().prop_filter("text", |c| *c != '\0' && !('\u{FDD0}'..='\u{FDEF}').contains(c)).prop_map(String::from),
+        ], 0..24)) {
+            round_trips(&pieces.concat());
+        }
     }
 
     #[test]

@@ -255,7 +255,6 @@ impl fmt::Write for Sink<'_, '_> {
 struct Escaping<'s, 'o, 'p> {
     sink: &'s mut Sink<'o, 'p>,
     html: bool,
-    markdown: bool,
 }
 
 impl fmt::Write for Escaping<'_, '_, '_> {
@@ -263,18 +262,7 @@ impl fmt::Write for Escaping<'_, '_, '_> {
         if self.html {
             return write!(self.sink, "{}", HtmlEscape(s));
         }
-        if !self.markdown {
-            return self.sink.write_str(s);
-        }
-        let mut plain = 0;
-        for (i, c) in s.char_indices() {
-            if super::prose::MARKDOWN_PUNCTUATION.contains(c) {
-                self.sink.write_str(&s[plain..i])?;
-                self.sink.write_char('\\')?;
-                plain = i;
-            }
-        }
-        self.sink.write_str(&s[plain..])
+        self.sink.write_str(s)
     }
 }
 
@@ -290,8 +278,8 @@ fn print(sink: &mut Sink<'_, '_>, state: &State, value: &Value, escape: Escape) 
             _ => return minijinja::escape_formatter(sink.out, state, value),
         },
     };
-    let mut escaping = Escaping { sink, html, markdown };
-    write!(escaping, "{value}").map_err(|_| Error::new(ErrorKind::WriteFailure, "the value could not be written"))
+    let written = if markdown { write!(super::prose::MarkdownText::new(sink), "{value}") } else { write!(Escaping { sink, html }, "{value}") };
+    written.map_err(|_| Error::new(ErrorKind::WriteFailure, "the value could not be written"))
 }
 
 /// Which limit a render crossed.
@@ -718,6 +706,6 @@ mod tests {
         assert_eq!(engine.render("p.html", "{{ s }} {{ n }} {{ t }} {{ f }} {{ s | safe }}", &ctx).unwrap(), "&lt;b&gt; &amp; &quot;q&quot; 3 True 1.5 <b> & \"q\"");
         assert_eq!(engine.render("p.txt", "{{ s }} {{ t }}", &ctx).unwrap(), "<b> & \"q\" True");
         let engine = Engine::new(Escape::Markdown, MAX_TEXT);
-        assert_eq!(engine.render("c.md", "{{ s }} {{ [1, 'x_y'] }}", &ctx).unwrap(), "\\<b\\> \\& \"q\" \\[1, \"x\\_y\"\\]");
+        assert_eq!(engine.render("c.md", "{{ s }} {{ [1, 'x_y'] }}", &ctx).unwrap(), "\\<b\\> \\& \\\"q\\\" \\[1, \\\"x\\_y\\\"\\]");
     }
 }

@@ -26,11 +26,13 @@
 //! ```
 //! Options (after `--`): `--seconds N` (or `METABOOK_FUZZ_SECONDS`), `--seed N` (or
 //! `METABOOK_FUZZ_SEED`), `--from I` (first iteration), `--iterations N` (at most),
-//! `--timeout S` (per run, default 20), `--findings DIR`. The run fails if it finds anything.
+//! `--timeout S` (per run, default 20), `--findings DIR`, `--kind book|pool|import` (only
+//! that kind of iteration). The run fails if it finds anything.
 
 mod book;
 mod files;
 mod findings;
+mod import;
 mod mutate;
 mod oracle;
 mod pool;
@@ -52,6 +54,11 @@ use std::time::{Duration, Instant};
 
 /// The seed of a run without `--seed` (issue 11 asked for this fuzzer).
 const FIXED_SEED: u64 = 11;
+/// The share of the iterations that are not `pool` runs that import a mutated RevMan file
+/// (and build the book) instead of building a mutated book: about 5% of all, because an import
+/// and the build of its book (PDF included) take ~0.4 s against ~0.05 s for a mutated book, and
+/// the CI runs (1,000 iterations, 90 s at most) must stay within their time.
+const IMPORT_SHARE: f64 = 0.06;
 /// A run without `--seconds` (a plain `cargo test`): this many iterations, the same on every
 /// machine, so that it takes a few seconds and fails or passes alike everywhere...
 const SHORT_RUN_ITERATIONS: u64 = 4;
@@ -65,6 +72,8 @@ struct Options {
     iterations: Option<u64>,
     timeout: Duration,
     findings: PathBuf,
+    /// Only this kind of iteration (`book`, `pool`, `import`), for a run that targets one.
+    kind: Option<String>,
 }
 
 enum Parsed {
@@ -82,6 +91,7 @@ fn parse_options() -> Result<Parsed, String> {
         iterations: None,
         timeout: Duration::from_secs(20),
         findings: Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target/tmp is in target/").join("fuzz-findings"),
+        kind: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -98,6 +108,10 @@ fn parse_options() -> Result<Parsed, String> {
             "--iterations" => o.iterations = Some(number(value("--iterations")?, "--iterations")?),
             "--timeout" => o.timeout = Duration::from_secs(number(value("--timeout")?, "--timeout")?),
             "--findings" => o.findings = PathBuf::from(value("--findings")?),
+            "--kind" => match value("--kind")?.as_str() {
+                k @ ("book" | "pool" | "import") => o.kind = Some(k.to_string()),
+                k => return Err(format!("--kind: `{k}` is not book, pool or import")),
+            },
             "--list" => {
                 println!("fuzz: test");
                 return Ok(Parsed::Skip);
@@ -121,7 +135,9 @@ const HELP: &str = "metabook's fuzzer. Options (after `cargo test [--release] --
   --from I        start at iteration I (replay a finding: --seed S --from I --iterations 1)
   --iterations N  at most N iterations
   --timeout S     time limit of one run of metabook (default 20)
-  --findings DIR  where findings are saved (default target/fuzz-findings)";
+  --findings DIR  where findings are saved (default target/fuzz-findings)
+  --kind K        only iterations of one kind: book, pool or import (the same draws as a
+                  mixed run: an iteration of another kind is skipped, so replays still match)";
 
 fn main() -> ExitCode {
     let options = match parse_options() {
@@ -133,6 +149,7 @@ fn main() -> ExitCode {
         }
     };
     oracle::self_check();
+    mutate::rm5::self_check();
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_metabook"));
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fuzz-{}", std::process::id()));
     files::remove(&root);
@@ -154,6 +171,7 @@ fn main() -> ExitCode {
         timeout: options.timeout,
         seeds: HashMap::new(),
         pool_csvs: seeds::pool_csvs(),
+        rm5_seeds: import::rm5_seeds(),
         findings: Findings::new(options.findings.clone()),
         pdftotext: std::process::Command::new("pdftotext").arg("-v").output().is_ok(),
         counts: Counts::default(),
@@ -168,10 +186,18 @@ fn main() -> ExitCode {
     while start.elapsed() < budget && options.iterations.is_none_or(|n| iteration < options.from + n) {
         let mut rng = Rng::for_iteration(options.seed, iteration);
         let began = Instant::now();
-        if rng.chance(0.2) {
-            fuzzer.pool_iteration(&mut rng, iteration);
+        let kind = if rng.chance(0.2) {
+            "pool"
+        } else if rng.chance(IMPORT_SHARE) {
+            "import"
         } else {
-            fuzzer.book_iteration(&mut rng, iteration);
+            "book"
+        };
+        match kind {
+            _ if options.kind.as_deref().is_some_and(|k| k != kind) => {}
+            "pool" => fuzzer.pool_iteration(&mut rng, iteration),
+            "import" => fuzzer.import_iteration(&mut rng, iteration),
+            _ => fuzzer.book_iteration(&mut rng, iteration),
         }
         if began.elapsed() > options.timeout {
             println!("fuzz: iteration {iteration} took {:.1} s", began.elapsed().as_secs_f64());
@@ -186,14 +212,15 @@ fn main() -> ExitCode {
     let done = iteration - options.from;
     let c = &fuzzer.counts;
     println!(
-        "fuzz: seed {}, iterations {}..{} in {elapsed:.1} s ({:.2}/s): {} builds, {} checks, {} pool runs",
+        "fuzz: seed {}, iterations {}..{} in {elapsed:.1} s ({:.2}/s): {} builds, {} checks, {} pool runs, {} imports",
         options.seed,
         options.from,
         iteration,
         done as f64 / elapsed.max(1e-9),
         c.builds,
         c.checks,
-        c.pools
+        c.pools,
+        c.imports
     );
     files::remove(&root);
     if fuzzer.findings.is_empty() {
@@ -210,6 +237,7 @@ struct Counts {
     builds: usize,
     checks: usize,
     pools: usize,
+    imports: usize,
 }
 
 struct Fuzzer {
@@ -219,6 +247,7 @@ struct Fuzzer {
     timeout: Duration,
     seeds: HashMap<&'static str, Result<Rc<SeedBook>, String>>,
     pool_csvs: Vec<(String, Vec<u8>)>,
+    rm5_seeds: Vec<(&'static str, Vec<u8>)>,
     findings: Findings,
     pdftotext: bool,
     counts: Counts,

@@ -9,6 +9,7 @@
 pub mod csv;
 pub mod files;
 pub mod markdown;
+pub mod rm5;
 pub mod toml;
 
 use crate::rng::Rng;

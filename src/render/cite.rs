@@ -253,7 +253,10 @@ pub fn extract_from(markdown: &str, source: &Arc<Source>, first: usize) -> Resul
                 i = close + 1;
                 continue;
             }
-            // A bare `@fig-x` / `@tbl-x`: only after a space, punctuation or the start.
+            // A bare `@fig-x` / `@tbl-x`: only after a space, punctuation or the start. The
+            // character before is read in the source: a text that starts at `@` (after `*` or
+            // a backslash escape) still has one, and `*\@fig-x*` is text.
+            let before = markdown[..range.start + at].chars().next_back();
             let starts_word = before.is_none_or(|c| !(c.is_alphanumeric() || c == '\\' || c == '@'));
             let len = key_len(&text[at + 1..]);
             let key = &text[at + 1..at + 1 + len];
@@ -723,6 +726,16 @@ mod tests {
         // Spans point at what the author wrote.
         assert_eq!(refs[2].span, 44..55);
         assert_eq!(&"Spasticity [@lance1990] rises [@a; @b].\nSee @fig-forest"[44..55], "@fig-forest");
+    }
+
+    #[test]
+    fn an_escaped_at_sign_is_text_also_at_the_start_of_emphasis() {
+        for md in ["*\\@fig-a1\\_1x* here\n", "_\\@fig-a_ b\n", "**\\@tbl-x**\n"] {
+            let (_, refs) = extract_str(md).unwrap();
+            assert!(refs.is_empty(), "{md:?}: {:?}", refs.iter().map(|f| f.reference.clone()).collect::<Vec<_>>());
+        }
+        let (_, refs) = extract_str("*@fig-a* and (@tbl-b)\n").unwrap();
+        assert_eq!(refs.len(), 2, "unescaped cross-references are still found");
     }
 
     #[test]

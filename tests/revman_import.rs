@@ -307,3 +307,42 @@ fn every_outcome_type_becomes_data_metabook_reads() {
     metabook::render::cite::parse_library(&Source::new("references.bib", bib)).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What the importer's fuzzer found (tests/fuzz/import.rs): RevMan files whose imported book did
+/// not build. Each edit of the synthetic file stands for one finding; the book must build.
+#[test]
+fn imported_books_build_whatever_the_file_stores() {
+    let base = std::fs::read_to_string(fixture("synthetic-all-outcomes.rm5")).unwrap();
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        // A stored result that is not a number (RevMan's results table refused `inf`).
+        ("stored-inf", &[("CI_END=\"0.6\" CI_START=\"-1.6\" EFFECT_SIZE=\"-0.5\" ESTIMABLE=\"YES\" MEAN_1", "CI_END=\"inf\" CI_START=\"-1.6\" EFFECT_SIZE=\"-0.5\" ESTIMABLE=\"maybe\" MEAN_1")]),
+        // Two subgroups with one name, and one without a name (subtotal rows twice, or nameless).
+        ("subgroup-names", &[("<NAME>Children</NAME>", "<NAME>Adults</NAME>")]),
+        ("subgroup-unnamed", &[("<NAME>Children</NAME>", "<NAME> </NAME>")]),
+        // Two outcomes with one number (two analyses and data files with one name).
+        ("outcome-numbers", &[("ID=\"CMP-001.02\" LOG_DATA=\"YES\" METHOD=\"IV\" NO=\"2\"", "ID=\"CMP-001.02\" LOG_DATA=\"YES\" METHOD=\"IV\" NO=\"1\"")]),
+        // A year BibTeX cannot read.
+        ("year", &[("<YR>2001</YR>", "<YR>１２ in press</YR>"), ("<YR>2005</YR>", "<YR>2005a</YR>")]),
+        // An escaped cross-reference at the start of emphasis.
+        ("escaped-at", &[("<B>bold</B> second", "<B>@fig-a1_1</B> second <I>@fig-a1_1x</I>")]),
+        // Markup nested without end.
+        ("deep", &[("<LI>first</LI>", &format!("<LI>{}first{}</LI>", "<I>".repeat(300), "</I>".repeat(300)))]),
+    ];
+    for (tag, edits) in cases {
+        let mut xml = base.clone();
+        for (from, to) in edits.iter() {
+            assert!(xml.contains(from), "{tag}: `{from}` is not in the synthetic file");
+            xml = xml.replacen(from, to, 1);
+        }
+        let dir = scratch(&format!("found-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("review.rm5");
+        std::fs::write(&file, xml).unwrap();
+        let book = dir.join("book");
+        let (code, stdout, stderr) = import(&file, &book);
+        assert_eq!(code, 0, "{tag}: {stdout}{stderr}");
+        let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), book.as_os_str()]);
+        assert_eq!(code, 0, "{tag}: the imported book does not build\n{out}{err}\n(import report:)\n{stdout}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

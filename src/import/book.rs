@@ -34,7 +34,11 @@ impl Report {
 
 /// Turn `review` (read from the file `file_name`) into a book.
 pub fn book(review: &Review, file_name: &str) -> ImportedBook {
+    let (review, renamed) = &named_subgroups(review);
     let mut b = Builder::new(review);
+    for n in renamed {
+        b.report.note("Analyses", n.clone());
+    }
     for s in &review.skipped {
         b.report.note("Not imported", s.clone());
     }
@@ -78,7 +82,8 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
     for c in &review.comparisons {
         let mut md = format!("# Comparison {}. {}\n\n", esc(&c.no), b.text(&c.name));
         for o in &c.outcomes {
-            b.outcome(c, o, &mut md, &mut files, &mut results, &mut loader_checks);
+            let name = b.analysis_names[&(c as *const _ as usize, o as *const _ as usize)].clone();
+            b.outcome(c, o, &name, &mut md, &mut files, &mut results, &mut loader_checks);
         }
         chapters.push((b.file_name(&format!("comparison-{}", c.no)), format!("Comparison {}", c.no), md));
     }
@@ -222,9 +227,38 @@ struct Builder<'r> {
     study_names: HashMap<&'r str, &'r str>,
     /// Outcome id (`CMP-001.02`) → the forest plot's label.
     figures: HashMap<String, String>,
+    /// (comparison, outcome), by address → the analysis' name (`a1_2`), unique in the book.
+    analysis_names: HashMap<(usize, usize), String>,
     used_files: HashSet<String>,
     report: Report,
     unknown_markup: BTreeMap<String, usize>,
+}
+
+/// The review with every outcome's subgroups named, each name unique within its outcome
+/// (RevMan's results and the data file tell subgroups apart by name), and what was renamed.
+fn named_subgroups(review: &Review) -> (Review, Vec<String>) {
+    let mut review = review.clone();
+    let mut notes = Vec::new();
+    for c in &mut review.comparisons {
+        for o in &mut c.outcomes {
+            let mut used = HashSet::new();
+            for (i, s) in o.subgroups.iter_mut().enumerate() {
+                let base = collapse_ws(&s.name);
+                let base = if base.is_empty() { format!("Subgroup {}", if s.no.trim().is_empty() { (i + 1).to_string() } else { collapse_ws(&s.no) }) } else { base };
+                let mut name = base.clone();
+                let mut n = 2;
+                while !used.insert(name.clone()) {
+                    name = format!("{base} ({n})");
+                    n += 1;
+                }
+                if name != s.name {
+                    notes.push(format!("Analysis {}.{}: the subgroup “{}” is named “{name}” (subgroup names must be present and unique within an analysis)", c.no, o.no, s.name));
+                    s.name = name;
+                }
+            }
+        }
+    }
+    (review, notes)
 }
 
 /// A stable bibliography key from an id: `STD-Brink-1951` → `brink1951`.
@@ -278,13 +312,22 @@ impl<'r> Builder<'r> {
         }
         // Every outcome with study data gets a forest plot: links to it from the text (which
         // comes before the analyses) become cross-references.
-        let figures = review
-            .comparisons
-            .iter()
-            .flat_map(|c| c.outcomes.iter().map(move |o| (c, o)))
-            .filter(|(_, o)| o.kind != OutcomeKind::Other && o.all_rows().next().is_some())
-            .map(|(c, o)| (o.id.clone(), format!("fig-a{}_{}", ident(&c.no), ident(&o.no))))
-            .collect();
+        // Analysis names from the comparison's and outcome's numbers, unique even where the
+        // file numbers two outcomes alike (each names a data file and an analysis).
+        let mut used_names = HashSet::new();
+        let mut analysis_names = HashMap::new();
+        for c in &review.comparisons {
+            for o in &c.outcomes {
+                let name = unique(format!("a{}_{}", ident(&c.no), ident(&o.no)), &mut used_names);
+                analysis_names.insert((c as *const _ as usize, o as *const _ as usize), name);
+            }
+        }
+        let mut figures = HashMap::new();
+        for c in &review.comparisons {
+            for o in c.outcomes.iter().filter(|o| o.kind != OutcomeKind::Other && o.all_rows().next().is_some()) {
+                figures.entry(o.id.clone()).or_insert_with(|| format!("fig-{}", analysis_names[&(c as *const _ as usize, o as *const _ as usize)]));
+            }
+        }
         Builder {
             review,
             study_keys,
@@ -292,6 +335,7 @@ impl<'r> Builder<'r> {
             entries,
             study_names: review.studies.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect(),
             figures,
+            analysis_names,
             used_files: HashSet::new(),
             report: Report::default(),
             unknown_markup: BTreeMap::new(),
@@ -539,12 +583,13 @@ impl<'r> Builder<'r> {
         &mut self,
         c: &rm5::Comparison,
         o: &Outcome,
+        name: &str,
         md: &mut String,
         files: &mut Vec<(String, Vec<u8>)>,
         results: &mut csv::Writer<Vec<u8>>,
         loader_checks: &mut Vec<(String, String, Vec<u8>)>,
     ) {
-        let name = format!("a{}_{}", ident(&c.no), ident(&o.no));
+        let name = name.to_string();
         let number = format!("{}.{}", c.no, o.no);
         let _ = write!(md, "## Analysis {}. {}\n\n", esc(&number), self.text(&o.name));
         for u in &o.unknown {
@@ -589,19 +634,23 @@ impl<'r> Builder<'r> {
         for (sg, r, label) in &rows {
             let ra = &r.attrs;
             let sgname = sg.map(|s| s.name.clone()).unwrap_or_default();
-            results
-                .write_record([name.as_str(), "study", &sgname, label, ra.text("ESTIMABLE"), ra.text("EFFECT_SIZE"), ra.text("CI_START"), ra.text("CI_END"), ra.text("WEIGHT"), "", "", "", "", "", "", ""])
-                .expect("memory");
+            let mut v = vec![name.clone(), "study".into(), sgname, label.clone()];
+            v.extend(["ESTIMABLE", "EFFECT_SIZE", "CI_START", "CI_END", "WEIGHT"].iter().map(|k| self.stored(ra, k, &number, label)));
+            v.extend(std::iter::repeat_n(String::new(), 7));
+            results.write_record(&v).expect("memory");
         }
-        let stored = |row: &str, sg: &str, at: &rm5::Attrs| -> Vec<String> {
+        let stored = |b: &mut Self, row: &str, sg: &str, at: &rm5::Attrs| -> Vec<String> {
             let mut v = vec![name.clone(), row.to_string(), sg.to_string(), String::new()];
-            v.extend(["ESTIMABLE", "EFFECT_SIZE", "CI_START", "CI_END", "WEIGHT", "CHI2", "DF", "P_CHI2", "I2", "TAU2", "Z", "P_Z"].iter().map(|k| at.text(k).to_string()));
+            let place = if sg.is_empty() { row.to_string() } else { format!("{row} of “{sg}”") };
+            v.extend(["ESTIMABLE", "EFFECT_SIZE", "CI_START", "CI_END", "WEIGHT", "CHI2", "DF", "P_CHI2", "I2", "TAU2", "Z", "P_Z"].iter().map(|k| b.stored(at, k, &number, &place)));
             v
         };
         for s in &o.subgroups {
-            results.write_record(stored("subtotal", &s.name, &s.attrs)).expect("memory");
+            let record = stored(self, "subtotal", &s.name, &s.attrs);
+            results.write_record(record).expect("memory");
         }
-        results.write_record(stored("total", "", a)).expect("memory");
+        let record = stored(self, "total", "", a);
+        results.write_record(record).expect("memory");
         if has_subgroups {
             let df = a.get("DF_Q").map(str::to_string).unwrap_or_else(|| {
                 let estimable = |s: &rm5::Subgroup| match s.attrs.get("ESTIMABLE") {
@@ -611,9 +660,9 @@ impl<'r> Builder<'r> {
                 let k = o.subgroups.iter().filter(|s| estimable(s)).count();
                 k.saturating_sub(1).to_string()
             });
-            results
-                .write_record([name.as_str(), "subgroup-test", "", "", "", "", "", "", "", a.text("Q"), &df, a.text("P_Q"), a.text("I2_Q"), "", "", ""])
-                .expect("memory");
+            let (q, p_q, i2_q) = (self.stored(a, "Q", &number, "test for subgroup differences"), self.stored(a, "P_Q", &number, "test for subgroup differences"), self.stored(a, "I2_Q", &number, "test for subgroup differences"));
+            let df = if df.trim().parse::<f64>().is_ok_and(f64::is_finite) { df } else { String::new() };
+            results.write_record([name.as_str(), "subgroup-test", "", "", "", "", "", "", "", &q, &df, &p_q, &i2_q, "", "", ""]).expect("memory");
         }
 
         if rows.is_empty() {
@@ -731,6 +780,23 @@ impl<'r> Builder<'r> {
             let _ = writeln!(md, "groups = {}", labels(&o.group_labels));
         }
         let _ = write!(md, "totals = \"{totals}\"\nlabel = \"{label}\"\ncaption = {}\n```\n\n", toml_str(&esc(&collapse_ws(&caption))));
+    }
+
+    /// A result RevMan stored, for `revman-results.csv`: a number as RevMan wrote it (NaN, its
+    /// word for nothing, included), `estimable` as YES or NO; anything else is not a result and
+    /// is left out (an empty cell), with a note in the report.
+    fn stored(&mut self, at: &rm5::Attrs, key: &str, number: &str, place: &str) -> String {
+        let v = at.text(key).trim();
+        let fine = if key == "ESTIMABLE" {
+            v.is_empty() || v.eq_ignore_ascii_case("YES") || v.eq_ignore_ascii_case("NO")
+        } else {
+            v.is_empty() || v.eq_ignore_ascii_case("nan") || v.parse::<f64>().is_ok_and(f64::is_finite)
+        };
+        if fine {
+            return if key == "ESTIMABLE" { v.to_ascii_uppercase() } else { v.to_string() };
+        }
+        self.report.note("RevMan's results left out", format!("Analysis {number}, {place}: {key} = `{v}` is not a result RevMan writes; it is not compared"));
+        String::new()
     }
 
     /// RevMan's effect measure and method as metabook's keys, and the measure's name.
@@ -1101,8 +1167,9 @@ impl<'r> Builder<'r> {
             if r.is_empty() {
                 let name = study.map(|s| s.name.as_str()).unwrap_or(r.name.as_str());
                 field("title", name);
-                field("year", study.map(|s| s.year.as_str()).unwrap_or(""));
-                field("note", "No bibliographic details in the RevMan file");
+                let (year, as_written) = bib_year(study.map(|s| s.year.as_str()).unwrap_or(""));
+                field("year", &year);
+                field("note", &format!("No bibliographic details in the RevMan file{}", as_written.map(|y| format!(". {y}")).unwrap_or_default()));
                 self.report.note("References", format!("the reference of {name} has no bibliographic details; its entry holds the study's name and year"));
             } else {
                 let authors = bib_authors(&r.authors);
@@ -1118,7 +1185,11 @@ impl<'r> Builder<'r> {
                 field("title", &r.title);
                 field("origtitle", &r.title_original);
                 field(source_field, &r.source);
-                field("year", &r.year);
+                let (year, as_written) = bib_year(&r.year);
+                field("year", &year);
+                if let Some(y) = as_written {
+                    field("note", &y);
+                }
                 field("volume", &r.volume);
                 field("number", &r.issue);
                 field("pages", &r.pages.replace('-', "--"));
@@ -1319,6 +1390,18 @@ fn bib_escape(s: &str) -> String {
 /// RevMan's author list (`Brink WRR, Denny FW, et al`) as BibTeX names
 /// (`Brink, W. R. R. and Denny, F. W. and others`); a name without initials (an organisation)
 /// is kept whole, in braces.
+/// RevMan's year for BibTeX's `year`, which holds a year of four digits: the text when it is
+/// one, else the first four-digit number in it; and then the text as written, for a note.
+fn bib_year(yr: &str) -> (String, Option<String>) {
+    let yr = collapse_ws(yr);
+    if yr.len() == 4 && yr.bytes().all(|b| b.is_ascii_digit()) {
+        return (yr, None);
+    }
+    let year = yr.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 4).unwrap_or("").to_string();
+    let note = (!yr.is_empty()).then(|| format!("Year as RevMan gives it: {yr}"));
+    (year, note)
+}
+
 fn bib_authors(au: &str) -> String {
     let mut names = Vec::new();
     for part in au.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {
@@ -1418,6 +1501,16 @@ mod tests {
         assert_eq!(unique(key_base("STD-Brink-1951"), &mut used), "brink1951b");
         assert_eq!(key_base("STD-El-Daher-1991"), "eldaher1991");
         assert_eq!(key_base("REF-1997"), "r1997");
+    }
+
+    #[test]
+    fn years_that_are_not_four_digits_go_into_a_note() {
+        assert_eq!(bib_year("1999"), ("1999".into(), None));
+        assert_eq!(bib_year("1999a"), ("1999".into(), Some("Year as RevMan gives it: 1999a".into())));
+        assert_eq!(bib_year("１２").0, "");
+        assert_eq!(bib_year("12").0, "");
+        assert_eq!(bib_year("in press"), (String::new(), Some("Year as RevMan gives it: in press".into())));
+        assert_eq!(bib_year(""), (String::new(), None));
     }
 
     #[test]

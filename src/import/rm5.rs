@@ -392,7 +392,7 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Review, Vec<Diagnostic>> {
             .at(&source, span, "a RevMan review starts with COCHRANE_REVIEW")
             .hint("metabook import reads the .rm5 files RevMan 5 saves")]);
     }
-    Reader { source: &source, problems: Vec::new() }.review(root)
+    Reader { source: &source, problems: Vec::new(), depth: 0, too_deep: false }.review(root)
 }
 
 /// The XML declaration's encoding, and the text decoded with it.
@@ -527,7 +527,15 @@ fn tag_span(source: &Source, node: Node) -> std::ops::Range<usize> {
 struct Reader<'s> {
     source: &'s Arc<Source>,
     problems: Vec<Diagnostic>,
+    /// How deep the markup being read is nested (blocks and inlines).
+    depth: usize,
+    /// Whether some markup was nested deeper than [`MAX_MARKUP_DEPTH`].
+    too_deep: bool,
 }
+
+/// Markup nested deeper than this (lists in lists, bold in italic …) is read as its plain text:
+/// RevMan writes a few levels, and the book's Markdown and PDF cannot nest without end.
+pub const MAX_MARKUP_DEPTH: usize = 24;
 
 fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
     node.children().find(|c| c.is_element() && c.tag_name().name() == name)
@@ -620,6 +628,9 @@ impl Reader<'_> {
                 }
                 other => review.skipped.push(format!("`{other}` element of the review")),
             }
+        }
+        if self.too_deep {
+            review.skipped.push(format!("markup nested more than {MAX_MARKUP_DEPTH} levels deep: the deeper levels are kept as plain text"));
         }
         if self.problems.is_empty() {
             Ok(review)
@@ -715,6 +726,17 @@ impl Reader<'_> {
 
     /// The blocks inside an element (paragraphs, lists, tables); loose text becomes a paragraph.
     fn blocks(&mut self, node: Node) -> Vec<Block> {
+        if self.depth >= MAX_MARKUP_DEPTH {
+            self.too_deep = true;
+            return vec![Block::Paragraph(vec![Inline::Text(text_of(Some(node)))])];
+        }
+        self.depth += 1;
+        let out = self.blocks_within(node);
+        self.depth -= 1;
+        out
+    }
+
+    fn blocks_within(&mut self, node: Node) -> Vec<Block> {
         let mut out = Vec::new();
         let mut loose: Vec<Node> = Vec::new();
         for c in node.children() {
@@ -743,6 +765,17 @@ impl Reader<'_> {
     }
 
     fn block(&mut self, node: Node) -> Vec<Block> {
+        if self.depth >= MAX_MARKUP_DEPTH {
+            self.too_deep = true;
+            return vec![Block::Paragraph(vec![Inline::Text(text_of(Some(node)))])];
+        }
+        self.depth += 1;
+        let out = self.block_within(node);
+        self.depth -= 1;
+        out
+    }
+
+    fn block_within(&mut self, node: Node) -> Vec<Block> {
         match node.tag_name().name() {
             "P" | "BLOCKQUOTE" | "PRE" => {
                 // A paragraph may hold a list or table (RevMan allows it): split around them.
@@ -780,7 +813,20 @@ impl Reader<'_> {
 
     fn table(&mut self, node: Node) -> Table {
         let mut table = Table::default();
-        for tr in node.descendants().filter(|d| d.has_tag_name("TR")) {
+        // The table's own rows (in THEAD, TBODY …), not those of a table inside a cell.
+        let mut own_rows = Vec::new();
+        let mut stack: Vec<Node> = elements(node).collect();
+        stack.reverse();
+        while let Some(e) = stack.pop() {
+            if e.has_tag_name("TR") {
+                own_rows.push(e);
+            } else if !e.has_tag_name("TABLE") {
+                let at = stack.len();
+                stack.extend(elements(e));
+                stack[at..].reverse();
+            }
+        }
+        for tr in own_rows {
             let row = elements(tr)
                 .filter(|c| c.has_tag_name("TD") || c.has_tag_name("TH"))
                 .map(|c| TableCell {
@@ -796,7 +842,14 @@ impl Reader<'_> {
     }
 
     fn inlines(&mut self, node: Node) -> Vec<Inline> {
-        self.inlines_of(node.children())
+        if self.depth >= MAX_MARKUP_DEPTH {
+            self.too_deep = true;
+            return vec![Inline::Text(text_of(Some(node)))];
+        }
+        self.depth += 1;
+        let out = self.inlines_of(node.children());
+        self.depth -= 1;
+        out
     }
 
     fn inlines_of<'a, 'i: 'a>(&mut self, nodes: impl Iterator<Item = Node<'a, 'i>>) -> Vec<Inline> {
@@ -1193,6 +1246,34 @@ mod tests {
         let e = read("x.rm5", b"<COCHRANE_REVIEW><ANALYSES_AND_DATA><COMPARISON NO=\"1\"><NAME>C</NAME>\n<XYZ_OUTCOME/></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>").unwrap_err();
         assert!(e[0].message.contains("unknown outcome type `XYZ_OUTCOME`"), "{e:?}");
         assert_eq!(e[0].position().unwrap(), "x.rm5:2:1");
+    }
+
+    #[test]
+    fn markup_nested_without_end_is_read_as_text() {
+        for tag in ["I", "UL", "P", "LI", "TABLE><TR><TD"] {
+            let close: String = tag.split("><").collect::<Vec<_>>().into_iter().rev().map(|t| format!("</{t}>")).collect();
+            let deep = format!("<{tag}>").repeat(1000) + "deep" + &close.repeat(1000);
+            let xml = format!("<COCHRANE_REVIEW><MAIN_TEXT><BACKGROUND><P>x {deep}</P></BACKGROUND></MAIN_TEXT></COCHRANE_REVIEW>");
+            let r = read("x.rm5", xml.as_bytes()).unwrap();
+            assert!(r.skipped.iter().any(|s| s.contains("nested more than")), "{tag}: {:?}", r.skipped);
+            fn depth(b: &[Block]) -> usize {
+                fn inl(i: &[Inline]) -> usize {
+                    i.iter().map(|x| match x {
+                        Inline::Bold(c) | Inline::Italic(c) | Inline::Underline(c) | Inline::Sup(c) | Inline::Sub(c) => 1 + inl(c),
+                        Inline::Link { content, .. } | Inline::Url { content, .. } | Inline::Other { content, .. } => 1 + inl(content),
+                        _ => 0,
+                    }).max().unwrap_or(0)
+                }
+                b.iter().map(|x| match x {
+                    Block::Paragraph(i) => inl(i),
+                    Block::List { items, .. } => 1 + items.iter().map(|i| depth(i)).max().unwrap_or(0),
+                    Block::Table(t) => 1 + t.rows.iter().flatten().map(|c| depth(&c.blocks)).max().unwrap_or(0),
+                }).max().unwrap_or(0)
+            }
+            let d = depth(&r.text[0].blocks);
+            assert!(d <= 2 * MAX_MARKUP_DEPTH, "{tag}: nested {d} deep");
+            assert!(plain_blocks(&r.text[0].blocks).contains("deep"), "{tag}: the text is kept");
+        }
     }
 
     #[test]

@@ -265,7 +265,10 @@ pub fn extract_from(markdown: &str, source: &Arc<Source>, first: usize) -> Resul
                 i = close + 1;
                 continue;
             }
-            // A bare `@fig-x` / `@tbl-x`: only after a space, punctuation or the start.
+            // A bare `@fig-x` / `@tbl-x`: only after a space, punctuation or the start. The
+            // character before is read in the source: a text that starts at `@` (after `*` or
+            // a backslash escape) still has one, and `*\@fig-x*` is text.
+            let before = markdown[..range.start + at].chars().next_back();
             let starts_word = before.is_none_or(|c| !(c.is_alphanumeric() || c == '\\' || c == '@'));
             let len = key_len(&text[at + 1..]);
             let key = &text[at + 1..at + 1 + len];
@@ -749,6 +752,16 @@ mod tests {
         let (_, refs) = extract_str("A \\\\@fig-a and \\\\[@key].\n").unwrap();
         assert_eq!(refs.len(), 1, "{refs:?}");
         assert_eq!(refs[0].reference, Ref::Cite(vec!["key".into()]));
+    }
+
+    #[test]
+    fn an_escaped_at_sign_is_text_also_at_the_start_of_emphasis() {
+        for md in ["*\\@fig-a1\\_1x* here\n", "_\\@fig-a_ b\n", "**\\@tbl-x**\n"] {
+            let (_, refs) = extract_str(md).unwrap();
+            assert!(refs.is_empty(), "{md:?}: {:?}", refs.iter().map(|f| f.reference.clone()).collect::<Vec<_>>());
+        }
+        let (_, refs) = extract_str("*@fig-a* and (@tbl-b)\n").unwrap();
+        assert_eq!(refs.len(), 2, "unescaped cross-references are still found");
     }
 
     #[test]

@@ -178,8 +178,36 @@ pub fn text(t: &str) -> String {
     if t.is_empty() {
         String::new()
     } else {
-        format!("#{}", string(t))
+        format!("#{}", string(&breakable(t)))
     }
+}
+
+/// The longest run of characters without a space that text keeps as it is; a longer one gets
+/// a zero-width space (a break opportunity, invisible) after every this many characters. The
+/// PDF writer (krilla 0.8) panics on a run of text longer than 65,535 bytes that a multibyte
+/// character straddles (found by the fuzzer: a megabyte of "é" in one word); no real word
+/// comes near this.
+const MAX_UNBROKEN: usize = 2000;
+
+fn breakable(t: &str) -> std::borrow::Cow<'_, str> {
+    let mut run = 0usize;
+    if t.chars().all(|c| {
+        run = if c.is_whitespace() { 0 } else { run + 1 };
+        run <= MAX_UNBROKEN
+    }) {
+        return std::borrow::Cow::Borrowed(t);
+    }
+    let mut out = String::with_capacity(t.len() + t.len() / MAX_UNBROKEN * 3);
+    run = 0;
+    for c in t.chars() {
+        run = if c.is_whitespace() { 0 } else { run + 1 };
+        if run > MAX_UNBROKEN {
+            out.push('\u{200B}');
+            run = 1;
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Markdown (already templated) into Typst code. `placeholder` turns a raw-HTML placeholder
@@ -563,6 +591,15 @@ fn preamble(book: &Book, title: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_word_longer_than_the_pdf_writer_takes_gets_invisible_break_opportunities() {
+        let word = "é".repeat(100_000);
+        let t = super::breakable(&word);
+        assert_eq!(t.replace('\u{200B}', ""), word, "the text itself is kept");
+        assert!(t.split('\u{200B}').all(|run| run.chars().count() <= super::MAX_UNBROKEN));
+        assert!(matches!(super::breakable("ordinary words"), std::borrow::Cow::Borrowed(_)));
+    }
+
     use super::*;
 
     #[test]

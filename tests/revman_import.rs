@@ -330,6 +330,7 @@ fn imported_books_build_whatever_the_file_stores() {
         ("no-study", &[("STUDY_ID=\"STD-Abel-1999\"", "STUDY_ID=\"\"")]),
         // Markup nested without end.
         ("deep", &[("<LI>first</LI>", &format!("<LI>{}first{}</LI>", "<I>".repeat(300), "</I>".repeat(300)))]),
+        ("deep-lists", &[("<LI>first</LI>", &format!("<LI>{}first{}</LI>", "<UL>".repeat(100), "</UL>".repeat(100)))]),
     ];
     for (tag, edits) in cases {
         let mut xml = base.clone();

@@ -325,8 +325,12 @@ fn imported_books_build_whatever_the_file_stores() {
         ("year", &[("<YR>2001</YR>", "<YR>１２ in press</YR>"), ("<YR>2005</YR>", "<YR>2005a</YR>")]),
         // An escaped cross-reference at the start of emphasis.
         ("escaped-at", &[("<B>bold</B> second", "<B>@fig-a1_1</B> second <I>@fig-a1_1x</I>")]),
+        // Confidence levels that are none, and a data row that names no study.
+        ("levels", &[("CI_STUDY=\"90\" CI_TOTAL=\"95\"", "CI_STUDY=\"4294967296\" CI_TOTAL=\"99999999999999999999\"")]),
+        ("no-study", &[("STUDY_ID=\"STD-Abel-1999\"", "STUDY_ID=\"\"")]),
         // Markup nested without end.
         ("deep", &[("<LI>first</LI>", &format!("<LI>{}first{}</LI>", "<I>".repeat(300), "</I>".repeat(300)))]),
+        ("deep-lists", &[("<LI>first</LI>", &format!("<LI>{}first{}</LI>", "<UL>".repeat(100), "</UL>".repeat(100)))]),
     ];
     for (tag, edits) in cases {
         let mut xml = base.clone();

@@ -365,9 +365,11 @@ impl<'r> Builder<'r> {
 
     fn study_label(&mut self, id: &str) -> String {
         match self.study_names.get(id) {
-            Some(n) if !n.is_empty() => n.to_string(),
+            Some(n) if !n.trim().is_empty() => n.to_string(),
             _ => {
                 let label = id.strip_prefix("STD-").unwrap_or(id).replace('-', " ");
+                // A row needs a label: a study without an id or a name is "Unnamed study".
+                let label = if label.trim().is_empty() { "Unnamed study".to_string() } else { label };
                 self.report.note("Studies", format!("the data refer to the study `{id}`, which the file's list of studies does not have; it is labelled `{label}`"));
                 label
             }
@@ -734,8 +736,19 @@ impl<'r> Builder<'r> {
 
         let random = a.yes("RANDOM");
         let model = if random { "random" } else { "fixed" };
-        let level = a.num("CI_TOTAL").unwrap_or(95.0);
-        let study_level = a.num("CI_STUDY").unwrap_or(level);
+        // A confidence level is a percentage strictly between 0 and 100; RevMan's default is 95.
+        let mut level_of = |key: &str, default: f64| match a.get(key) {
+            None => default,
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(x) if x > 0.0 && x < 100.0 => x,
+                _ => {
+                    self.report.note("Analyses", format!("Analysis {number}: {key} = `{v}` is not a confidence level (a percentage between 0 and 100); the analysis uses {}%", fmt_num(default)));
+                    default
+                }
+            },
+        };
+        let level = level_of("CI_TOTAL", 95.0);
+        let study_level = level_of("CI_STUDY", level);
         let _ = write!(md, "```metabook analysis\nname = \"{name}\"\ndata = \"{name}.csv\"\nmeasure = \"{measure}\"\nmethod = \"{method}\"\nmodel = \"{model}\"\nlevel = {}\nstudy-level = {}\n", fmt_num(level), fmt_num(study_level));
         if measure == "GEN" {
             if log_scale {

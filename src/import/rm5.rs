@@ -534,8 +534,9 @@ struct Reader<'s> {
 }
 
 /// Markup nested deeper than this (lists in lists, bold in italic …) is read as its plain text:
-/// RevMan writes a few levels, and the book's Markdown and PDF cannot nest without end.
-pub const MAX_MARKUP_DEPTH: usize = 24;
+/// RevMan writes a few levels, and the book's PDF nests lists and quotes at most 10 deep (a
+/// list level is one or two here: the list, and its item if it has one).
+pub const MAX_MARKUP_DEPTH: usize = 10;
 
 fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
     node.children().find(|c| c.is_element() && c.tag_name().name() == name)

@@ -244,7 +244,7 @@ pub fn setting_diagnostic(table: Option<&StudyTable>, error: StatsError, spec: &
     } else if let (true, Some(table)) = (wanted.contains(&Setting::Data), table) {
         d = d.at(&table.source, table_span(table), "the studies of this file");
     }
-    let hint = table.and_then(|t| no_study_hint(&error, t, spec, settings.style)).or_else(|| error.hint_in(settings.style));
+    let hint = table.and_then(|t| no_study_hint(&error, t)).or_else(|| error.hint_in(settings.style));
     if let Some(hint) = hint {
         d = d.hint(hint);
     }
@@ -267,7 +267,7 @@ fn table_span(table: &StudyTable) -> std::ops::Range<usize> {
 
 /// Why no study could be analysed, where the data say. (Studies that are all "not estimable"
 /// make a not-estimable result, not this error; it remains for data without studies.)
-fn no_study_hint(error: &StatsError, table: &StudyTable, _spec: &Spec, _style: OptionStyle) -> Option<String> {
+fn no_study_hint(error: &StatsError, table: &StudyTable) -> Option<String> {
     let StatsError::NoStudies = error else { return None };
     Some(format!("no study of `{}` has an effect that can be pooled", table.source.name))
 }

@@ -284,7 +284,7 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
             mantel_haenszel::mantel_haenszel(spec.measure, &pooled_tables(false), &pooled_tables(spec.convention == Convention::Revman5), &effects, spec)?
         }
         Method::PETO => mantel_haenszel::peto(&pooled_tables(false), spec)?,
-        method => {
+        _ => {
             // Here the pooled studies are exactly those with an effect: use the columns as they
             // are when every study has one.
             let filtered: (Vec<f64>, Vec<f64>);
@@ -294,7 +294,6 @@ pub fn meta_analysis(data: &[StudyData], spec: &Spec) -> Result<Analysis, StatsE
                 filtered = effects.iter().flatten().map(|e| (e.yi, e.vi)).unzip();
                 (&filtered.0, &filtered.1)
             };
-            let _ = method;
             fit_inverse_variance(yi, vi, spec)?
         }
     };

@@ -167,6 +167,25 @@ fn antibiotics_for_sore_throat_imports_text_studies_bias_and_subgroups() {
     let report = read(&dir, "import-report.md");
     assert!(stdout.contains(&report), "the command prints the report");
     assert!(report.contains("Summary of findings") && report.contains("sources of support") && report.contains("Analysis 2.4: RevMan finds no study estimable"), "{report}");
+
+    // The summary of findings as GRADE outcomes: each row with the analysis its participants
+    // and studies match, the certainty it states, the ratings behind it not reported.
+    let grade = read(&dir, "data/grade.toml");
+    let outcomes: Vec<(String, String, String)> = grade
+        .split("[[outcome]]")
+        .skip(1)
+        .map(|o| {
+            let key = |k: &str| o.lines().find_map(|l| l.strip_prefix(&format!("{k} = \""))).unwrap().trim_end_matches('"').to_string();
+            (key("name"), key("analysis"), key("certainty"))
+        })
+        .collect();
+    let want = [("Sore throat: day 3", "a1_1", "high"), ("Sore throat: day 7", "a1_5", "high"), ("Rheumatic fever", "a4_1", "high"), ("Glomerulonephritis", "a4_8", "low"), ("Quinsy", "a4_7", "high"), ("Otitis media", "a4_4", "high")];
+    assert_eq!(outcomes, want.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())));
+    assert!(grade.contains("intervention = \"antibiotics\"") && grade.matches("imprecision = { rating = \"not reported\" }").count() == 6, "{grade}");
+    assert!(grade.contains("note = \"The RevMan file's table states: Illustrative comparative risks* (95% CI), Assumed risk, Antibiotics: 0.001; Corresponding risk, Placebo: 0.22; Relative effect (95% CI): 0.07 to 1.32; Comments: Sparse data: 2 cases only.\""), "{grade}");
+    assert!(report.contains("- SOF-01, \"Rheumatic fever\" → Analysis 4.1 (`a4_1`): 10101 participants in 16 studies (also Analysis 4.3; chosen by the name)"), "{report}");
+    let sof = read(&dir, "report/summary-of-findings.md");
+    assert!(sof.contains("```metabook sof\ndata = \"grade.toml\"") && sof.contains("### As stored in the RevMan file"), "{sof}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -266,6 +285,15 @@ fn imported_books_build() {
             assert!(!stderr.contains("does not reproduce"), "{stderr}");
             assert!(read(&dir, "book/html/revman-versus-metabook.html").contains("reproduced"));
         }
+        if name.starts_with("antibiotics") {
+            // The summary of findings computed from the analyses the RevMan table's rows report:
+            // every study counts, also those without events (16 for rheumatic fever, of which 7
+            // are estimable).
+            let sof = read(&dir, "book/html/summary-of-findings.html");
+            for row in ["<th scope=\"row\">Rheumatic fever</th><td>10101 (16)</td><td>RR 0.27 (95% CI 0.12 to 0.60)</td>", "<th scope=\"row\">Glomerulonephritis</th><td>5147 (10)</td><td>RR 0.22 (95% CI 0.02 to 2.08)</td>"] {
+                assert!(sof.contains(row), "{row} not in\n{sof}");
+            }
+        }
         if name.starts_with("synthetic") {
             // User text stays text through Markdown, the template engine and TOML.
             let abstract_html = read(&dir, "book/html/abstract.html");
@@ -331,6 +359,8 @@ fn imported_books_build_whatever_the_file_stores() {
         // Markup nested without end.
         ("deep", &[("<LI>first</LI>", &format!("<LI>{}first{}</LI>", "<I>".repeat(300), "</I>".repeat(300)))]),
         ("deep-lists", &[("<LI>first</LI>", &format!("<LI>{}first{}</LI>", "<UL>".repeat(100), "</UL>".repeat(100)))]),
+        // Data metabook cannot pool (a mean of 1e308): the analysis is written turned off.
+        ("absurd-mean", &[("MEAN_1=\"3.0\"", "MEAN_1=\"1e308\"")]),
     ];
     for (tag, edits) in cases {
         let mut xml = base.clone();
@@ -347,6 +377,15 @@ fn imported_books_build_whatever_the_file_stores() {
         assert_eq!(code, 0, "{tag}: {stdout}{stderr}");
         let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), book.as_os_str()]);
         assert_eq!(code, 0, "{tag}: the imported book does not build\n{out}{err}\n(import report:)\n{stdout}");
+        if *tag == "absurd-mean" {
+            // The data stay as RevMan has them; the chapter and the report say why nothing is
+            // computed, and where; the other analyses are computed and checked.
+            assert!(read(&book, "data/a1_1.csv").contains("Abel 1999,20,1e308,"));
+            assert!(stdout.contains("## Analyses not computed\n\n- Analysis 1.1 (`a1_1`): data/a1_1.csv:2:1: study `Abel 1999`: its effect 1.000e308 is beyond"), "{stdout}");
+            let html = read(&book, "book/html/comparison-1.html");
+            assert!(html.contains("metabook does not compute this analysis") && html.contains("data/a1_1.csv:2:1"), "{html}");
+            assert!(!read(&book, "data/revman-results.csv").contains("\na1_1,") && out.contains("RevMan analyses"), "{out}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -18,9 +18,10 @@
 //!
 //! Domains are rated `not serious`, `serious` (−1) or `very serious` (−2); the upgrades
 //! `large_effect` (`large` +1, `very large` +2), `dose_response` and `confounding` (`present`
-//! +1) default to none. `not reported` is for a rating the source of a review does not give;
-//! then the certainty cannot be computed and must be given as `certainty = "…"` (as the source
-//! states it), and the table says so. Every value is checked where it is written.
+//! +1) default to none. `not reported` is for a rating (or a design) the source of a review
+//! does not give; then the certainty cannot be computed and must be given as `certainty = "…"`
+//! (as the source states it), and the table says so. Every value is checked where it is
+//! written.
 
 use crate::diag::{Diagnostic, Source};
 use serde::Deserialize;
@@ -187,7 +188,9 @@ pub enum Direction {
 pub struct Outcome {
     pub name: String,
     pub from: EffectFrom,
-    pub randomised: bool,
+    /// Whether the evidence comes from randomised trials (starts at high certainty); `None`
+    /// where the source does not say (the certainty is then the one it states).
+    pub randomised: Option<bool>,
     pub words: (String, String, String),
     pub domains: Vec<Judged>,
     /// The certainty from the ratings, or as stated where a rating is not reported.
@@ -216,10 +219,11 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
     for o in raw.outcomes {
         let at = |span: std::ops::Range<usize>, message: String, hint: &str| Diagnostic::error(message).at(source, span, "here").hint(hint.to_string());
         let randomised = match o.design.get_ref().to_lowercase().replace('-', "").as_str() {
-            "randomised" | "randomized" | "rct" => true,
-            "nonrandomised" | "nonrandomized" | "observational" => false,
+            "randomised" | "randomized" | "rct" => Some(true),
+            "nonrandomised" | "nonrandomized" | "observational" => Some(false),
+            "not reported" => None,
             other => {
-                problems.push(at(o.design.span(), format!("unknown design `{other}`"), "design = \"randomised\" (starts at high certainty) or \"non-randomised\" (starts at low)"));
+                problems.push(at(o.design.span(), format!("unknown design `{other}`"), "design = \"randomised\" (starts at high certainty), \"non-randomised\" (starts at low) or \"not reported\" (then give the certainty the source states)"));
                 continue;
             }
         };
@@ -284,7 +288,8 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
                 continue;
             }
         };
-        let computed = domains.iter().map(|j| j.levels).sum::<Option<i32>>().map(|moves| Certainty::from_level(if randomised { 3 } else { 1 } + moves));
+        let start = randomised.map(|r| if r { 3 } else { 1 });
+        let computed = domains.iter().map(|j| j.levels).sum::<Option<i32>>().and_then(|moves| Some(Certainty::from_level(start? + moves)));
         let stated = o.certainty.as_ref().map(|c| (Certainty::parse(c.get_ref()), c.span()));
         let (certainty, is_stated) = match (computed, stated) {
             (Some(c), None) => (c, false),
@@ -299,7 +304,8 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
                 continue;
             }
             (None, None) => {
-                problems.push(at(o.name.span(), format!("outcome `{}`: a rating is `not reported`, so its certainty cannot be computed", o.name.get_ref()), "give the certainty the source states: certainty = \"moderate\""));
+                let what = if randomised.is_none() { "the design" } else { "a rating" };
+                problems.push(at(o.name.span(), format!("outcome `{}`: {what} is `not reported`, so its certainty cannot be computed", o.name.get_ref()), "give the certainty the source states: certainty = \"moderate\""));
                 continue;
             }
         };
@@ -343,6 +349,15 @@ mod tests {
         assert!(e[0].message.contains("cannot be computed"), "{}", e[0].message);
         let g = load(&format!("{BASE}certainty = \"moderate\"\n{NOT_SERIOUS}imprecision = {{ rating = \"not reported\" }}\n")).unwrap();
         assert_eq!((g.outcomes[0].certainty, g.outcomes[0].stated), (Certainty::Moderate, true));
+    }
+
+    #[test]
+    fn a_design_not_reported_needs_the_stated_certainty() {
+        let text = format!("{}{NOT_SERIOUS}imprecision = {{ rating = \"not serious\" }}\n", BASE.replace("\"randomised\"", "\"not reported\""));
+        let e = load(&text).unwrap_err();
+        assert!(e[0].message.contains("the design is `not reported`"), "{}", e[0].message);
+        let g = load(&text.replace("design = ", "certainty = \"low\"\ndesign = ")).unwrap();
+        assert_eq!((g.outcomes[0].certainty, g.outcomes[0].stated, g.outcomes[0].randomised), (Certainty::Low, true, None));
     }
 
     #[test]

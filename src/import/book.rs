@@ -9,6 +9,7 @@
 //! report, so nothing is dropped silently. The same review always gives the same bytes.
 
 use super::rm5::{self, Block, Inline, Outcome, OutcomeKind, Review, Section, StudyStatus};
+use super::sof;
 use crate::render::prose::escape_markdown;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -46,6 +47,20 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
     let mut summary = String::from("# Summary\n\n");
     let mut chapters: Vec<(String, String, String)> = Vec::new(); // (file, title, text)
 
+    // Analyses first, one chapter per comparison: the text links only to analyses that run.
+    let mut comparisons: Vec<(String, String, String)> = Vec::new(); // (file stem, title, text)
+    let mut results = csv_writer();
+    results
+        .write_record(["analysis", "row", "subgroup", "study", "estimable", "estimate", "ci_lower", "ci_upper", "weight", "chi2", "df", "p_chi2", "i2", "tau2", "z", "p_z"])
+        .expect("writing to memory");
+    for c in &review.comparisons {
+        let mut md = format!("# Comparison {}. {}\n\n", esc(&c.no), b.text(&c.name));
+        for o in &c.outcomes {
+            let name = b.analysis_names[&(c as *const _ as usize, o as *const _ as usize)].clone();
+            b.outcome(c, o, &name, &mut md, &mut files, &mut results);
+        }
+        comparisons.push((format!("comparison-{}", c.no), format!("Comparison {}", c.no), md));
+    }
     // The text, one chapter per part (the body's parts each on their own).
     let mut parts: Vec<&Section> = Vec::new();
     for s in &review.text {
@@ -73,19 +88,8 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
         chapters.push((b.file_name("history"), "What's new and history".into(), md));
     }
 
-    // Analyses: one chapter per comparison.
-    let mut results = csv_writer();
-    results
-        .write_record(["analysis", "row", "subgroup", "study", "estimable", "estimate", "ci_lower", "ci_upper", "weight", "chi2", "df", "p_chi2", "i2", "tau2", "z", "p_z"])
-        .expect("writing to memory");
-    let mut loader_checks: Vec<(String, String, Vec<u8>)> = Vec::new();
-    for c in &review.comparisons {
-        let mut md = format!("# Comparison {}. {}\n\n", esc(&c.no), b.text(&c.name));
-        for o in &c.outcomes {
-            let name = b.analysis_names[&(c as *const _ as usize, o as *const _ as usize)].clone();
-            b.outcome(c, o, &name, &mut md, &mut files, &mut results, &mut loader_checks);
-        }
-        chapters.push((b.file_name(&format!("comparison-{}", c.no)), format!("Comparison {}", c.no), md));
+    for (stem, title, md) in comparisons {
+        chapters.push((b.file_name(&stem), title, md));
     }
     if !review.comparisons.is_empty() {
         files.push(("data/revman-results.csv".into(), results.into_inner().expect("memory")));
@@ -95,18 +99,8 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
     let studies_md = b.studies_chapter(&mut files);
     chapters.push((b.file_name("studies"), "Characteristics of studies".into(), studies_md));
     if !review.sof_tables.is_empty() {
-        let mut md = String::from("# Summary of findings\n\n");
-        for t in &review.sof_tables {
-            b.titled_table(t, &mut md);
-        }
+        let md = b.summary_of_findings(&mut files);
         chapters.push((b.file_name("summary-of-findings"), "Summary of findings".into(), md));
-        b.report.note(
-            "Summary of findings",
-            format!(
-                "{} summary-of-findings table(s) are shown as tables in `report/summary-of-findings.md`, not as a `metabook sof` directive: RevMan 5 keeps them as free tables, without the GRADE ratings (risk of bias, inconsistency, indirectness, imprecision, publication bias) per outcome that `data/grade.toml` needs. Merged cells (column and row spans) are repeated as empty cells.",
-                review.sof_tables.len()
-            ),
-        );
     }
     if !review.additional_tables.is_empty() {
         let mut md = String::from("# Additional tables\n\n");
@@ -143,10 +137,6 @@ caption = \"RevMan versus metabook: the numbers RevMan 5 stored, recomputed.\"
     files.push(("data/references.bib".into(), b.bibtex().into_bytes()));
     files.push(("book.toml".into(), book_toml(review, file_name).into_bytes()));
 
-    // What metabook's data loader will refuse, found by running it on the files made.
-    for (analysis, measure, bytes) in &loader_checks {
-        b.check_with_loader(analysis, measure, bytes);
-    }
     let report = b.report_text(review, file_name, &files);
     files.push(("import-report.md".into(), report.clone().into_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
@@ -230,6 +220,8 @@ struct Builder<'r> {
     /// (comparison, outcome), by address → the analysis' name (`a1_2`), unique in the book.
     analysis_names: HashMap<(usize, usize), String>,
     used_files: HashSet<String>,
+    /// Analyses whose data metabook refuses: written turned off, not in the summary of findings.
+    not_computed: HashSet<String>,
     report: Report,
     unknown_markup: BTreeMap<String, usize>,
 }
@@ -337,6 +329,7 @@ impl<'r> Builder<'r> {
             figures,
             analysis_names,
             used_files: HashSet::new(),
+            not_computed: HashSet::new(),
             report: Report::default(),
             unknown_markup: BTreeMap::new(),
         }
@@ -436,39 +429,26 @@ impl<'r> Builder<'r> {
     }
 
     /// A table as a Markdown pipe table: the first row is the heading; merged cells repeat as
-    /// empty cells; a cell's paragraphs are joined on one line.
+    /// empty cells (rows across the whole table at its ends become paragraphs); a cell's paragraphs are joined on one line.
     fn table(&mut self, t: &rm5::Table, md: &mut String) {
-        let mut grid: Vec<Vec<String>> = Vec::new();
-        // Cells still covered by a row span: (column, rows left).
-        let mut pending: Vec<(usize, usize)> = Vec::new();
-        for row in &t.rows {
-            let mut out: Vec<String> = Vec::new();
-            let mut cells = row.iter();
-            loop {
-                let col = out.len();
-                if let Some(p) = pending.iter_mut().find(|(c, left)| *c == col && *left > 0) {
-                    p.1 -= 1;
-                    out.push(String::new());
-                    continue;
-                }
-                let Some(cell) = cells.next() else { break };
-                let text = self.blocks_inline(&cell.blocks);
-                let start = out.len();
-                out.push(text);
-                for _ in 1..cell.colspan {
-                    out.push(String::new());
-                }
-                if cell.rowspan > 1 {
-                    for c in start..start + cell.colspan {
-                        pending.push((c, cell.rowspan - 1));
-                    }
-                }
+        // Rows of one cell across the whole table at its top and bottom (a title, the
+        // population, footnotes: RevMan's summary-of-findings tables have them) are paragraphs
+        // around the table, since a Markdown table has no merged cells.
+        let full = t.grid(|_| (), || ()).iter().map(Vec::len).max().unwrap_or(0);
+        let across = |row: &Vec<rm5::TableCell>| full > 1 && row.len() == 1 && row[0].colspan >= full && row[0].rowspan == 1;
+        let lead = t.rows.iter().take_while(|r| across(r)).count();
+        let trail = t.rows[lead..].iter().rev().take_while(|r| across(r)).count();
+        let paragraphs = |b: &mut Self, rows: &[Vec<rm5::TableCell>], md: &mut String| {
+            for block in rows.iter().flat_map(|r| &r[0].blocks) {
+                b.block(block, md, "");
             }
-            pending.retain(|(_, left)| *left > 0);
-            grid.push(out);
-        }
+        };
+        paragraphs(self, &t.rows[..lead], md);
+        let body = rm5::Table { rows: t.rows[lead..t.rows.len() - trail].to_vec() };
+        let grid = body.grid(|cell| self.blocks_inline(&cell.blocks), String::new);
         let width = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
         if grid.is_empty() {
+            paragraphs(self, &t.rows[t.rows.len() - trail..], md);
             return;
         }
         for (i, row) in grid.iter().enumerate() {
@@ -479,6 +459,7 @@ impl<'r> Builder<'r> {
             }
         }
         md.push('\n');
+        paragraphs(self, &t.rows[t.rows.len() - trail..], md);
     }
 
     fn titled_table(&mut self, t: &rm5::TitledTable, md: &mut String) {
@@ -589,7 +570,6 @@ impl<'r> Builder<'r> {
         md: &mut String,
         files: &mut Vec<(String, Vec<u8>)>,
         results: &mut csv::Writer<Vec<u8>>,
-        loader_checks: &mut Vec<(String, String, Vec<u8>)>,
     ) {
         let name = name.to_string();
         let number = format!("{}.{}", c.no, o.no);
@@ -633,13 +613,15 @@ impl<'r> Builder<'r> {
             self.other_outcome(o, &name, &number, &rows, has_subgroups, md, files);
             return;
         }
+        // RevMan's stored results, for revman-results.csv once the analysis is known to run.
+        let mut stored_rows: Vec<Vec<String>> = Vec::new();
         for (sg, r, label) in &rows {
             let ra = &r.attrs;
             let sgname = sg.map(|s| s.name.clone()).unwrap_or_default();
             let mut v = vec![name.clone(), "study".into(), sgname, label.clone()];
             v.extend(["ESTIMABLE", "EFFECT_SIZE", "CI_START", "CI_END", "WEIGHT"].iter().map(|k| self.stored(ra, k, &number, label)));
             v.extend(std::iter::repeat_n(String::new(), 7));
-            results.write_record(&v).expect("memory");
+            stored_rows.push(v);
         }
         let stored = |b: &mut Self, row: &str, sg: &str, at: &rm5::Attrs| -> Vec<String> {
             let mut v = vec![name.clone(), row.to_string(), sg.to_string(), String::new()];
@@ -649,10 +631,10 @@ impl<'r> Builder<'r> {
         };
         for s in &o.subgroups {
             let record = stored(self, "subtotal", &s.name, &s.attrs);
-            results.write_record(record).expect("memory");
+            stored_rows.push(record);
         }
         let record = stored(self, "total", "", a);
-        results.write_record(record).expect("memory");
+        stored_rows.push(record);
         if has_subgroups {
             let df = a.get("DF_Q").map(str::to_string).unwrap_or_else(|| {
                 let estimable = |s: &rm5::Subgroup| match s.attrs.get("ESTIMABLE") {
@@ -664,7 +646,7 @@ impl<'r> Builder<'r> {
             });
             let (q, p_q, i2_q) = (self.stored(a, "Q", &number, "test for subgroup differences"), self.stored(a, "P_Q", &number, "test for subgroup differences"), self.stored(a, "I2_Q", &number, "test for subgroup differences"));
             let df = if df.trim().parse::<f64>().is_ok_and(f64::is_finite) { df } else { String::new() };
-            results.write_record([name.as_str(), "subgroup-test", "", "", "", "", "", "", "", &q, &df, &p_q, &i2_q, "", "", ""]).expect("memory");
+            stored_rows.push([name.as_str(), "subgroup-test", "", "", "", "", "", "", "", &q, &df, &p_q, &i2_q, "", "", ""].map(String::from).to_vec());
         }
 
         if rows.is_empty() {
@@ -731,8 +713,8 @@ impl<'r> Builder<'r> {
             w.write_record(&rec).expect("memory");
         }
         let bytes = w.into_inner().expect("memory");
-        loader_checks.push((name.clone(), measure.to_string(), bytes.clone()));
-        files.push((format!("data/{name}.csv"), bytes));
+        let data_file = format!("data/{name}.csv");
+        files.push((data_file.clone(), bytes.clone()));
 
         let random = a.yes("RANDOM");
         let model = if random { "random" } else { "fixed" };
@@ -749,7 +731,30 @@ impl<'r> Builder<'r> {
         };
         let level = level_of("CI_TOTAL", 95.0);
         let study_level = level_of("CI_STUDY", level);
-        let _ = write!(md, "```metabook analysis\nname = \"{name}\"\ndata = \"{name}.csv\"\nmeasure = \"{measure}\"\nmethod = \"{method}\"\nmodel = \"{model}\"\nlevel = {}\nstudy-level = {}\n", fmt_num(level), fmt_num(study_level));
+
+        // Run the analysis as the book will. What metabook refuses (data beyond what it can
+        // pool) must not stop the book's build: the data file stays as RevMan has it, the
+        // directives are written as plain TOML to be turned on once the data are corrected,
+        // and the chapter and the report say why.
+        let refused = trial(&data_file, &bytes, measure, method, model, level, study_level, log_scale);
+        let (analysis_block, forest_block) = if refused.is_empty() {
+            for row in stored_rows {
+                results.write_record(row).expect("memory");
+            }
+            ("metabook analysis", "metabook forest")
+        } else {
+            self.figures.remove(&o.id);
+            self.not_computed.insert(name.clone());
+            md.push_str("metabook does not compute this analysis: it refuses the data RevMan has for it.\n\n");
+            for why in &refused {
+                let _ = writeln!(md, "- {}", esc(why));
+                self.report.note("Analyses not computed", format!("Analysis {number} (`{name}`): {why}"));
+            }
+            let _ = write!(md, "\nCorrect `{data_file}`, then change `toml` to `metabook analysis` and `metabook forest` in the two blocks below to compute it and draw its forest plot.\n\n");
+            self.report.note("Analyses not computed", format!("Analysis {number} (`{name}`): its directives are written as plain TOML blocks and RevMan's stored results for it are not compared; correct `{data_file}` and turn them on"));
+            ("toml", "toml")
+        };
+        let _ = write!(md, "```{analysis_block}\nname = \"{name}\"\ndata = \"{name}.csv\"\nmeasure = \"{measure}\"\nmethod = \"{method}\"\nmodel = \"{model}\"\nlevel = {}\nstudy-level = {}\n", fmt_num(level), fmt_num(study_level));
         if measure == "GEN" {
             if log_scale {
                 md.push_str("log-scale = true\n");
@@ -784,7 +789,7 @@ impl<'r> Builder<'r> {
             if random { "Random" } else { "Fixed" },
             fmt_num(level)
         );
-        let _ = write!(md, "```metabook forest\nanalysis = \"{name}\"\n");
+        let _ = write!(md, "```{forest_block}\nanalysis = \"{name}\"\n");
         let labels = |(l, r): &(String, String)| format!("[{}, {}]", toml_str(l), toml_str(r));
         if !o.graph_labels.0.is_empty() || !o.graph_labels.1.is_empty() {
             let _ = writeln!(md, "favours = {}", labels(&o.graph_labels));
@@ -951,20 +956,6 @@ impl<'r> Builder<'r> {
     }
 
     /// Run metabook's CSV loader on a data file made here, and list what it refuses.
-    fn check_with_loader(&mut self, analysis: &str, measure: &str, bytes: &[u8]) {
-        let Ok(measure) = measure.parse::<crate::stats::Measure>() else { return };
-        let source = crate::diag::Source::new(format!("data/{analysis}.csv"), String::from_utf8_lossy(bytes).into_owned());
-        let problems = match crate::data::csv_table(&source) {
-            Ok(table) => crate::data::studies::load_studies_as(&table, measure, None, crate::stats::Convention::Revman5).err().unwrap_or_default(),
-            Err(e) => e,
-        };
-        for p in problems.iter().filter(|p| p.is_error()) {
-            let at = p.position().unwrap_or_else(|| source.name.clone());
-            let line = p.location.as_ref().map(|l| l.source.line_col(l.span.start).0).and_then(|n| source.text.lines().nth(n - 1)).unwrap_or("");
-            self.report.note("Rows metabook's data loader refuses", format!("{at}: {} (`{}`)", p.message, line));
-        }
-    }
-
     // ---------------------------------------------------------------- studies
 
     fn studies_chapter(&mut self, files: &mut Vec<(String, Vec<u8>)>) -> String {
@@ -1099,6 +1090,70 @@ impl<'r> Builder<'r> {
              ```metabook rob\ndata = \"rob.csv\"\ntool = \"custom\"\ndomains = [{names}]\nplot = \"summary\"\ncaption = \"Risk of bias: review authors' judgements about each item as percentages across all included studies.\"\nlabel = \"fig-rob-summary\"\n```\n\n\
              ```metabook table\ndata = \"rob-support.csv\"\ncaption = \"Risk of bias: the review authors' support for each judgement.\"\nlabel = \"tbl-rob-support\"\n```\n\n"
         );
+    }
+
+    /// The summary-of-findings chapter: for each RevMan table, a `metabook sof` table computed
+    /// from the analyses its rows report (with a GRADE file read from it, see [`super::sof`]),
+    /// then the table as stored.
+    fn summary_of_findings(&mut self, files: &mut Vec<(String, Vec<u8>)>) -> String {
+        let review = self.review;
+        let mut candidates = Vec::new();
+        for c in &review.comparisons {
+            for o in c.outcomes.iter().filter(|o| o.kind != OutcomeKind::Other && o.all_rows().next().is_some()) {
+                let name = &self.analysis_names[&(c as *const _ as usize, o as *const _ as usize)];
+                if self.not_computed.contains(name) {
+                    continue;
+                }
+                let count = |v: Option<f64>| v.filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 1e15).map(|x| x as u64);
+                let a = &o.attrs;
+                candidates.push(sof::Candidate {
+                    name: name.clone(),
+                    number: format!("{}.{}", c.no, o.no),
+                    title: o.name.clone(),
+                    participants: count(a.num("TOTAL_1")).zip(count(a.num("TOTAL_2"))).map(|(x, y)| x + y),
+                    studies: count(a.num("STUDIES")),
+                    has_subgroups: !o.subgroups.is_empty(),
+                });
+            }
+        }
+        let mut md = String::from("# Summary of findings\n\n");
+        for (i, t) in review.sof_tables.iter().enumerate() {
+            let title = rm5::plain(&t.title);
+            let title = if title.is_empty() { format!("Summary of findings {}", i + 1) } else { title };
+            // The chapter is already called so: a lone table of that title needs no heading.
+            if review.sof_tables.len() > 1 || !title.eq_ignore_ascii_case("summary of findings") {
+                let _ = write!(md, "## {}\n\n", self.text(&title));
+            }
+            let read = sof::read(t, &candidates);
+            for n in &read.notes {
+                self.report.note("Summary of findings", n.clone());
+            }
+            let file = if i == 0 { "grade.toml".to_string() } else { format!("grade-{}.toml", i + 1) };
+            match sof::grade_toml(&read, &title, toml_str) {
+                Some(grade) => {
+                    let n = read.usable().count();
+                    self.report.note(
+                        "Summary of findings",
+                        format!("`data/{file}`: {n} of {} outcome rows of \"{title}\", each with the analysis it reports and the certainty the table states; the file does not give the ratings per GRADE domain or the study design, so they are `not reported`", read.rows.len()),
+                    );
+                    let _ = write!(
+                        md,
+                        "The table below is computed from the analyses each outcome reports (participants, studies and effect); the certainty is the one the RevMan file states, since the file does not give the GRADE ratings behind it (see `data/{file}`). RevMan's table as stored follows it.\n\n\
+                         ```metabook sof\ndata = {}\nlabel = \"tbl-sof-{}\"\ncaption = {}\n```\n\n### As stored in the RevMan file\n\n",
+                        toml_str(&file),
+                        i + 1,
+                        toml_str(&format!("{title}: computed from the analyses, with the certainty the RevMan file states."))
+                    );
+                    files.push((format!("data/{file}"), grade.into_bytes()));
+                }
+                None => self.report.note("Summary of findings", format!("\"{title}\" is kept as a table only: none of its rows could be matched to an analysis with a stated certainty")),
+            }
+            self.table(&t.table, &mut md);
+            for b in &t.footnotes {
+                self.block(b, &mut md, "");
+            }
+        }
+        md
     }
 
     fn figures_chapter(&mut self, files: &mut Vec<(String, Vec<u8>)>) -> String {
@@ -1262,6 +1317,31 @@ impl<'r> Builder<'r> {
 }
 
 /// Whitespace runs (XML indentation) as one space; leading and trailing spaces trimmed.
+/// Run an imported analysis as the book's build will (the same loader, convention and
+/// specification as `engine::run_analysis_directive`) on its data file: the errors, as "file:line:col:
+/// message", or none when it runs.
+#[allow(clippy::too_many_arguments)]
+fn trial(file: &str, bytes: &[u8], measure: &str, method: &str, model: &str, level: f64, study_level: f64, log_scale: bool) -> Vec<String> {
+    use crate::stats::{spec, Convention, Measure, Method, Model, Spec};
+    let (Ok(measure), Ok(parsed), Ok(model)) = (measure.parse::<Measure>(), method.parse::<Method>(), model.parse::<Model>()) else {
+        return vec![format!("{file}: the analysis' settings are not ones metabook knows ({measure}, {method}, {model})")];
+    };
+    let (method, mh_random) = match spec::resolve_model(parsed, spec::is_iv_name(method), Some(model)) {
+        Ok(r) => r,
+        Err(e) => return vec![format!("{file}: {e}")],
+    };
+    let spec = Spec { method, level, study_level, convention: Convention::Revman5, mh_random, generic_log: log_scale, ..Spec::new(measure) };
+    let source = crate::diag::Source::new(file.to_string(), String::from_utf8_lossy(bytes).into_owned());
+    let problems = crate::stats::analysis::check_spec(&spec)
+        .map_err(|e| vec![crate::diag::Diagnostic::error(e.to_string())])
+        .and_then(|()| crate::data::csv_table(&source))
+        .and_then(|table| crate::data::studies::load_studies_as(&table, measure, None, Convention::Revman5))
+        .and_then(|studies| crate::engine::analyse(studies, &spec).map_err(|e| vec![e]))
+        .err()
+        .unwrap_or_default();
+    problems.iter().filter(|p| p.is_error()).map(|p| format!("{}: {}", p.position().unwrap_or_else(|| file.to_string()), p.message)).collect()
+}
+
 fn collapse_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

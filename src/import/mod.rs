@@ -7,3 +7,4 @@
 
 pub mod book;
 pub mod rm5;
+pub mod sof;

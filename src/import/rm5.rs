@@ -146,6 +146,40 @@ pub struct Table {
     pub rows: Vec<Vec<TableCell>>,
 }
 
+impl Table {
+    /// The cells laid out on a grid with their spans expanded: each cell, made by `cell`, stands
+    /// at its first row and column, and `empty()` fills the places its spans cover. Rows are as
+    /// long as their cells reach; they may differ in length.
+    pub fn grid<'a, T>(&'a self, mut cell: impl FnMut(&'a TableCell) -> T, empty: impl Fn() -> T) -> Vec<Vec<T>> {
+        let mut grid = Vec::with_capacity(self.rows.len());
+        // Columns still covered by a row span above: (column, rows left).
+        let mut pending: Vec<(usize, usize)> = Vec::new();
+        for row in &self.rows {
+            let mut out: Vec<T> = Vec::new();
+            let mut cells = row.iter();
+            loop {
+                let col = out.len();
+                if let Some(p) = pending.iter_mut().find(|(c, left)| *c == col && *left > 0) {
+                    p.1 -= 1;
+                    out.push(empty());
+                    continue;
+                }
+                let Some(c) = cells.next() else { break };
+                out.push(cell(c));
+                for _ in 1..c.colspan {
+                    out.push(empty());
+                }
+                if c.rowspan > 1 {
+                    pending.extend((col..col + c.colspan).map(|c2| (c2, c.rowspan - 1)));
+                }
+            }
+            pending.retain(|(_, left)| *left > 0);
+            grid.push(out);
+        }
+        grid
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableCell {
     pub header: bool,

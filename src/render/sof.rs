@@ -146,6 +146,9 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                 _ => {}
             }
         }
+        if o.randomised.is_none() {
+            note("Study design: not reported by the source.".to_string(), &mut notes);
+        }
         if o.stated {
             note("Certainty as stated by the source; not every rating behind it is reported.".to_string(), &mut notes);
         }
@@ -170,7 +173,6 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
             }
             EffectFrom::Analysis { name, same_people, .. } => {
                 let Some(result) = analyses.get(name) else { continue };
-                let a = &result.analysis;
                 let people = participants(result, *same_people);
                 let read = read_effect(result);
                 let (outcome_words, positive, negative) = &o.words;
@@ -184,11 +186,14 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                 });
                 check(o, result, people, read.crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
                 let effect = read.text;
+                // Every study counts, also one without events in either group: its people
+                // took part, though it adds nothing to a ratio's estimate.
+                let studies = result.table.studies.len();
                 let count = match people {
-                    Some(people) => format!("{} ({})", format::fixed(people, 0), a.k),
+                    Some(people) => format!("{} ({studies})", format::fixed(people, 0)),
                     None => {
                         note("The analysis' data (effects with their variances or standard errors) do not give the number of participants.".to_string(), &mut notes);
-                        format!("not reported ({})", a.k)
+                        format!("not reported ({studies})")
                     }
                 };
                 (count, effect, change)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Import + cold build of a large RevMan review (BENCHMARKS.md, "Importing a RevMan review").
-# Makes a 113-analysis RevMan file from the real sore-throat review (bench/revman_large.py),
+# Makes a 113-analysis RevMan file from the real sore-throat review (bench/revman_large.py
+# --whole: the comparisons and, per copy, the studies with their references and judgements),
 # then times `metabook import` and a cold `metabook build` of the imported book with the
 # release binary, RUNS times each (default 5), and prints the median and the peak memory.
 set -euo pipefail
@@ -11,7 +12,7 @@ cargo build --release --quiet
 bin=target/release/metabook
 work=target/bench-import
 rm -rf "$work" && mkdir -p "$work"
-python3 bench/revman_large.py ../shared/revman/antibiotics-for-sore-throat.rm5 "$work/large.rm5" "$N"
+python3 bench/revman_large.py ../shared/revman/antibiotics-for-sore-throat.rm5 "$work/large.rm5" "$N" --whole
 for i in $(seq "$RUNS"); do
   rm -rf "$work/book"
   /usr/bin/time -f "%e %M" -o "$work/time-import.$i" "$bin" import "$work/large.rm5" --into "$work/book" >/dev/null 2>&1

@@ -22,6 +22,9 @@ pub struct ImportedBook {
 }
 
 /// What the book does not show, by topic, for the import report.
+/// The import report's heading for text too long for metabook's build.
+pub const TOO_LONG: &str = "Text too long to build";
+
 #[derive(Default)]
 struct Report {
     notes: BTreeMap<&'static str, Vec<String>>,
@@ -129,6 +132,15 @@ caption = \"RevMan versus metabook: the numbers RevMan 5 stored, recomputed.\"
         chapters.push((b.file_name("revman-versus-metabook"), "Appendix: RevMan versus metabook".into(), md.to_string()));
     }
 
+    // What metabook's build refuses for its size, said now (no RevMan review comes near it).
+    let limit = crate::render::template::MAX_TEXT;
+    for (file, _, md) in chapters.iter().filter(|(_, _, md)| md.len() > limit) {
+        b.report.note(TOO_LONG, format!("`report/{file}` is {:.1} MB; a chapter may be at most {}, so the build stops at it until its text is shortened", md.len() as f64 / 1048576.0, crate::render::template::megabytes(limit)));
+    }
+    let total: usize = chapters.iter().map(|(_, _, md)| md.len()).sum();
+    if total > crate::render::template::MAX_BOOK {
+        b.report.note(TOO_LONG, format!("the chapters are {:.1} MB together; a book's chapters may be at most {} together, so the build stops until the text is shortened", total as f64 / 1048576.0, crate::render::template::megabytes(crate::render::template::MAX_BOOK)));
+    }
     for (file, title, md) in &chapters {
         let _ = writeln!(summary, "- [{}]({file})", esc(title));
         files.push((format!("report/{file}"), md.clone().into_bytes()));

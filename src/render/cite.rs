@@ -110,15 +110,34 @@ fn close_open_fence(markdown: &mut String) {
 /// that a marker is never cut in two; each event keeps its span in the Markdown.
 pub fn merge_text<'a>(events: impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>) -> Vec<(Event<'a>, std::ops::Range<usize>)> {
     let mut out: Vec<(Event<'a>, std::ops::Range<usize>)> = Vec::new();
+    // The text being joined, grown in place: joining by copying would be quadratic in a long
+    // paragraph of escapes (a megabyte of `\*` is a million text events).
+    let mut joined: Option<(Event<'a>, String, std::ops::Range<usize>)> = None;
+    let flush = |joined: &mut Option<(Event<'a>, String, std::ops::Range<usize>)>, out: &mut Vec<_>| {
+        if let Some((first, text, span)) = joined.take() {
+            out.push((if text.is_empty() { first } else { Event::Text(text.into()) }, span));
+        }
+    };
     for (e, span) in events {
-        match (out.last_mut(), e) {
-            (Some((Event::Text(last), last_span)), Event::Text(t)) => {
-                *last = format!("{last}{t}").into();
-                last_span.end = span.end;
+        match (&mut joined, e) {
+            (Some((Event::Text(first), text, joined_span)), Event::Text(t)) => {
+                if text.is_empty() {
+                    text.push_str(first);
+                }
+                text.push_str(&t);
+                joined_span.end = span.end;
             }
-            (_, e) => out.push((e, span)),
+            (_, Event::Text(t)) => {
+                flush(&mut joined, &mut out);
+                joined = Some((Event::Text(t), String::new(), span));
+            }
+            (_, e) => {
+                flush(&mut joined, &mut out);
+                out.push((e, span));
+            }
         }
     }
+    flush(&mut joined, &mut out);
     out
 }
 

@@ -182,12 +182,17 @@ pub fn text(t: &str) -> String {
     }
 }
 
-/// The longest run of characters without a space that text keeps as it is; a longer one gets
-/// a zero-width space (a break opportunity, invisible) after every this many characters. The
-/// PDF writer (krilla 0.8) panics on a run of text longer than 65,535 bytes that a multibyte
-/// character straddles (found by the fuzzer: a megabyte of "é" in one word); no real word
-/// comes near this.
-const MAX_UNBROKEN: usize = 2000;
+/// The longest run of characters without a space that text keeps as it is; a longer one (a web
+/// address, a sequence, a word of a hostile file) gets a zero-width space (a break opportunity,
+/// invisible, taken only where the line needs it) after every this many characters. Typst does
+/// not break inside a word, so a run wider than the line would run off the page and be cut; and
+/// the PDF writer (krilla 0.8) panics on a run of text longer than 65,535 bytes that a
+/// multibyte character straddles. Forty characters fit a line of body text and most columns.
+const MAX_UNBROKEN: usize = 40;
+
+/// The length (in bytes of Markdown) above which a paragraph is broken into lines one at a
+/// time rather than optimally; about four pages of text.
+const LONG_PARAGRAPH: usize = 20_000;
 
 fn breakable(t: &str) -> std::borrow::Cow<'_, str> {
     let mut run = 0usize;
@@ -235,6 +240,7 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
     // For each link open, whether it is set as a link.
     let mut links: Vec<bool> = Vec::new();
     let mut depth = 0usize;
+    let mut long_paragraph = false;
     for (event, span) in cite::merge_text(Parser::new_ext(md, options).into_offset_iter()) {
         match &event {
             Event::Start(tag) if is_block(tag) => {
@@ -248,6 +254,13 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
         }
         match event {
             Event::Start(tag) => match tag {
+                // Typst's optimal line breaking grows faster than the paragraph: a megabyte-long
+                // paragraph takes 18 s where breaking line by line takes 1 s. No paragraph a
+                // reader reads is this long, so the few that are break line by line.
+                Tag::Paragraph if span.len() > LONG_PARAGRAPH => {
+                    long_paragraph = true;
+                    out.push_str("#[#set par(linebreaks: \"simple\")\n");
+                }
                 Tag::Paragraph => {}
                 Tag::Heading { level, .. } => {
                     let n = match level {
@@ -311,7 +324,12 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 _ => {}
             },
             Event::End(tag) => match tag {
-                TagEnd::Paragraph => out.push_str("\n\n"),
+                TagEnd::Paragraph => {
+                    if std::mem::take(&mut long_paragraph) {
+                        out.push(']');
+                    }
+                    out.push_str("\n\n");
+                }
                 TagEnd::Heading(_) => out.push_str("]\n"),
                 TagEnd::BlockQuote(_) => out.push_str("]\n"),
                 TagEnd::CodeBlock => {

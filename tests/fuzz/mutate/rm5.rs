@@ -262,12 +262,11 @@ pub fn mutate(rng: &mut Rng, xml: &mut Vec<u8>) -> Option<String> {
         15 => {
             let e = pick(rng, &|n| n == "P" || n == "NAME" || n == "TITLE" || n == "STUDY" || n == "TI" || n == "AU")?;
             let what = s(xml, e.name.clone());
-            // Not yet: a word of non-ASCII letters longer than 64 KB, which panics in krilla
-            // (the PDF writer: text/group.rs slices a glyph run's text at byte 65535), nor a
-            // megabyte, whose PDF takes longer than a run's time limit. Both are open findings
-            // of `build`, not of the importer, which keeps the text as it is.
-            let piece = *rng.pick(&["word ", "x", "{{ ", "*", "é ", "a_b "]);
-            let len = *rng.pick(&[10_000usize, 50_000, 200_000]);
+            // Up to a megabyte of one piece: one word longer than the PDF writer's 64 KB runs,
+            // a paragraph of a megabyte (typeset line by line, see render::typst), and
+            // escapes that grow the chapter past what a build takes (the report says so).
+            let piece = *rng.pick(&["word ", "x", "{{ ", "*", "é ", "éé", "a_b "]);
+            let len = *rng.pick(&[10_000usize, 50_000, 200_000, 1_000_000]);
             let long = escape(&piece.repeat(len / piece.len()));
             let at = e.tag.end;
             splice(xml, at..at, long.as_bytes());

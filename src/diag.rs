@@ -91,6 +91,70 @@ impl Diagnostic {
     }
 }
 
+/// Serde for a list of diagnostics that stores each source file once. A diagnostic carries its
+/// file's whole text (to show the line later); a directive with a thousand warnings into one
+/// file, cached as they are, would store that file a thousand times. For
+/// `#[serde(with = "crate::diag::shared_sources")]`.
+pub mod shared_sources {
+    use super::{Diagnostic, Location, Severity, Source};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::ops::Range;
+    use std::sync::Arc;
+
+    #[derive(Serialize, Deserialize)]
+    struct Stored {
+        sources: Vec<Arc<Source>>,
+        items: Vec<Item>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Item {
+        severity: Severity,
+        message: String,
+        /// The index of the source, the span and the label.
+        at: Option<(usize, Range<usize>, String)>,
+        hints: Vec<String>,
+    }
+
+    pub fn serialize<S: Serializer>(diagnostics: &[Diagnostic], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut sources: Vec<Arc<Source>> = Vec::new();
+        let items = diagnostics
+            .iter()
+            .map(|d| Item {
+                severity: d.severity,
+                message: d.message.clone(),
+                at: d.location.as_ref().map(|l| {
+                    let i = sources.iter().position(|s| Arc::ptr_eq(s, &l.source) || **s == *l.source).unwrap_or_else(|| {
+                        sources.push(Arc::clone(&l.source));
+                        sources.len() - 1
+                    });
+                    (i, l.span.clone(), l.label.clone())
+                }),
+                hints: d.hints.clone(),
+            })
+            .collect();
+        Stored { sources, items }.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Diagnostic>, D::Error> {
+        let stored = Stored::deserialize(deserializer)?;
+        stored
+            .items
+            .into_iter()
+            .map(|i| {
+                let location = match i.at {
+                    Some((n, span, label)) => {
+                        let source = stored.sources.get(n).ok_or_else(|| serde::de::Error::custom("a diagnostic's source is missing"))?;
+                        Some(Location { source: Arc::clone(source), span, label })
+                    }
+                    None => None,
+                };
+                Ok(Diagnostic { severity: i.severity, message: i.message, location, hints: i.hints })
+            })
+            .collect()
+    }
+}
+
 /// Characters of a source line a diagnostic shows; a longer line (a paragraph written on one
 /// line, a minified file) is cut to a window around the place, marked with "…".
 const SHOWN_LINE: usize = 160;
@@ -265,6 +329,25 @@ mod tests {
         let at = s.text.find("last").unwrap();
         let text = render(&[Diagnostic::error("two lines").at(&s, at - 10..at + 4, "here")], false);
         assert!(text.contains("report/long.md:3:99993") && text.contains("4 │") && text.len() < 1500, "{text}");
+    }
+
+    #[test]
+    fn cached_diagnostics_keep_each_source_once() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Cached {
+            #[serde(with = "shared_sources")]
+            warnings: Vec<Diagnostic>,
+        }
+        let big = Source::new("data/revman-results.csv", "x".repeat(100_000));
+        let other = Source::new("report/a.md", "text");
+        let warnings: Vec<Diagnostic> = (0..100).map(|i| Diagnostic::warning(format!("w{i}")).at(&big, i..i + 1, "here").hint("h")).chain([Diagnostic::warning("o").at(&other, 0..4, "t"), Diagnostic::error("none")]).collect();
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&Cached { warnings: warnings.clone() }, &mut bytes).unwrap();
+        assert!(bytes.len() < 110_000, "the file is stored once: {} bytes", bytes.len());
+        let back: Cached = ciborium::from_reader(bytes.as_slice()).unwrap();
+        assert_eq!(back.warnings, warnings);
+        let sources = back.warnings[..100].iter().map(|w| Arc::as_ptr(&w.location.as_ref().unwrap().source)).collect::<std::collections::HashSet<_>>();
+        assert_eq!(sources.len(), 1, "and shared when read back");
     }
 
     #[test]

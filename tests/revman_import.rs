@@ -336,6 +336,45 @@ fn every_outcome_type_becomes_data_metabook_reads() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A review whose every analysis metabook refuses (group sizes below 0): the book builds, says
+/// why for each, and has no RevMan check with nothing to compare (fuzzer, seed 77 it. 2883).
+#[test]
+fn a_review_whose_data_metabook_refuses_still_builds() {
+    let xml = std::fs::read_to_string(fixture("Fleiss1993.rm5")).unwrap().replace("TOTAL_1=\"", "TOTAL_1=\"-");
+    let dir = scratch("refused");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("review.rm5"), xml).unwrap();
+    let book = dir.join("book");
+    let (code, stdout, stderr) = import(&dir.join("review.rm5"), &book);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(stdout.matches("its directives are written as plain TOML blocks").count(), 2, "{stdout}");
+    assert!(!book.join("data/revman-results.csv").exists() && !read(&book, "report/SUMMARY.md").contains("RevMan versus metabook"));
+    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), book.as_os_str()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(read(&book, "book/html/comparison-1.html").contains("metabook does not compute this analysis"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A figure whose stored image is damaged keeps its caption, and the book builds (fuzzer, seed
+/// 78 it. 6695: bytes deleted inside the image's data).
+#[test]
+fn a_damaged_figure_keeps_its_caption() {
+    let bytes = std::fs::read(fixture("antibiotics-for-sore-throat.rm5")).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"<FILE>").unwrap() + 2000;
+    let damaged = [&bytes[..at], &bytes[at + 8..]].concat();
+    let dir = scratch("damaged-figure");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("review.rm5"), damaged).unwrap();
+    let book = dir.join("book");
+    let (code, stdout, stderr) = import(&dir.join("review.rm5"), &book);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("Figure 1 (Risk of bias graph.png): the image RevMan stored is not a PNG image typst can read"), "{stdout}");
+    assert!(!book.join("report/figures/figure-1.png").exists() && book.join("report/figures/figure-2.png").exists());
+    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), book.as_os_str()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// What the importer's fuzzer found (tests/fuzz/import.rs): RevMan files whose imported book did
 /// not build. Each edit of the synthetic file stands for one finding; the book must build.
 #[test]

@@ -94,8 +94,11 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
     for (stem, title, md) in comparisons {
         chapters.push((b.file_name(&stem), title, md));
     }
-    if !review.comparisons.is_empty() {
-        files.push(("data/revman-results.csv".into(), results.into_inner().expect("memory")));
+    // RevMan's results, if any analysis runs to compare them with.
+    let results = results.into_inner().expect("memory");
+    let compared = results.iter().filter(|&&b| b == b'\n').count() > 1;
+    if compared {
+        files.push(("data/revman-results.csv".into(), results));
     }
 
     // Studies: characteristics, risk of bias, the lists of studies with their references.
@@ -117,7 +120,7 @@ pub fn book(review: &Review, file_name: &str) -> ImportedBook {
         chapters.push((b.file_name("figures"), "Figures".into(), md));
     }
     chapters.push((b.file_name("references"), "References".into(), b.references_chapter()));
-    if !review.comparisons.is_empty() {
+    if compared {
         // The book checks itself against every number RevMan stored, at each build.
         let md = "# Appendix: RevMan versus metabook
 
@@ -1185,6 +1188,12 @@ impl<'r> Builder<'r> {
                     let _ = write!(md, "{caption}\n\n");
                     self.report.note("Figures", format!("Figure {} ({}): the image ({} data) could not be carried over; its caption is in report/figures.md", f.no, f.filename, f.file_type));
                 }
+                // An image the build cannot read (damaged data) would stop it: its caption only.
+                (ext, Some(bytes)) if !bytes.is_empty() && crate::render::typst::check_image(&bytes, ext).is_err() => {
+                    let why = crate::render::typst::check_image(&bytes, ext).err().unwrap_or_default();
+                    let _ = write!(md, "{caption}\n\n");
+                    self.report.note("Figures", format!("Figure {} ({}): the image RevMan stored {why}; its caption is in report/figures.md", f.no, f.filename));
+                }
                 (ext, Some(bytes)) if !bytes.is_empty() => {
                     let path = format!("figures/figure-{}.{ext}", ident(&f.no));
                     let alt = collapse_ws(&rm5::plain_blocks(&f.caption)).replace(['[', ']', '\\'], "");
@@ -1301,7 +1310,7 @@ impl<'r> Builder<'r> {
         }
         let outcomes: usize = review.comparisons.iter().map(|c| c.outcomes.len()).sum();
         let mut md = format!(
-            "# Import report\n\n`metabook import` read {} (RevMan {}): {} comparisons with {} outcomes, {} studies ({} included), {} other references, {} risk-of-bias items, {} figures.\n\nThe book: {} files. Every number RevMan stored (study, subtotal, total and subgroup-test rows) is in `data/revman-results.csv`, as stored.\n",
+            "# Import report\n\n`metabook import` read {} (RevMan {}): {} comparisons with {} outcomes, {} studies ({} included), {} other references, {} risk-of-bias items, {} figures.\n\nThe book: {} files.{}\n",
             file_name,
             if review.revman_version.is_empty() { "5" } else { &review.revman_version },
             review.comparisons.len(),
@@ -1312,6 +1321,11 @@ impl<'r> Builder<'r> {
             review.quality_items.len(),
             review.figures.len(),
             files.len() + 1,
+            if files.iter().any(|(f, _)| f == "data/revman-results.csv") {
+                " Every number RevMan stored for the analyses the book computes (study, subtotal, total and subgroup-test rows) is in `data/revman-results.csv`, as stored, and checked at each build."
+            } else {
+                ""
+            },
         );
         if self.report.notes.is_empty() {
             md.push_str("\nThe book shows everything the file holds.\n");

@@ -36,34 +36,66 @@ pub struct AnalysisEntry {
     pub significant: bool,
 }
 
-/// Where an analysis appears: chapters with a directive naming it or an inline value `{{ name`.
-fn appears_in(name: &str, directives: &[Directive]) -> Vec<String> {
-    let mut files = Vec::new();
-    for d in directives {
-        let named = match &d.body {
-            Body::Analysis(a) => a.name.get_ref() == name,
-            Body::Forest(f) => f.analysis.get_ref() == name,
-            Body::Results(r) => r.analysis.get_ref() == name,
-            Body::Table(t) => t.analysis.as_ref().is_some_and(|a| a.get_ref() == name),
-            Body::Rob(r) => r.analysis.as_ref().is_some_and(|a| a.get_ref() == name),
-            Body::Funnel(f) => f.analysis.get_ref() == name,
-            Body::Sensitivity(s) => s.analysis.get_ref() == name,
-            Body::Pls(p) => p.analysis.get_ref() == name,
-            Body::References(_) | Body::Sof(_) | Body::Prisma(_) | Body::Revman(_) => false,
-        };
-        let inline = d.source.text.split("{{").skip(1).any(|rest| {
-            let rest = rest.trim_start();
-            rest.starts_with(name) && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
-        });
-        if (named || inline) && !files.contains(&d.source.name) {
-            files.push(d.source.name.clone());
+/// Where analyses appear: per chapter (in the order the directives meet them), the names of
+/// the analyses a directive of it names or an inline value `{{ name` prints. Made once, so
+/// that looking an analysis up costs the number of chapters, not their length.
+struct Appearances<'d> {
+    chapters: Vec<(&'d crate::diag::Source, std::collections::HashSet<&'d str>)>,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+impl<'d> Appearances<'d> {
+    fn new(directives: &'d [Directive]) -> Appearances<'d> {
+        let mut chapters: Vec<(&crate::diag::Source, std::collections::HashSet<&str>)> = Vec::new();
+        for d in directives {
+            let i = match chapters.iter().position(|(s, _)| s.name == d.source.name) {
+                Some(i) => i,
+                None => {
+                    // The name right after each `{{`.
+                    let inline = d.source.text.split("{{").skip(1).map(|rest| {
+                        let rest = rest.trim_start();
+                        &rest[..rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len())]
+                    });
+                    chapters.push((&d.source, inline.filter(|n| !n.is_empty()).collect()));
+                    chapters.len() - 1
+                }
+            };
+            let named = match &d.body {
+                Body::Analysis(a) => Some(a.name.get_ref()),
+                Body::Forest(f) => Some(f.analysis.get_ref()),
+                Body::Results(r) => Some(r.analysis.get_ref()),
+                Body::Table(t) => t.analysis.as_ref().map(|a| a.get_ref()),
+                Body::Rob(r) => r.analysis.as_ref().map(|a| a.get_ref()),
+                Body::Funnel(f) => Some(f.analysis.get_ref()),
+                Body::Sensitivity(s) => Some(s.analysis.get_ref()),
+                Body::Pls(p) => Some(p.analysis.get_ref()),
+                Body::References(_) | Body::Sof(_) | Body::Prisma(_) | Body::Revman(_) => None,
+            };
+            chapters[i].1.extend(named.map(String::as_str));
         }
+        Appearances { chapters }
     }
-    files
+
+    /// The chapters where the analysis `name` appears.
+    fn of(&self, name: &str) -> Vec<String> {
+        // A name that is not one word (not one a template can print) is looked for as typed.
+        let typed = |text: &str| {
+            text.split("{{").skip(1).any(|rest| {
+                let rest = rest.trim_start();
+                rest.starts_with(name) && !rest[name.len()..].starts_with(is_name_char)
+            })
+        };
+        let word = name.chars().all(is_name_char);
+        self.chapters.iter().filter(|(source, names)| names.contains(name) || (!word && typed(&source.text))).map(|(source, _)| source.name.clone()).collect()
+    }
 }
 
 /// The ledger of a build.
 pub fn ledger(analyses: &Analyses, directives: &[Directive], summary: Option<&Summary>) -> Ledger {
+    let appearances = Appearances::new(directives);
     let analyses = analyses
         .by_name
         .iter()
@@ -84,7 +116,7 @@ pub fn ledger(analyses: &Analyses, directives: &[Directive], summary: Option<&Su
             }
             AnalysisEntry {
                 name: name.clone(),
-                appears_in: appears_in(name, directives),
+                appears_in: appearances.of(name),
                 numbers,
                 direction: match read.direction {
                     Some(true) => "above no effect",

@@ -266,6 +266,7 @@ struct CachedView {
     files: Vec<(String, u128)>,
     figures: usize,
     tables: usize,
+    #[serde(with = "crate::diag::shared_sources")]
     warnings: Vec<Diagnostic>,
     /// The hash of the chapter's text when a warning points into the chapter (its position
     /// then depends on more than the directive).

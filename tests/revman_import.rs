@@ -336,16 +336,23 @@ fn every_outcome_type_becomes_data_metabook_reads() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Import `bytes` (an edited RevMan file) from a scratch folder: the folder, the book's folder
+/// and the import's exit code and output.
+fn import_edited(tag: &str, bytes: &[u8]) -> (PathBuf, PathBuf, (i32, String, String)) {
+    let dir = scratch(tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("review.rm5"), bytes).unwrap();
+    let book = dir.join("book");
+    let outcome = import(&dir.join("review.rm5"), &book);
+    (dir, book, outcome)
+}
+
 /// A review whose every analysis metabook refuses (group sizes below 0): the book builds, says
 /// why for each, and has no RevMan check with nothing to compare (fuzzer, seed 77 it. 2883).
 #[test]
 fn a_review_whose_data_metabook_refuses_still_builds() {
     let xml = std::fs::read_to_string(fixture("Fleiss1993.rm5")).unwrap().replace("TOTAL_1=\"", "TOTAL_1=\"-");
-    let dir = scratch("refused");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("review.rm5"), xml).unwrap();
-    let book = dir.join("book");
-    let (code, stdout, stderr) = import(&dir.join("review.rm5"), &book);
+    let (dir, book, (code, stdout, stderr)) = import_edited("refused", xml.as_bytes());
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(stdout.matches("its directives are written as plain TOML blocks").count(), 2, "{stdout}");
     assert!(!book.join("data/revman-results.csv").exists() && !read(&book, "report/SUMMARY.md").contains("RevMan versus metabook"));
@@ -362,11 +369,7 @@ fn a_damaged_figure_keeps_its_caption() {
     let bytes = std::fs::read(fixture("antibiotics-for-sore-throat.rm5")).unwrap();
     let at = bytes.windows(6).position(|w| w == b"<FILE>").unwrap() + 2000;
     let damaged = [&bytes[..at], &bytes[at + 8..]].concat();
-    let dir = scratch("damaged-figure");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("review.rm5"), damaged).unwrap();
-    let book = dir.join("book");
-    let (code, stdout, stderr) = import(&dir.join("review.rm5"), &book);
+    let (dir, book, (code, stdout, stderr)) = import_edited("damaged-figure", &damaged);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("Figure 1 (Risk of bias graph.png): the image RevMan stored is not a PNG image typst can read"), "{stdout}");
     assert!(!book.join("report/figures/figure-1.png").exists() && book.join("report/figures/figure-2.png").exists());
@@ -407,12 +410,7 @@ fn imported_books_build_whatever_the_file_stores() {
             assert!(xml.contains(from), "{tag}: `{from}` is not in the synthetic file");
             xml = xml.replacen(from, to, 1);
         }
-        let dir = scratch(&format!("found-{tag}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("review.rm5");
-        std::fs::write(&file, xml).unwrap();
-        let book = dir.join("book");
-        let (code, stdout, stderr) = import(&file, &book);
+        let (dir, book, (code, stdout, stderr)) = import_edited(&format!("found-{tag}"), xml.as_bytes());
         assert_eq!(code, 0, "{tag}: {stdout}{stderr}");
         let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), book.as_os_str()]);
         assert_eq!(code, 0, "{tag}: the imported book does not build\n{out}{err}\n(import report:)\n{stdout}");

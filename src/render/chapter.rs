@@ -46,7 +46,8 @@ pub enum View {
     /// `analysis` shows nothing where it stands.
     Nothing,
     /// `notes` are short paragraphs shown under the caption (e.g. a funnel plot's tests).
-    Figure { number: usize, svg: String, caption: String, notes: Vec<String>, label: Option<String> },
+    /// A figure: its SVG, and for a tall one the parts a paged output sets across pages.
+    Figure { number: usize, svg: String, parts: Option<super::svg::Parts>, caption: String, notes: Vec<String>, label: Option<String> },
     Results { effect: String, method: String, k: usize, lines: Vec<String> },
     Table { number: usize, caption: String, headings: Vec<String>, rows: Vec<Vec<String>>, notes: Vec<String>, label: Option<String> },
     /// The list of references, filled in by [`cite::resolve`] once the whole book is read.
@@ -341,7 +342,10 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
             };
             let caption = f.caption.clone().unwrap_or_else(|| format!("Forest plot of the analysis “{}”.", f.analysis.get_ref()));
             let label = checked_label(d, &f.label, "fig-")?;
-            View::Figure { number: counters.figures, svg: forest::svg(result, &options), caption, notes: Vec::new(), label }
+            {
+                let (svg, parts) = forest::draw(result, &options);
+                View::Figure { number: counters.figures, svg, parts: Some(parts), caption, notes: Vec::new(), label }
+            }
         }
         Body::Results(r) => {
             let result = analysis(analyses, d, &r.analysis)?;
@@ -413,7 +417,7 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
             let label = checked_label(d, &p.label, "fig-")?;
             counters.figures += 1;
             let caption = p.caption.clone().unwrap_or_else(|| "PRISMA 2020 flow diagram of the search and selection of studies.".to_string());
-            View::Figure { number: counters.figures, svg: prisma::svg(&flow), caption, notes: Vec::new(), label }
+            View::Figure { number: counters.figures, svg: prisma::svg(&flow), parts: None, caption, notes: Vec::new(), label }
         }
         Body::Funnel(f) => {
             let result = analysis(analyses, d, &f.analysis)?;
@@ -443,7 +447,7 @@ fn view(d: &Directive, analyses: &Analyses, read_data: &ReadData<'_>, counters: 
                     if options.contours.is_empty() { String::new() } else { ", contour-enhanced".to_string() }
                 )
             });
-            View::Figure { number: counters.figures, svg: funnel::svg(result, &options), caption, notes: funnel::notes(result), label }
+            View::Figure { number: counters.figures, svg: funnel::svg(result, &options), parts: None, caption, notes: funnel::notes(result), label }
         }
         Body::Sensitivity(s) => sensitivity_view(d, s, analyses, counters)?,
         Body::Revman(r) => revman_view(d, r, analyses, read_data, counters)?,
@@ -517,7 +521,7 @@ fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analys
             } else {
                 (super::rob::traffic_light(&table), format!("Risk of bias ({tool_name}) of each study, by domain."))
             };
-            Ok(View::Figure { number: counters.figures, svg, caption: caption.unwrap_or(default_caption), notes: Vec::new(), label })
+            Ok(View::Figure { number: counters.figures, svg, parts: None, caption: caption.unwrap_or(default_caption), notes: Vec::new(), label })
         }
         "table" => {
             let label = checked_label(d, &r.label, "tbl-")?;
@@ -612,7 +616,7 @@ fn sensitivity_view(d: &Directive, s: &crate::directive::SensitivityDirective, a
     if plot {
         counters.figures += 1;
         let caption = s.caption.clone().unwrap_or_else(|| format!("{what} of “{name}”{ordered}: the pooled estimate of each row; the dashed line marks all studies."));
-        Ok(View::Figure { number: counters.figures, svg: sensitivity::plot(result, &series), caption, notes: Vec::new(), label })
+        Ok(View::Figure { number: counters.figures, svg: sensitivity::plot(result, &series), parts: None, caption, notes: Vec::new(), label })
     } else {
         let (headings, rows, notes) = sensitivity::refit_table(result, &series);
         counters.tables += 1;
@@ -743,7 +747,7 @@ mod tests {
     fn caption_references_are_numbered_where_their_directive_stands() {
         let source = Source::new("c.md", "See [@a].\n\nDIRECTIVE\n\nThen [@c].\n");
         let markdown = format!("See [@a].\n\n{}\n\nThen [@c].\n", placeholder(0));
-        let mut views = vec![View::Figure { number: 1, svg: String::new(), caption: "Data from [@b].".into(), notes: Vec::new(), label: None }];
+        let mut views = vec![View::Figure { number: 1, svg: String::new(), parts: None, caption: "Data from [@b].".into(), notes: Vec::new(), label: None }];
         let (_, refs) = references(&markdown, &mut views, &source).unwrap();
         let keys: Vec<String> = refs
             .iter()

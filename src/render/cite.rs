@@ -895,7 +895,7 @@ mod tests {
         let (markdown, refs) = extract(md, &source).unwrap();
         let mut chapters = vec![PreparedChapter {
             markdown,
-            views: vec![View::Figure { number: 1, svg: String::new(), caption: String::new(), notes: Vec::new(), label: Some("fig-forest".into()) }],
+            views: vec![View::Figure { number: 1, svg: String::new(), parts: None, caption: String::new(), notes: Vec::new(), label: Some("fig-forest".into()) }],
             refs,
             ..Default::default()
         }];

@@ -5,6 +5,9 @@
 //! interval when asked; subgroup sections with subtotals; the footer lines; and a labelled axis
 //! with "Favours …" under each side.
 //!
+//! A tall plot is also cut into parts (the headings, then bands of rows; [`draw`]) that the
+//! PDF sets across pages; the site shows it whole.
+//!
 //! Pure: an [`AnalysisResult`] in, SVG text out. Text widths are estimated from character
 //! counts (the PDF and the browser set the text with their own fonts), so columns are given
 //! generous room. All user text is escaped for XML.
@@ -138,6 +141,16 @@ pub fn favours_text(label: &str) -> String {
 
 /// Render the forest plot of `result`.
 pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
+    draw(result, options).0
+}
+
+/// Rows of a band of a forest plot cut for pages ([`draw`]).
+const BAND_ROWS: usize = 5;
+
+/// The forest plot whole, and cut for pages: its column headings, then bands of
+/// [`BAND_ROWS`] rows, the last with the final rows, the axis and the "favours" labels, so that
+/// the axis never stands alone.
+pub fn draw(result: &AnalysisResult, options: &ForestOptions) -> (String, super::svg::Parts) {
     let a = &result.analysis;
     let spec = &a.spec;
     let ratio = spec.log_scale();
@@ -273,6 +286,10 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
         h = height
     );
     let _ = write!(s, "<title id=\"forest-title\">{}</title><desc id=\"forest-desc\">{}</desc>", escape(&title), escape(&desc));
+    // Where each part was drawn, to cut the figure for pages.
+    let mut marks: Vec<super::svg::Mark> = Vec::new();
+    let mut row_tops: Vec<f64> = Vec::new();
+    let head_start = s.len();
     let text = |s: &mut String, x: f64, y: f64, anchor: &str, bold: bool, t: &str| {
         let _ = write!(s, r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}"{}>{}</text>"#, if bold { r#" font-weight="bold""# } else { "" }, escape(t));
     };
@@ -304,6 +321,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     text(&mut s, effect_right, y2, "end", true, &method_head);
     text(&mut s, (plot_left + plot_right) / 2.0, y2, "middle", true, &method_head);
     let _ = write!(s, r#"<line x1="{MARGIN}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="black" stroke-width="0.8"/>"#, y = y2 + 5.0, x2 = plot_right);
+    marks.push(super::svg::Mark { top: 0.0, bottom: body_top, bytes: head_start..s.len() });
 
     // Body.
     let max_weight = analysed.iter().filter_map(|r| r.weight).fold(0.0, f64::max).max(1e-9);
@@ -311,6 +329,8 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     let first_row_y = y - ROW + 4.0;
     let mut last_table_y = y;
     for row in &rows {
+        let (row_start, row_top) = (s.len(), y - ROW + 4.0);
+        row_tops.push(row_top);
         match row {
             Row::Heading(t) => text(&mut s, label_x, y, "start", true, t),
             Row::Study(i) => {
@@ -353,6 +373,7 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
                 let Some(pooled) = pooled else {
                     text(&mut s, effect_right, y, "end", true, "Not estimable");
                     last_table_y = y;
+                    marks.push(super::svg::Mark { top: row_top, bottom: y + 4.0, bytes: row_start..s.len() });
                     y += ROW;
                     continue;
                 };
@@ -382,13 +403,17 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
             Row::Text(t) => text(&mut s, label_x, y, "start", false, t),
             Row::Blank => {}
         }
+        marks.push(super::svg::Mark { top: row_top, bottom: y + 4.0, bytes: row_start..s.len() });
         y += ROW;
     }
     let _ = table_rows;
 
     // No-effect line and axis.
     let axis_y = last_table_y + 10.0;
+    let line_start = s.len();
     let _ = write!(s, r#"<line x1="{x:.1}" y1="{first_row_y:.1}" x2="{x:.1}" y2="{axis_y:.1}" stroke="black" stroke-width="0.8"/>"#, x = px(0.0));
+    marks.push(super::svg::Mark { top: first_row_y, bottom: axis_y, bytes: line_start..s.len() });
+    let axis_start = s.len();
     let _ = write!(s, r#"<line x1="{plot_left:.1}" y1="{axis_y:.1}" x2="{plot_right:.1}" y2="{axis_y:.1}" stroke="black" stroke-width="0.8"/>"#);
     for &t in &axis.ticks {
         let tx = px(t);
@@ -412,9 +437,15 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
             favours_lines = favours_lines.max(lines.len());
         }
     }
-    s.push_str("</svg>\n");
     // The height was estimated generously; set it to what was drawn.
     let drawn = axis_y + 3.0 * FONT + 8.0 + (favours_lines - 1) as f64 * (FONT + 2.0) + MARGIN;
     let used = drawn.max(y + MARGIN);
-    s.replacen(&format!("viewBox=\"0 0 {width:.1} {height:.1}\" width=\"{width:.1}\" height=\"{height:.1}\""), &format!("viewBox=\"0 0 {width:.1} {used:.1}\" width=\"{width:.1}\" height=\"{used:.1}\""), 1)
+    marks.push(super::svg::Mark { top: axis_y - 1.0, bottom: used, bytes: axis_start..s.len() });
+    // Breaks every few rows, none among the last rows (they go with the axis).
+    let breaks: Vec<f64> = row_tops.iter().enumerate().filter(|(i, _)| i % BAND_ROWS == 0 && i + BAND_ROWS <= row_tops.len()).map(|(_, &t)| t).collect();
+    let open = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" font-family="Libertinus Serif, 'Linux Libertine O', serif" font-size="{FONT}""#);
+    let parts = super::svg::cut(&s, &open, width, used, body_top, &breaks, &marks);
+    s.push_str("</svg>\n");
+    let whole = s.replacen(&format!("viewBox=\"0 0 {width:.1} {height:.1}\" width=\"{width:.1}\" height=\"{height:.1}\""), &format!("viewBox=\"0 0 {width:.1} {used:.1}\" width=\"{width:.1}\" height=\"{used:.1}\""), 1);
+    (whole, parts)
 }

@@ -472,6 +472,20 @@ fn runs(runs: &[Run]) -> String {
 /// How wide a figure is set: its drawing units (the SVG's viewBox; the HTML page may show it
 /// larger through the width attribute) at 0.8 pt each, so that 11-unit text comes out at about
 /// 9 pt, like the tables; a figure wider than the text (a forest plot) takes the text width.
+/// The height a figure may have on one page (A4 or US Letter, less its caption); a taller one
+/// with parts (a forest plot) continues across pages.
+const PAGE_FIGURE_PT: f64 = 560.0;
+
+/// A figure's height as set: its SVG's height at the scale [`figure_width`] gives it.
+fn figure_height_pt(svg: &str) -> f64 {
+    const TEXT_WIDTH_PT: f64 = 470.0;
+    let view_box: Vec<f64> = svg.split_once("viewBox=\"").and_then(|(_, rest)| rest.split('"').next()).map_or_else(Vec::new, |v| v.split_whitespace().filter_map(|n| n.parse().ok()).collect());
+    match view_box[..] {
+        [_, _, w, h] if w > 0.0 => h * (0.8f64).min(TEXT_WIDTH_PT / w),
+        _ => 0.0,
+    }
+}
+
 fn figure_width(svg: &str) -> String {
     const TEXT_WIDTH_PT: f64 = 470.0;
     let attribute = |name: &str| svg.split_once(&format!("{name}=\"")).and_then(|(_, rest)| rest.split('"').next().map(str::to_string));
@@ -487,9 +501,24 @@ fn figure_width(svg: &str) -> String {
 fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
     match v {
         View::Nothing => String::new(),
-        View::Figure { number, svg, caption, notes, .. } => {
+        View::Figure { number, svg, caption, notes, parts, .. } => {
             // Notes under the caption, smaller and set left like a table's footnotes.
             let notes: String = notes.iter().map(|n| format!("#block(width: 100%, above: 0.5em)[#set align(left)\n#set text(size: 8.5pt)\n{}]", text(n))).collect();
+            // A figure taller than a page continues across pages: its parts are the rows of a
+            // grid that breaks between them, the column headings repeated on each page.
+            if let Some(parts) = parts.as_ref().filter(|_| figure_height_pt(svg) > PAGE_FIGURE_PT) {
+                let width = figure_width(svg);
+                let image = |svg: &str| format!("image(bytes({}), format: \"svg\", width: {width})", string(svg));
+                let bands: Vec<String> = parts.bands.iter().map(|b| image(b)).collect();
+                return format!(
+                    "#[#show figure: set block(breakable: true)\n#figure(grid(columns: 1, grid.header({}, {}), {}), caption: [{}{notes}], kind: image)<figure-{number}>]\n",
+                    // On the pages after the first, the headings say which figure continues.
+                    format!("context if here().page() > locate(<figure-{number}>).page() {{ align(left, text(size: 8.5pt)[#ref(<figure-{number}>) (continued)]) }}"),
+                    image(&parts.head),
+                    bands.join(", "),
+                    caption_typst(caption)
+                );
+            }
             format!(
                 "#figure(image(bytes({}), format: \"svg\", width: {}), caption: [{}{notes}], kind: image)<figure-{number}>\n",
                 string(svg),

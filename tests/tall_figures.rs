@@ -1,0 +1,69 @@
+//! Tall figures in the PDF (issue 13): a forest plot of a thousand studies continues across
+//! pages — every study, the total, the footer lines and the axis in the PDF's text, the column
+//! headings repeated and "(continued)" on each page after the first — while the site shows it
+//! as one figure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn metabook(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(args).env("NO_COLOR", "1").output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// A new book (`metabook init`) whose analysis has `k` studies.
+fn book_with(k: usize, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("metabook-tall-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(metabook(&["init".as_ref(), dir.as_os_str()]).0, 0);
+    let mut csv = String::from("study,events1,n1,events2,n2\n");
+    for i in 1..=k {
+        // Deterministic, varied counts: every study estimable.
+        let (n1, n2) = (40 + i % 97, 45 + (i * 7) % 89);
+        csv.push_str(&format!("Study {i:04},{},{n1},{},{n2}\n", 1 + (i * 13) % (n1 - 2), 1 + (i * 29) % (n2 - 2)));
+    }
+    std::fs::write(dir.join("data/example.csv"), csv).unwrap();
+    dir
+}
+
+fn pdf_pages(dir: &Path) -> Vec<String> {
+    let pdf = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "pdf")).unwrap();
+    let out = Command::new("pdftotext").arg("-layout").arg(&pdf).arg("-").output().expect("pdftotext (apt-get install poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).split('\u{c}').map(str::to_string).collect()
+}
+
+#[test]
+fn a_forest_plot_of_a_thousand_studies_continues_across_pages() {
+    let dir = book_with(1000, "k1000");
+    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let pages = pdf_pages(&dir);
+    let text = pages.concat();
+    // Nothing is cut: every study, then the total, its footer lines, the axis' labels.
+    for i in 1..=1000 {
+        assert_eq!(text.matches(&format!("Study {i:04} ")).count(), 1, "Study {i:04} is not in the PDF once");
+    }
+    for line in ["Total (95% CI)", "Heterogeneity: Tau² =", "Test for overall effect: Z =", "Favours control"] {
+        assert!(text.contains(line), "`{line}` is not in the PDF");
+    }
+    // The figure spans pages: each of them has the column headings; all but the first say
+    // which figure continues; the caption comes once, at the end.
+    let figure_pages: Vec<&String> = pages.iter().filter(|p| p.contains("Study or Subgroup")).collect();
+    assert!(figure_pages.len() >= 10, "{} pages", figure_pages.len());
+    assert!(!figure_pages[0].contains("(continued)") && figure_pages[1..].iter().all(|p| p.contains("Figure 1 (continued)")));
+    assert!(figure_pages.last().unwrap().contains("Figure 1. ") && text.matches("Figure 1. ").count() == 1);
+    // The site shows one figure with every study.
+    let html = std::fs::read_to_string(dir.join("book/html/results.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 1);
+    assert!(html.contains(">Study 0001<") && html.contains(">Study 1000<"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_forest_plot_that_fits_a_page_stays_one_image() {
+    let dir = book_with(20, "k20");
+    assert_eq!(metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]).0, 0);
+    let text = pdf_pages(&dir).concat();
+    assert!(text.contains("Study 0020") && !text.contains("(continued)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -62,7 +62,7 @@ impl Read {
     }
 }
 
-/// Read one table; `label` names it in the notes ("SOF-01").
+/// Read one table; its id ("SOF-01") names it in the notes.
 pub fn read(table: &TitledTable, candidates: &[Candidate]) -> Read {
     let label = if table.id.is_empty() { rm5::plain(&table.title) } else { table.id.clone() };
     let grid: Vec<Vec<Option<&TableCell>>> = table.table.grid(Some, || None);

@@ -469,16 +469,15 @@ fn runs(runs: &[Run]) -> String {
     out
 }
 
-/// How wide a figure is set: its drawing units (the SVG's viewBox; the HTML page may show it
-/// larger through the width attribute) at 0.8 pt each, so that 11-unit text comes out at about
-/// 9 pt, like the tables; a figure wider than the text (a forest plot) takes the text width.
+/// The width of the text on the page (A4 with the book's margins), in points.
+const TEXT_WIDTH_PT: f64 = 470.0;
+
 /// The height a figure may have on one page (A4 or US Letter, less its caption); a taller one
 /// with parts (a forest plot) continues across pages.
 const PAGE_FIGURE_PT: f64 = 560.0;
 
 /// A figure's height as set: its SVG's height at the scale [`figure_width`] gives it.
 fn figure_height_pt(svg: &str) -> f64 {
-    const TEXT_WIDTH_PT: f64 = 470.0;
     let view_box: Vec<f64> = svg.split_once("viewBox=\"").and_then(|(_, rest)| rest.split('"').next()).map_or_else(Vec::new, |v| v.split_whitespace().filter_map(|n| n.parse().ok()).collect());
     match view_box[..] {
         [_, _, w, h] if w > 0.0 => h * (0.8f64).min(TEXT_WIDTH_PT / w),
@@ -486,8 +485,10 @@ fn figure_height_pt(svg: &str) -> f64 {
     }
 }
 
+/// How wide a figure is set: its drawing units (the SVG's viewBox; the HTML page may show it
+/// larger through the width attribute) at 0.8 pt each, so that 11-unit text comes out at about
+/// 9 pt, like the tables; a figure wider than the text (a forest plot) takes the text width.
 fn figure_width(svg: &str) -> String {
-    const TEXT_WIDTH_PT: f64 = 470.0;
     let attribute = |name: &str| svg.split_once(&format!("{name}=\"")).and_then(|(_, rest)| rest.split('"').next().map(str::to_string));
     let units = attribute("viewBox").and_then(|v| v.split_whitespace().nth(2).and_then(|w| w.parse::<f64>().ok())).or_else(|| attribute("width").and_then(|w| w.parse().ok()));
     match units {

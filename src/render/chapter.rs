@@ -516,12 +516,13 @@ fn rob_view(d: &Directive, r: &crate::directive::RobDirective, analyses: &Analys
         "traffic-light" | "summary" => {
             let label = checked_label(d, &r.label, "fig-")?;
             counters.figures += 1;
-            let (svg, default_caption) = if plot == "summary" {
-                (super::rob::summary(&table, if r.weighted { weights.as_deref() } else { None }), format!("Risk of bias ({tool_name}): share of {} at each judgement, by domain.", if r.weighted { "the analysis' weight" } else { "studies" }))
+            let (svg, parts, default_caption) = if plot == "summary" {
+                (super::rob::summary(&table, if r.weighted { weights.as_deref() } else { None }), None, format!("Risk of bias ({tool_name}): share of {} at each judgement, by domain.", if r.weighted { "the analysis' weight" } else { "studies" }))
             } else {
-                (super::rob::traffic_light(&table), format!("Risk of bias ({tool_name}) of each study, by domain."))
+                let (svg, parts) = super::rob::traffic_light_parts(&table);
+                (svg, Some(parts), format!("Risk of bias ({tool_name}) of each study, by domain."))
             };
-            Ok(View::Figure { number: counters.figures, svg, parts: None, caption: caption.unwrap_or(default_caption), notes: Vec::new(), label })
+            Ok(View::Figure { number: counters.figures, svg, parts, caption: caption.unwrap_or(default_caption), notes: Vec::new(), label })
         }
         "table" => {
             let label = checked_label(d, &r.label, "tbl-")?;

@@ -68,6 +68,15 @@ fn legend(out: &mut String, x: f64, y: f64, judgements: &[Judgement]) -> f64 {
 
 /// The traffic-light plot.
 pub fn traffic_light(table: &RobTable) -> String {
+    traffic_light_parts(table).0
+}
+
+/// Study rows in a band of a traffic-light plot cut for pages.
+const BAND_ROWS: usize = 5;
+
+/// The traffic-light plot whole, and cut for pages (see [`super::svg::cut`]): its column
+/// headings, then bands of [`BAND_ROWS`] studies, the last with the key and the legend.
+pub fn traffic_light_parts(table: &RobTable) -> (String, super::svg::Parts) {
     let domains = table.tool.domains.len();
     let cell = 26.0;
     // The overall column is as wide as its heading.
@@ -99,6 +108,10 @@ pub fn traffic_light(table: &RobTable) -> String {
             .join("; ")
     );
     open_svg(&mut out, width, height, &format!("Risk of bias ({}), traffic-light plot", table.tool.name), &desc);
+    // Where each part was drawn, to cut the figure for pages.
+    let mut marks: Vec<super::svg::Mark> = Vec::new();
+    let mut mark = |out: &String, top: f64, bottom: f64, start: usize| marks.push(super::svg::Mark { top, bottom, bytes: start..out.len() });
+    let head_start = out.len();
     let x0 = MARGIN;
     // The centre of column `c`: the domains, then the overall judgement.
     let centre = |c: usize| if c < domains { x0 + label_width + (c as f64 + 0.5) * cell } else { x0 + label_width + domains as f64 * cell + overall_cell / 2.0 };
@@ -108,27 +121,38 @@ pub fn traffic_light(table: &RobTable) -> String {
         let head = if c < domains { format!("D{}", c + 1) } else { "Overall".to_string() };
         let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-weight=\"bold\">{head}</text>", centre(c), top - 6.0);
     }
+    mark(&out, 0.0, top, head_start);
     // Light grid behind the circles, and a rule before the overall column.
+    let grid_start = out.len();
     let _ = writeln!(out, "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{lights_width:.1}\" height=\"{grid_height:.1}\" fill=\"#f3f3f3\" stroke=\"#999\" stroke-width=\"0.5\"/>", x0 + label_width);
     if table.has_overall {
         let x = x0 + label_width + domains as f64 * cell;
         let _ = writeln!(out, "<line x1=\"{x:.1}\" y1=\"{top:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#999\" stroke-width=\"0.5\"/>", top + grid_height);
     }
+    mark(&out, top, top + grid_height, grid_start);
     for (i, r) in table.rows.iter().enumerate() {
+        let row_start = out.len();
         let cy = top + (i as f64 + 0.5) * row;
         let _ = writeln!(out, "<text x=\"{x0:.1}\" y=\"{:.1}\">{}</text>", cy + 4.0, escape(&r.study));
         for (c, j) in r.judgements.iter().chain(r.overall.iter()).enumerate() {
             light(&mut out, centre(c), cy, 9.0, *j);
         }
+        mark(&out, cy - row / 2.0, cy + row / 2.0, row_start);
     }
+    let key_start = out.len();
     let mut y = top + grid_height + 10.0;
     for k in &key {
         y += FONT + 4.0;
         let _ = writeln!(out, "<text x=\"{x0:.1}\" y=\"{y:.1}\">{}</text>", escape(k));
     }
     legend(&mut out, x0, y + 8.0, &used);
+    mark(&out, top + grid_height, height, key_start);
+    let n = table.rows.len();
+    let breaks: Vec<f64> = (0..n).filter(|i| i % BAND_ROWS == 0 && i + BAND_ROWS <= n).map(|i| top + i as f64 * row).collect();
+    let open = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" font-family=\"Libertinus Serif, Linux Libertine O, Georgia, serif\" font-size=\"{FONT}\"");
+    let parts = super::svg::cut(&out, &open, width, height, top, &breaks, &marks);
     out.push_str("</svg>\n");
-    out
+    (out, parts)
 }
 
 /// The summary plot: per domain, the share of studies (or of `weights`, in the order of the
@@ -205,6 +229,23 @@ mod tests {
             ],
             has_overall: true,
         }
+    }
+
+    #[test]
+    fn a_tall_traffic_light_is_cut_into_bands_of_whole_studies() {
+        let mut t = table();
+        let first = t.rows[1].clone();
+        t.rows = (0..23).map(|i| RobRow { study: format!("Study {i:02}"), ..first.clone() }).collect();
+        let (whole, parts) = traffic_light_parts(&t);
+        assert_eq!(whole, traffic_light(&t));
+        assert!(parts.head.contains(">Study<") && parts.head.contains(">D1<") && !parts.head.contains("Study 00"));
+        // 23 studies: bands of 5, the last with the final 8 rows, the key and the legend.
+        assert_eq!(parts.bands.len(), 4);
+        for i in 0..23 {
+            assert_eq!(parts.bands.iter().filter(|b| b.contains(&format!(">Study {i:02}<"))).count(), 1, "study {i}");
+        }
+        assert!(parts.bands.iter().all(|b| b.contains("fill=\"#f3f3f3\"")), "the grid behind the lights is in every band");
+        assert!(parts.bands[3].contains(">Study 22<") && parts.bands[3].contains("Judgement") && !parts.bands[2].contains("Judgement"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Tall figures in the PDF (issue 13): a forest plot of a thousand studies continues across
-//! pages — every study, the total, the footer lines and the axis in the PDF's text, the column
-//! headings repeated and "(continued)" on each page after the first — while the site shows it
-//! as one figure.
+//! Tall figures and tables in the PDF (issue 13): a forest plot of a thousand studies continues
+//! across pages — every study, the total, the footer lines and the axis in the PDF's text, the
+//! column headings repeated and "(continued)" on each page after the first — while the site
+//! shows it as one figure; a long table continues with its headings, no page holding more rows
+//! than fit (an unbreakable table printed its overflow over its last rows).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,5 +66,25 @@ fn a_forest_plot_that_fits_a_page_stays_one_image() {
     assert_eq!(metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]).0, 0);
     let text = pdf_pages(&dir).concat();
     assert!(text.contains("Study 0020") && !text.contains("(continued)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_long_table_continues_across_pages_without_rows_printed_over_each_other() {
+    let dir = book_with(20, "table");
+    let rows: String = (1..=300).map(|i| format!("Row {i:03},{},note {i}\n", i * 7)).collect();
+    std::fs::write(dir.join("data/long.csv"), format!("row,value,note\n{rows}")).unwrap();
+    let chapter = dir.join("report/results.md");
+    let text = std::fs::read_to_string(&chapter).unwrap() + "\n```metabook table\ndata = \"long.csv\"\nlabel = \"tbl-long\"\ncaption = \"A long table.\"\n```\n";
+    std::fs::write(&chapter, text).unwrap();
+    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let pages = pdf_pages(&dir);
+    let rows = |p: &str| p.lines().filter(|l| l.trim_start().starts_with("Row ")).count();
+    let counts: Vec<usize> = pages.iter().map(|p| rows(p)).filter(|&n| n > 0).collect();
+    assert_eq!(counts.iter().sum::<usize>(), 300, "{counts:?}");
+    assert!(counts.len() >= 4 && counts.iter().all(|&n| n <= 70), "a page holds more rows than fit: {counts:?}");
+    // The headings on every page of the table.
+    assert_eq!(pages.iter().filter(|p| rows(p) > 0 && p.contains("value")).count(), counts.len());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -17,6 +17,10 @@ const MARGIN: f64 = 8.0;
 /// text reads at about 14 px beside the 17 px prose. (The PDF sizes it from the drawing units.)
 const DISPLAY_SCALE: f64 = 1.3;
 
+/// The widest a domain's name is set on one line (in the key under the traffic-light plot and
+/// beside the summary plot's bars); a longer name wraps. Every tool's own names fit.
+const NAME_WIDTH: f64 = 420.0;
+
 fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * FONT * 0.52
 }
@@ -83,11 +87,14 @@ pub fn traffic_light_parts(table: &RobTable) -> (String, super::svg::Parts) {
     let overall_cell = text_width("Overall") + 12.0;
     let row = 24.0;
     let label_width = table.rows.iter().map(|r| text_width(&r.study)).fold(text_width("Study"), f64::max) + 12.0;
+    // The key under the plot, one domain each, wrapped to the plot's width (at least
+    // NAME_WIDTH): a name is never wider than the figure.
     let key: Vec<String> = table.tool.domains.iter().enumerate().map(|(i, d)| format!("D{}: {d}", i + 1)).collect();
     let used = used(table);
     let legend_width: f64 = used.iter().map(|j| 34.0 + text_width(j.name())).sum();
     let lights_width = domains as f64 * cell + if table.has_overall { overall_cell } else { 0.0 };
     let grid_width = label_width + lights_width;
+    let key: Vec<String> = key.iter().flat_map(|k| super::svg::wrap(k, grid_width.max(legend_width).max(NAME_WIDTH), text_width)).collect();
     let key_width = key.iter().map(|k| text_width(k)).fold(0.0, f64::max);
     let width = MARGIN * 2.0 + grid_width.max(key_width).max(legend_width);
     let top = MARGIN + FONT * 2.6;
@@ -163,13 +170,21 @@ pub fn summary(table: &RobTable, weights: Option<&[f64]>) -> String {
         labels.push("Overall risk of bias".to_string());
     }
     let bar = 320.0;
-    let row = 22.0;
-    let label_width = labels.iter().map(|l| text_width(l)).fold(0.0, f64::max) + 14.0;
+    // A bar's row: 22 units, taller for a name that wraps; (top, height, lines) of each.
+    let line = FONT + 3.0;
+    let labels: Vec<Vec<String>> = labels.iter().map(|l| super::svg::wrap(l, NAME_WIDTH, text_width)).collect();
+    let mut rows: Vec<(f64, f64)> = Vec::new();
+    let top = MARGIN + 4.0;
+    for l in &labels {
+        let start = rows.last().map_or(top, |(t, h)| t + h);
+        rows.push((start, 22.0f64.max(l.len() as f64 * line + 8.0)));
+    }
+    let bars_bottom = rows.last().map_or(top, |(t, h)| t + h);
+    let label_width = labels.iter().flatten().map(|l| text_width(l)).fold(0.0, f64::max) + 14.0;
     let used = used(table);
     let legend_width: f64 = used.iter().map(|j| 34.0 + text_width(j.name())).sum();
     let width = MARGIN * 2.0 + (label_width + bar + 10.0).max(legend_width);
-    let top = MARGIN + 4.0;
-    let height = top + labels.len() as f64 * row + 34.0 + FONT * 3.6 + MARGIN;
+    let height = bars_bottom + 34.0 + FONT * 3.6 + MARGIN;
     let total: f64 = match weights {
         Some(w) => w.iter().sum(),
         None => table.rows.len() as f64,
@@ -179,9 +194,13 @@ pub fn summary(table: &RobTable, weights: Option<&[f64]>) -> String {
     let mut desc = format!("Risk of bias ({}), share of {} by judgement per domain: ", table.tool.name, if weights.is_some() { "the analysis' weight" } else { "studies" });
     open_svg(&mut out, width, height, &format!("Risk of bias ({}), summary plot", table.tool.name), "");
     let x0 = MARGIN + label_width;
-    for (d, label) in labels.iter().enumerate() {
-        let y = top + d as f64 * row;
-        let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", x0 - 8.0, y + row / 2.0 + 4.0, escape(label));
+    for (d, (label, &(y, row))) in labels.iter().zip(&rows).enumerate() {
+        // The name's lines centred on the bar.
+        let first = y + row / 2.0 + 4.0 - (label.len() - 1) as f64 * line / 2.0;
+        for (i, l) in label.iter().enumerate() {
+            let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", x0 - 8.0, first + i as f64 * line, escape(l));
+        }
+        let label = label.join(" ");
         let mut x = x0;
         let mut shares = Vec::new();
         // Row `d` is a domain, or the overall judgement after the last domain.
@@ -192,13 +211,13 @@ pub fn summary(table: &RobTable, weights: Option<&[f64]>) -> String {
                 continue;
             }
             let w = share * bar;
-            let _ = writeln!(out, "<rect x=\"{x:.2}\" y=\"{:.1}\" width=\"{w:.2}\" height=\"{:.1}\" fill=\"{}\" stroke=\"#333\" stroke-width=\"0.5\"/>", y + 3.0, row - 6.0, j.colour());
+            let _ = writeln!(out, "<rect x=\"{x:.2}\" y=\"{:.1}\" width=\"{w:.2}\" height=\"16.0\" fill=\"{}\" stroke=\"#333\" stroke-width=\"0.5\"/>", y + row / 2.0 - 8.0, j.colour());
             shares.push(format!("{} {:.0}%", j.name(), share * 100.0));
             x += w;
         }
         let _ = write!(desc, "{label}: {}; ", shares.join(", "));
     }
-    let axis_y = top + labels.len() as f64 * row + 2.0;
+    let axis_y = bars_bottom + 2.0;
     let _ = writeln!(out, "<line x1=\"{x0:.1}\" y1=\"{axis_y:.1}\" x2=\"{:.1}\" y2=\"{axis_y:.1}\" stroke=\"#333\" stroke-width=\"0.8\"/>", x0 + bar);
     for t in 0..=4 {
         let x = x0 + bar * t as f64 / 4.0;

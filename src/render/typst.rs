@@ -611,7 +611,10 @@ pub fn summary_document(book: &Book, title: &str, summary: &PreparedChapter) -> 
     out
 }
 
-/// Page, type and heading settings shared by the book and the summary.
+/// Page, type and heading settings shared by the book and the summary. A figure stays on one
+/// page, but a table (its headings repeated) breaks across pages: kept whole, a long table ran
+/// off the page's foot, its last rows printed over each other and the rest lost. Tall figures
+/// with parts break on their own (see `view_typst`).
 fn preamble(book: &Book, title: &str) -> String {
     let meta = &book.config.book;
     let pdf = &book.config.output.pdf;
@@ -627,7 +630,7 @@ fn preamble(book: &Book, title: &str) -> String {
     let (language, region) = meta.language_parts();
     let region = region.map_or(String::new(), |r| format!(", region: {}", string(&r)));
     format!(
-        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {}{})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
+        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {}{})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show figure.where(kind: table): set block(breakable: true)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
         string(title),
         authors.iter().map(|a| format!("{a},")).collect::<String>(),
         string(paper),

@@ -54,8 +54,11 @@ impl Fuzzer {
             }
             if format == "json" {
                 if let Ok(json) = serde_json::from_str::<serde_json::Value>(&outcome.stdout) {
+                    // A null result is RevMan's "Not estimable" only with its reason (no study
+                    // with events in either group, for OR and RR).
+                    let reason = json.get("not_estimable").and_then(|v| v.as_str()).is_some_and(|r| !r.trim().is_empty());
                     for key in ["estimate", "se", "ci_lower", "ci_upper"] {
-                        if json.get(key).is_some_and(|v| v.is_null()) {
+                        if json.get(key).is_some_and(|v| v.is_null()) && !reason {
                             found.push(Finding { kind: oracle::ACCEPTED, message: format!("`pool` exits 0 with a null `{key}`") });
                         }
                     }

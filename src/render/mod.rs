@@ -13,7 +13,8 @@
 //! - [`chapter`]: a chapter made ready for any output: prose templated, directives as views.
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
 //! - [`math`]: LaTeX formulas as Typst math and MathML, a whitelist so a formula never breaks a build.
-//! - [`html`] and [`typst`]: the two outputs, the HTML site and the typeset PDF.
+//! - [`html`] and [`typst`]: the two outputs, the HTML site and the typeset PDF;
+//!   [`typst_shapes`] draws the figures' SVG with Typst's own shapes and text for the PDF.
 //! - [`changes`]: what moved since the previous build.
 
 pub mod changes;
@@ -36,3 +37,4 @@ pub mod svg;
 pub mod template;
 pub mod text;
 pub mod typst;
+pub mod typst_shapes;

@@ -32,6 +32,43 @@ fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
     })
 }
 
+/// How wide `text` is set in the embedded font `family` (bold, italic) at `size` points, shaped
+/// as Typst shapes it (rustybuzz, its default features); `None` when the family is not embedded
+/// or a character is not in the font (Typst would take it from another).
+pub(super) fn text_width(family: &str, bold: bool, italic: bool, size: f64, text: &str) -> Option<f64> {
+    use typst::text::{FontStretch, FontStyle, FontVariant, FontWeight};
+    type Shaper = (rustybuzz::Face<'static>, HashMap<rustybuzz::Script, rustybuzz::ShapePlan>);
+    static SHAPERS: OnceLock<std::sync::Mutex<HashMap<usize, Option<Shaper>>>> = OnceLock::new();
+    let (book, list) = fonts();
+    let variant = FontVariant {
+        style: if italic { FontStyle::Italic } else { FontStyle::Normal },
+        weight: if bold { FontWeight::BOLD } else { FontWeight::REGULAR },
+        stretch: FontStretch::NORMAL,
+    };
+    let index = book.select(&family.to_lowercase(), variant)?;
+    let mut shapers = SHAPERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let shaper = shapers.entry(index).or_insert_with(|| {
+        // The font's bytes live as long as the process (`fonts` keeps them).
+        let font: &'static Font = list.get(index)?;
+        Some((rustybuzz::Face::from_slice(font.data().as_slice(), font.index())?, HashMap::new()))
+    });
+    let (face, plans) = shaper.as_mut()?;
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    let direction = buffer.direction();
+    if direction != rustybuzz::Direction::LeftToRight {
+        return None;
+    }
+    let plan = plans.entry(buffer.script()).or_insert_with(|| rustybuzz::ShapePlan::new(face, direction, Some(buffer.script()), None, &[]));
+    let glyphs = rustybuzz::shape_with_plan(face, plan, buffer);
+    if glyphs.glyph_infos().iter().any(|g| g.glyph_id == 0) {
+        return None;
+    }
+    let units: i64 = glyphs.glyph_positions().iter().map(|p| i64::from(p.x_advance)).sum();
+    Some(units as f64 / f64::from(face.units_per_em()) * size)
+}
+
 fn library() -> &'static LazyHash<Library> {
     static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();
     LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
@@ -485,16 +522,23 @@ fn figure_height_pt(svg: &str) -> f64 {
     }
 }
 
-/// How wide a figure is set: its drawing units (the SVG's viewBox; the HTML page may show it
-/// larger through the width attribute) at 0.8 pt each, so that 11-unit text comes out at about
-/// 9 pt, like the tables; a figure wider than the text (a forest plot) takes the text width.
-fn figure_width(svg: &str) -> String {
+/// How wide a figure is set, in points: its drawing units (the SVG's viewBox; the HTML page may
+/// show it larger through the width attribute) at 0.8 pt each, so that 11-unit text comes out
+/// at about 9 pt, like the tables; a figure wider than the text (a forest plot) takes the text
+/// width.
+fn figure_width_pt(svg: &str) -> f64 {
     let attribute = |name: &str| svg.split_once(&format!("{name}=\"")).and_then(|(_, rest)| rest.split('"').next().map(str::to_string));
     let units = attribute("viewBox").and_then(|v| v.split_whitespace().nth(2).and_then(|w| w.parse::<f64>().ok())).or_else(|| attribute("width").and_then(|w| w.parse().ok()));
     match units {
-        Some(w) if w * 0.8 < TEXT_WIDTH_PT => format!("{:.0}pt", w * 0.8),
-        _ => "100%".to_string(),
+        Some(w) if w > 0.0 && w * 0.8 < TEXT_WIDTH_PT => (w * 0.8).round(),
+        _ => TEXT_WIDTH_PT,
     }
+}
+
+/// A figure's drawing at `width` points: Typst's own shapes and text where
+/// [`typst_shapes`](super::typst_shapes) can draw it, else the SVG as an image.
+fn drawing(svg: &str, width: f64) -> String {
+    super::typst_shapes::draw(svg, width).unwrap_or_else(|| format!("image(bytes({}), format: \"svg\", width: {width:.0}pt)", string(svg)))
 }
 
 /// A directive's view as Typst code; all text passed as string literals, captions through
@@ -508,22 +552,20 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
             // A figure taller than a page continues across pages: its parts are the rows of a
             // grid that breaks between them, the column headings repeated on each page.
             if let Some(parts) = parts.as_ref().filter(|_| figure_height_pt(svg) > PAGE_FIGURE_PT) {
-                let width = figure_width(svg);
-                let image = |svg: &str| format!("image(bytes({}), format: \"svg\", width: {width})", string(svg));
-                let bands: Vec<String> = parts.bands.iter().map(|b| image(b)).collect();
+                let width = figure_width_pt(svg);
+                let bands: Vec<String> = parts.bands.iter().map(|b| drawing(b, width)).collect();
                 return format!(
                     "#[#show figure: set block(breakable: true)\n#figure(grid(columns: 1, grid.header({}, {}), {}), caption: [{}{notes}], kind: image)<figure-{number}>]\n",
                     // On the pages after the first, the headings say which figure continues.
                     format!("context if here().page() > locate(<figure-{number}>).page() {{ align(left, text(size: 8.5pt)[#ref(<figure-{number}>) (continued)]) }}"),
-                    image(&parts.head),
+                    drawing(&parts.head, width),
                     bands.join(", "),
                     caption_typst(caption)
                 );
             }
             format!(
-                "#figure(image(bytes({}), format: \"svg\", width: {}), caption: [{}{notes}], kind: image)<figure-{number}>\n",
-                string(svg),
-                figure_width(svg),
+                "#figure({}, caption: [{}{notes}], kind: image)<figure-{number}>\n",
+                drawing(svg, figure_width_pt(svg)),
                 caption_typst(caption)
             )
         }

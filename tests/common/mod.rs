@@ -15,3 +15,4 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+pub mod large;

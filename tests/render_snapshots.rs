@@ -32,7 +32,7 @@ fn without_svg(text: &str, open: &str, close: &str) -> String {
     out
 }
 
-/// `text` with each figure drawn as Typst shapes (`typst_shapes`, tested on its own) replaced
+/// `text` with each figure set by `typst_figure` (tested on its own) replaced
 /// by its size: the snapshot shows where the figure goes and with what caption.
 fn without_drawings(text: &str) -> String {
     let open = "box(width: ";

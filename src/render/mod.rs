@@ -14,7 +14,7 @@
 //! - [`cite`]: citations, cross-references and the list of references, for the whole book.
 //! - [`math`]: LaTeX formulas as Typst math and MathML, a whitelist so a formula never breaks a build.
 //! - [`html`] and [`typst`]: the two outputs, the HTML site and the typeset PDF;
-//!   [`typst_shapes`] draws the figures' SVG with Typst's own shapes and text for the PDF.
+//!   [`typst_figure`] sets the figures in the PDF: their shapes as SVG, their text by Typst.
 //! - [`changes`]: what moved since the previous build.
 
 pub mod changes;
@@ -37,4 +37,4 @@ pub mod svg;
 pub mod template;
 pub mod text;
 pub mod typst;
-pub mod typst_shapes;
+pub mod typst_figure;

@@ -536,9 +536,9 @@ fn figure_width_pt(svg: &str) -> f64 {
 }
 
 /// A figure's drawing at `width` points: Typst's own shapes and text where
-/// [`typst_shapes`](super::typst_shapes) can draw it, else the SVG as an image.
+/// [`typst_figure`](super::typst_figure) can draw it, else the SVG as an image.
 fn drawing(svg: &str, width: f64) -> String {
-    super::typst_shapes::draw(svg, width).unwrap_or_else(|| format!("image(bytes({}), format: \"svg\", width: {width:.0}pt)", string(svg)))
+    super::typst_figure::draw(svg, width).unwrap_or_else(|| format!("image(bytes({}), format: \"svg\", width: {width:.0}pt)", string(svg)))
 }
 
 /// A directive's view as Typst code; all text passed as string literals, captions through

@@ -61,6 +61,28 @@ fn a_forest_plot_of_a_thousand_studies_continues_across_pages() {
 }
 
 #[test]
+fn a_leave_one_out_plot_of_a_thousand_studies_continues_across_pages() {
+    let dir = book_with(1000, "loo");
+    let chapter = dir.join("report/results.md");
+    let text = std::fs::read_to_string(&chapter).unwrap() + "\n```metabook sensitivity\nanalysis = \"example\"\nkind = \"leave-one-out\"\nplot = true\nlabel = \"fig-loo\"\ncaption = \"Leave one out.\"\n```\n";
+    std::fs::write(&chapter, text).unwrap();
+    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let pages = pdf_pages(&dir);
+    let plot: Vec<&String> = pages.iter().filter(|p| p.contains("Study omitted")).collect();
+    assert!(plot.len() >= 10, "{} pages", plot.len());
+    assert!(plot[1..].iter().all(|p| p.contains("Figure 2 (continued)")));
+    // From its headings on (the forest plot ends on its first page).
+    let text: String = plot.iter().map(|p| p.as_str()).collect();
+    let text = &text[text.find("Study omitted").unwrap()..];
+    for i in 1..=1000 {
+        assert_eq!(text.matches(&format!("Study {i:04} ")).count(), 1, "Study {i:04} is not in the plot once");
+    }
+    assert!(text.contains("All studies (k = 1000)") && plot.last().unwrap().contains("Figure 2. Leave one out."));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_forest_plot_that_fits_a_page_stays_one_image() {
     let dir = book_with(20, "k20");
     assert_eq!(metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]).0, 0);
@@ -84,7 +106,10 @@ fn a_long_table_continues_across_pages_without_rows_printed_over_each_other() {
     let counts: Vec<usize> = pages.iter().map(|p| rows(p)).filter(|&n| n > 0).collect();
     assert_eq!(counts.iter().sum::<usize>(), 300, "{counts:?}");
     assert!(counts.len() >= 4 && counts.iter().all(|&n| n <= 70), "a page holds more rows than fit: {counts:?}");
-    // The headings on every page of the table.
+    // The headings on every page of the table, and on each after the first which table
+    // continues.
     assert_eq!(pages.iter().filter(|p| rows(p) > 0 && p.contains("value")).count(), counts.len());
+    let table_pages: Vec<&String> = pages.iter().filter(|p| rows(p) > 0).collect();
+    assert!(!table_pages[0].contains("(continued)") && table_pages[1..].iter().all(|p| p.contains("Table 1 (continued)")), "{table_pages:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

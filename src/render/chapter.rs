@@ -617,7 +617,8 @@ fn sensitivity_view(d: &Directive, s: &crate::directive::SensitivityDirective, a
     if plot {
         counters.figures += 1;
         let caption = s.caption.clone().unwrap_or_else(|| format!("{what} of “{name}”{ordered}: the pooled estimate of each row; the dashed line marks all studies."));
-        Ok(View::Figure { number: counters.figures, svg: sensitivity::plot(result, &series), parts: None, caption, notes: Vec::new(), label })
+        let (svg, parts) = sensitivity::draw(result, &series);
+        Ok(View::Figure { number: counters.figures, svg, parts: Some(parts), caption, notes: Vec::new(), label })
     } else {
         let (headings, rows, notes) = sensitivity::refit_table(result, &series);
         counters.tables += 1;

@@ -181,6 +181,15 @@ fn text_width(text: &str, bold: bool) -> f64 {
 /// one row per refit (a square with its CI), the full analysis as a diamond and a dashed
 /// reference line, and the line of no effect.
 pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
+    draw(result, series).0
+}
+
+/// Rows of a band of a plot cut for pages ([`draw`]).
+const BAND_ROWS: usize = 5;
+
+/// The plot whole, and cut for pages like a forest plot: the headings, then bands of
+/// [`BAND_ROWS`] rows, the last with the final rows, the full analysis and the axis.
+pub fn draw(result: &AnalysisResult, series: &Series<'_>) -> (String, super::svg::Parts) {
     let a = &result.analysis;
     let spec = &a.spec;
     let ratio = spec.log_scale();
@@ -204,10 +213,11 @@ pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
     let effect_head = format!("{} [{}% CI]", spec.measure.name(), fixed(spec.level, 0));
     // The chapter shows a not-estimable analysis as "not computed" before it gets here.
     let Some(p) = a.pooled.as_ref() else {
-        return format!(
+        let svg = format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 30" width="200" height="30" role="img" font-size="{FONT}"><text x="{MARGIN}" y="20">Not estimable</text></svg>
 "#
         );
+        return (svg, super::svg::Parts::default());
     };
 
     let extent = series
@@ -237,9 +247,14 @@ pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
     text(&mut s, (plot_left + plot_right) / 2.0, header_y, "middle", true, &effect_head);
     let rule_y = header_y + 5.0;
     let _ = write!(s, r#"<line x1="{MARGIN}" y1="{rule_y:.1}" x2="{:.1}" y2="{rule_y:.1}" stroke="black" stroke-width="0.8"/>"#, width - MARGIN);
+    // Where each part was drawn, to cut the plot for pages.
+    let mut marks = vec![super::svg::Mark { top: 0.0, bottom: rule_y + 2.0, bytes: 0..s.len() }];
+    let mut row_tops = Vec::new();
     let mut y = rule_y + ROW;
     let first_y = rule_y + 2.0;
     for (r, label) in series.rows.iter().zip(&labels) {
+        let (start, top) = (s.len(), y - ROW + 4.0);
+        row_tops.push(top);
         text(&mut s, label_x, y, "start", false, label);
         match &r.fit {
             Ok(f) => {
@@ -257,9 +272,12 @@ pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
             }
             Err(_) => text(&mut s, effect_right, y, "end", false, "Not estimable"),
         }
+        marks.push(super::svg::Mark { top, bottom: y + 4.0, bytes: start..s.len() });
         y += ROW;
     }
     // The full analysis, as a diamond.
+    let total_start = s.len();
+    row_tops.push(y - ROW + 4.0);
     text(&mut s, label_x, y, "start", true, &total_label);
     text(&mut s, effect_right, y, "end", true, &format::effect_ci_brackets(shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), 2));
     let cy = y - 4.0;
@@ -274,8 +292,13 @@ pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
         cy + 5.0
     );
     let axis_y = y + 8.0;
+    let total_end = s.len();
+    let lines_start = s.len();
     let _ = write!(s, r#"<line x1="{x:.1}" y1="{first_y:.1}" x2="{x:.1}" y2="{axis_y:.1}" stroke="black" stroke-width="0.8"/>"#, x = px(0.0));
     let _ = write!(s, r##"<line x1="{x:.1}" y1="{first_y:.1}" x2="{x:.1}" y2="{:.1}" stroke="#1f5fa8" stroke-width="0.9" stroke-dasharray="4 3"/>"##, cy - 6.0, x = px(p.estimate));
+    // Lines down the whole plot: in every band they reach, clipped to it.
+    marks.push(super::svg::Mark { top: first_y, bottom: axis_y, bytes: lines_start..s.len() });
+    let axis_start = s.len();
     let _ = write!(s, r#"<line x1="{plot_left:.1}" y1="{axis_y:.1}" x2="{plot_right:.1}" y2="{axis_y:.1}" stroke="black" stroke-width="0.8"/>"#);
     for &t in &axis.ticks {
         let tx = px(t);
@@ -283,15 +306,22 @@ pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
         text(&mut s, tx, axis_y + 4.0 + FONT, "middle", false, &axis.label(t));
     }
     let height = axis_y + 4.0 + FONT + 6.0 + MARGIN;
+    marks.push(super::svg::Mark { top: y - ROW + 4.0, bottom: height, bytes: total_start..total_end });
+    marks.push(super::svg::Mark { top: axis_y - 1.0, bottom: height, bytes: axis_start..s.len() });
+    // Breaks every few rows, none among the last rows (they go with the total and the axis).
+    let breaks: Vec<f64> = row_tops.iter().enumerate().filter(|(i, _)| i % BAND_ROWS == 0 && i + BAND_ROWS <= row_tops.len()).map(|(_, &t)| t).collect();
+    let open = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" font-family="Libertinus Serif, 'Linux Libertine O', serif" font-size="{FONT}""#);
+    let parts = super::svg::cut(&s, &open, width, height, rule_y + 2.0, &breaks, &marks);
     let title = format!("{} analysis: {}, {} studies", if series.kind == Kind::LeaveOneOut { "Leave-one-out" } else { "Cumulative" }, spec.measure.long_name(), a.k);
     let desc = format!(
         "Re-pooled estimates; the dashed line marks the estimate of all studies, {}.",
         format::effect_sentence(spec.measure.name(), shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper), spec.level, 2)
     );
-    format!(
+    let svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1} {height:.1}" width="{width:.1}" height="{height:.1}" role="img" aria-labelledby="sensitivity-title sensitivity-desc" font-family="Libertinus Serif, 'Linux Libertine O', serif" font-size="{FONT}"><title id="sensitivity-title">{}</title><desc id="sensitivity-desc">{}</desc>{s}</svg>
 "#,
         escape(&title),
         escape(&desc)
-    )
+    );
+    (svg, parts)
 }

@@ -589,9 +589,14 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
         View::Table { number, caption, headings, rows, notes, .. } => {
             // The figure's body is the table and, under it, its footnotes as a paragraph of their
             // own: in a cell they would widen the table's last column to their length.
-            let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, table.hline(), ", caption_typst(caption), headings.len());
+            let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, ", caption_typst(caption), headings.len());
             let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
-            out.push_str(&format!("table.header({}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
+            // On the pages after the first, the repeated headings say which table continues.
+            let continued = format!(
+                "table.cell(colspan: {}, inset: 0pt)[#context if here().page() > locate(<table-{number}>).page() {{ pad(bottom: 4pt, text(size: 8.5pt)[#ref(<table-{number}>) (continued)]) }}]",
+                headings.len()
+            );
+            out.push_str(&format!("table.header({continued}, table.hline(), {}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
             for row in rows {
                 for (j, cell) in row.iter().enumerate() {
                     match table_cell(cell) {

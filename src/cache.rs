@@ -141,7 +141,7 @@ impl Cache {
         let Some(dir) = &self.dir else { return };
         let written = book_root.canonicalize().and_then(|base| crate::output::folder_inside(&base, dir)).and_then(|_| {
             for (key, bytes) in std::mem::take(&mut self.pending) {
-                crate::output::replace_file(&dir.join(key.file_name()), &bytes)?;
+                crate::output::replace_file_unsynced(&dir.join(key.file_name()), &bytes)?;
             }
             Ok(())
         });

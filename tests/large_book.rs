@@ -29,27 +29,6 @@ fn fresh(tag: &str) -> PathBuf {
     dir
 }
 
-/// Every file under `dir`, by its path inside it.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// A number as the book prints it: two decimals, a true minus sign.
 fn two(v: f64) -> String {
     format!("{v:.2}").replace('-', "\u{2212}")
@@ -166,7 +145,7 @@ fn a_200_analysis_book_reports_what_pool_computes_and_rebuilds_to_the_same_bytes
     large::write(&again, Shape::analyses(n)).unwrap();
     let (code, out, err) = metabook(&again, &["build"]);
     assert_eq!(code, 0, "{out}{err}");
-    let (first, second) = (files(&dir.join("book")), files(&again.join("book")));
+    let (first, second) = (common::tree(&dir.join("book")), common::tree(&again.join("book")));
     assert_eq!(
         first.iter().map(|f| &f.0).collect::<Vec<_>>(),
         second.iter().map(|f| &f.0).collect::<Vec<_>>()

@@ -3,6 +3,9 @@
 //! metabook's own loaders; two imports give identical bytes; bad input is a located error with
 //! exit code 1 and nothing written.
 
+mod common;
+
+use common::tree;
 use metabook::diag::Source;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,24 +37,6 @@ fn read(dir: &Path, file: &str) -> String {
 /// The CSV row whose first fields are `prefix`.
 fn row<'a>(csv: &'a str, prefix: &str) -> &'a str {
     csv.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no row `{prefix}` in\n{csv}"))
-}
-
-/// Every file under `dir`, relative path → bytes.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

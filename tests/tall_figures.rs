@@ -27,6 +27,15 @@ fn book_with(k: usize, tag: &str) -> PathBuf {
     dir
 }
 
+/// Add `block` to the book's results chapter, build, and return the PDF's pages.
+fn build_with(dir: &Path, block: &str) -> Vec<String> {
+    let chapter = dir.join("report/results.md");
+    std::fs::write(&chapter, std::fs::read_to_string(&chapter).unwrap() + "\n" + block).unwrap();
+    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{out}{err}");
+    pdf_pages(dir)
+}
+
 fn pdf_pages(dir: &Path) -> Vec<String> {
     let pdf = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "pdf")).unwrap();
     let out = Command::new("pdftotext").arg("-layout").arg(&pdf).arg("-").output().expect("pdftotext (apt-get install poppler-utils)");
@@ -63,12 +72,7 @@ fn a_forest_plot_of_a_thousand_studies_continues_across_pages() {
 #[test]
 fn a_leave_one_out_plot_of_a_thousand_studies_continues_across_pages() {
     let dir = book_with(1000, "loo");
-    let chapter = dir.join("report/results.md");
-    let text = std::fs::read_to_string(&chapter).unwrap() + "\n```metabook sensitivity\nanalysis = \"example\"\nkind = \"leave-one-out\"\nplot = true\nlabel = \"fig-loo\"\ncaption = \"Leave one out.\"\n```\n";
-    std::fs::write(&chapter, text).unwrap();
-    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
-    assert_eq!(code, 0, "{out}{err}");
-    let pages = pdf_pages(&dir);
+    let pages = build_with(&dir, "```metabook sensitivity\nanalysis = \"example\"\nkind = \"leave-one-out\"\nplot = true\nlabel = \"fig-loo\"\ncaption = \"Leave one out.\"\n```\n");
     let plot: Vec<&String> = pages.iter().filter(|p| p.contains("Study omitted")).collect();
     assert!(plot.len() >= 10, "{} pages", plot.len());
     assert!(plot[1..].iter().all(|p| p.contains("Figure 2 (continued)")));
@@ -96,12 +100,7 @@ fn a_long_table_continues_across_pages_without_rows_printed_over_each_other() {
     let dir = book_with(20, "table");
     let rows: String = (1..=300).map(|i| format!("Row {i:03},{},note {i}\n", i * 7)).collect();
     std::fs::write(dir.join("data/long.csv"), format!("row,value,note\n{rows}")).unwrap();
-    let chapter = dir.join("report/results.md");
-    let text = std::fs::read_to_string(&chapter).unwrap() + "\n```metabook table\ndata = \"long.csv\"\nlabel = \"tbl-long\"\ncaption = \"A long table.\"\n```\n";
-    std::fs::write(&chapter, text).unwrap();
-    let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
-    assert_eq!(code, 0, "{out}{err}");
-    let pages = pdf_pages(&dir);
+    let pages = build_with(&dir, "```metabook table\ndata = \"long.csv\"\nlabel = \"tbl-long\"\ncaption = \"A long table.\"\n```\n");
     let rows = |p: &str| p.lines().filter(|l| l.trim_start().starts_with("Row ")).count();
     let counts: Vec<usize> = pages.iter().map(|p| rows(p)).filter(|&n| n > 0).collect();
     assert_eq!(counts.iter().sum::<usize>(), 300, "{counts:?}");

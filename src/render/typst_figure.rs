@@ -111,13 +111,16 @@ pub fn draw(svg: &str, width_pt: f64) -> Option<String> {
     };
     let texts = d.finish();
     Some(format!(
-        "box(width: {}, height: {}, clip: true, {{ set text({}size: {}, top-edge: \"baseline\", bottom-edge: \"baseline\", hyphenate: false); set par(justify: false, leading: 0pt); {image}{texts}}})",
+        "box(width: {}, height: {}, clip: true, {{ set text({}size: {}, top-edge: \"baseline\", bottom-edge: \"baseline\", hyphenate: false); set par(justify: false, leading: 0pt); set align(left); {image}{texts}}})",
         pt(width_pt),
         pt(h * scale),
         style.family.as_ref().map_or(String::new(), |f| format!("font: {}, ", fonts(f))),
         pt(style.font_size * scale),
     ))
 }
+
+/// The longest text (bytes) set by Typst; a longer one makes the figure an image.
+const MAX_RUN: usize = 2_000;
 
 /// What a text inherits from its parents (SVG's presentation attributes); the rest of an
 /// element's attributes are the image's business.
@@ -355,6 +358,11 @@ impl Drawing {
                 ""
             };
             let run = format!("{lead}{collapsed}{trail}");
+            // A very long text (krilla slices runs at 65,535 bytes, which can split a character)
+            // leaves the figure to the image reader, as before.
+            if run.len() > MAX_RUN {
+                return None;
+            }
             let size = (st.font_size * self.scale * 100.0).round() / 100.0;
             width = width
                 .zip(

@@ -177,18 +177,14 @@ fn text_width(text: &str, bold: bool) -> f64 {
     text.chars().count() as f64 * FONT * if bold { 0.56 } else { 0.52 }
 }
 
-/// A leave-one-out or cumulative analysis drawn as a forest plot of the re-pooled estimates:
-/// one row per refit (a square with its CI), the full analysis as a diamond and a dashed
-/// reference line, and the line of no effect.
-pub fn plot(result: &AnalysisResult, series: &Series<'_>) -> String {
-    draw(result, series).0
-}
-
 /// Rows of a band of a plot cut for pages ([`draw`]).
 const BAND_ROWS: usize = 5;
 
-/// The plot whole, and cut for pages like a forest plot: the headings, then bands of
-/// [`BAND_ROWS`] rows, the last with the final rows, the full analysis and the axis.
+/// A leave-one-out or cumulative analysis drawn as a forest plot of the re-pooled estimates:
+/// one row per refit (a square with its CI), the full analysis as a diamond and a dashed
+/// reference line, and the line of no effect. Whole, and cut for pages like a forest plot:
+/// the headings, then bands of [`BAND_ROWS`] rows, the last with the final rows, the full
+/// analysis and the axis.
 pub fn draw(result: &AnalysisResult, series: &Series<'_>) -> (String, super::svg::Parts) {
     let a = &result.analysis;
     let spec = &a.spec;
@@ -311,7 +307,7 @@ pub fn draw(result: &AnalysisResult, series: &Series<'_>) -> (String, super::svg
     // Breaks every few rows, none among the last rows (they go with the total and the axis).
     let breaks: Vec<f64> = row_tops.iter().enumerate().filter(|(i, _)| i % BAND_ROWS == 0 && i + BAND_ROWS <= row_tops.len()).map(|(_, &t)| t).collect();
     let open = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" font-family="Libertinus Serif, 'Linux Libertine O', serif" font-size="{FONT}""#);
-    let parts = super::svg::cut(&s, &open, width, height, rule_y + 2.0, &breaks, &marks);
+    let parts = super::svg::cut(&s, &open, width, height, row_tops.first().copied().unwrap_or(rule_y + 2.0), &breaks, &marks);
     let title = format!("{} analysis: {}, {} studies", if series.kind == Kind::LeaveOneOut { "Leave-one-out" } else { "Cumulative" }, spec.measure.long_name(), a.k);
     let desc = format!(
         "Re-pooled estimates; the dashed line marks the estimate of all studies, {}.",

@@ -513,7 +513,7 @@ const TEXT_WIDTH_PT: f64 = 470.0;
 /// with parts (a forest plot) continues across pages.
 const PAGE_FIGURE_PT: f64 = 560.0;
 
-/// A figure's height as set: its SVG's height at the scale [`figure_width`] gives it.
+/// A figure's height as set: its SVG's height at the scale [`figure_width_pt`] gives it.
 fn figure_height_pt(svg: &str) -> f64 {
     let view_box: Vec<f64> = svg.split_once("viewBox=\"").and_then(|(_, rest)| rest.split('"').next()).map_or_else(Vec::new, |v| v.split_whitespace().filter_map(|n| n.parse().ok()).collect());
     match view_box[..] {

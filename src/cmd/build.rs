@@ -60,6 +60,11 @@ pub fn prepare(root: &Path) -> Result<Prepared, Vec<Diagnostic>> {
 /// [`prepare`], with the build cache of the book's build folder for results computed by the
 /// metabook `identity` ([`cache::identity`]) when one is given.
 pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec<Diagnostic>> {
+    prepare_remembering(root, identity, None)
+}
+
+/// [`prepare_with`], the cache also kept decoded in `memory` between builds.
+fn prepare_remembering(root: &Path, identity: Option<&str>, memory: Option<&cache::Memory>) -> Result<Prepared, Vec<Diagnostic>> {
     let start = Instant::now();
     let book = book::load(root)?;
     let collisions = page_collisions(&book);
@@ -67,7 +72,13 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
         return Err(collisions);
     }
     let mut cache = match identity {
-        Some(identity) => Cache::open(&book.root, &book.root.join(&book.config.build.build_dir), identity),
+        Some(identity) => {
+            let cache = Cache::open(&book.root, &book.root.join(&book.config.build.build_dir), identity);
+            match memory {
+                Some(memory) => cache.remembering(memory),
+                None => cache,
+            }
+        }
         None => Cache::disabled(),
     };
     let mut directives: Vec<Directive> = Vec::new();
@@ -89,7 +100,7 @@ pub fn prepare_with(root: &Path, identity: Option<&str>) -> Result<Prepared, Vec
     let data_table = |d: &Directive, name: &toml::Spanned<String>| -> Result<std::sync::Arc<crate::diag::Source>, Vec<Diagnostic>> {
         book::read_data(&book, name.get_ref()).map_err(|why| vec![d.error_at(name.span(), format!("data file {why}"), "here")])
     };
-    let values = chapter::prose_values(&analyses);
+    let values = chapter::prose_values(&analyses, &mut cache);
     let mut counters = chapter::Counters::default();
     let mut chapters = Vec::new();
     for (c, range) in book.chapters.iter().zip(per_chapter) {
@@ -323,6 +334,8 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
 /// fraction of the first. [`Session::build`] lets that memory age out.
 pub struct Session {
     identity: String,
+    /// The build cache's entries, decoded, from one build to the next.
+    memory: cache::Memory,
 }
 
 impl Default for Session {
@@ -343,8 +356,9 @@ pub struct Built {
     pub pages_written: Vec<String>,
     /// The PDFs typeset in this build (the others were unchanged).
     pub typeset: Vec<String>,
-    /// From the start to every output made in memory (the site's pages, the PDFs), and to all
-    /// of them written.
+    /// From the start to the site's pages made in memory (what `serve` shows at once), to
+    /// every output made in memory (the site's pages, the PDFs), and to all of them written.
+    pub site_time: Duration,
     pub made_time: Duration,
     pub written_time: Duration,
 }
@@ -353,19 +367,21 @@ impl Session {
     /// A session whose cache trusts results of the metabook `identity` (normally
     /// [`cache::identity`]; another one stands for another metabook).
     pub fn with_identity(identity: &str) -> Session {
-        Session { identity: identity.to_string() }
+        Session { identity: identity.to_string(), memory: cache::Memory::default() }
     }
 
     /// Build the book in `root`; typst's memoized work not used in the last few builds is
     /// dropped afterwards, so a long `serve` does not grow.
     pub fn build(&mut self, root: &Path) -> Result<Built, Vec<Diagnostic>> {
-        self.build_then(root, &mut || ())
+        self.build_then(root, &mut |_| (), &mut || ())
     }
 
-    /// [`Session::build`], calling `site_written` once the output is written if any file of the
-    /// site changed (`serve` then reloads the open pages).
-    pub fn build_then(&mut self, root: &Path, site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
-        let outcome = build(root, &self.identity, Instant::now(), &|_| (), site_written);
+    /// [`Session::build`], calling `site_made` with the site's files (paths under `html/`) as
+    /// soon as they are made in memory, before the PDFs are typeset and anything is written
+    /// (`serve` shows them at once), and `site_written` once the output is written if any file
+    /// of the site changed.
+    pub fn build_then(&mut self, root: &Path, site_made: &mut dyn FnMut(&[(String, Vec<u8>)]), site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
+        let outcome = build(root, &self.identity, Some(&self.memory), Instant::now(), &|_| (), site_made, site_written);
         comemo::evict(10);
         outcome
     }
@@ -382,7 +398,7 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
         progress.inc(1);
     };
     progress.set_message("loading the book and running its analyses");
-    let outcome = build(root, &cache::identity(), start, &step, &mut || ());
+    let outcome = build(root, &cache::identity(), None, start, &step, &mut |_| (), &mut || ());
     progress.finish_and_clear();
     outcome.map(|built| built.output)
 }
@@ -403,7 +419,10 @@ pub struct Rendered {
 /// writing anything: a build writes them only when all of them succeeded, and `check` makes
 /// them too, so it finds whatever would stop a build. A PDF whose Typst source and images are
 /// those it was last typeset from, and which is still on disk as written, is not typeset again.
-pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered, Vec<Diagnostic>> {
+/// `site_made` gets the site's files as soon as they are made, before the PDFs are typeset.
+/// The chapters' views are used up (emptied once both outputs hold them), so that they are not
+/// kept while the PDF is typeset.
+pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut dyn FnMut(&[(String, Vec<u8>)])) -> Result<Rendered, Vec<Diagnostic>> {
     let book = &p.book;
     step("rendering the HTML pages");
     let templates = book::templates(book)?;
@@ -425,17 +444,27 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered,
         downloads.push(html::Download { title: "Plain-language summary (PDF)".to_string(), href: pls_file.clone() });
     }
     let pages = html::site(book, &bodies, &extras, &downloads, &templates)?;
+    drop((bodies, extras));
     let page_count = pages.len() - 1;
     let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|page| (format!("html/{}", page.file), page.html.into_bytes())).collect();
     files.extend(p.images.iter().map(|(path, bytes)| (format!("html/{path}"), bytes.clone())));
+    site_made(&files);
     step("typesetting the PDF");
     let build_dir = book.root.join(&book.config.build.build_dir);
-    let mut jobs = vec![Typeset { file: pdf_file, source: typst::document(book, &p.chapters), ident: book.config.book.title.clone(), images: &p.images, chapters: &p.chapters }];
+    let book_source = typst::document(book, &p.chapters);
+    // The figures and tables are in the two outputs now; what typesetting may still need of a
+    // chapter is where its text stands, to report a problem there.
+    for c in &mut p.chapters {
+        c.views = Vec::new();
+    }
+    let mut jobs = vec![Typeset { file: pdf_file, source: book_source, ident: book.config.book.title.clone(), images: &p.images, chapters: &p.chapters }];
     let no_images = BTreeMap::new();
     if let Some((s, c)) = &summary {
         jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, c), ident: s.title.clone(), images: &no_images, chapters: std::slice::from_ref(c) });
     }
     let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&p.cache)).collect();
+    // Each source goes to its typesetter; the jobs keep the rest.
+    let sources: Vec<String> = jobs.iter_mut().map(|j| std::mem::take(&mut j.source)).collect();
     // Each PDF on disk is read once: to compare with the cache, and as the site's copy.
     let current: Vec<Option<Vec<u8>>> = jobs
         .iter()
@@ -447,7 +476,8 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered,
         let running: Vec<_> = jobs
             .iter()
             .zip(&current)
-            .map(|(j, on_disk)| on_disk.is_none().then(|| scope.spawn(|| typst::compile_pdf(j.source.clone(), &j.ident, j.images, j.chapters))))
+            .zip(sources)
+            .map(|((j, on_disk), source)| on_disk.is_none().then(|| scope.spawn(move || typst::compile_pdf(source, &j.ident, j.images, j.chapters))))
             .collect();
         running
             .into_iter()
@@ -483,9 +513,21 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str)) -> Result<Rendered,
     Ok(Rendered { files, pages: page_count, pdfs, typeset })
 }
 
-fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str), site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
-    let mut prepared = prepare_with(root, Some(identity))?;
-    let Rendered { mut files, pages: page_count, pdfs, typeset } = render(&mut prepared, step)?;
+fn build(
+    root: &Path,
+    identity: &str,
+    memory: Option<&cache::Memory>,
+    start: Instant,
+    step: &dyn Fn(&'static str),
+    site_made: &mut dyn FnMut(&[(String, Vec<u8>)]),
+    site_written: &mut dyn FnMut(),
+) -> Result<Built, Vec<Diagnostic>> {
+    let mut prepared = prepare_remembering(root, Some(identity), memory)?;
+    let mut site_time = Duration::ZERO;
+    let Rendered { mut files, pages: page_count, pdfs, typeset } = render(&mut prepared, step, &mut |files| {
+        site_time = start.elapsed();
+        site_made(files);
+    })?;
     let rendered_time = start.elapsed();
     // Every output exists: now, and only now, the build folder is written.
     step("writing the output");
@@ -551,7 +593,7 @@ fn build(root: &Path, identity: &str, start: Instant, step: &dyn Fn(&'static str
         )
         + &ran_line(&ran, reused)
         + &changes.terminal.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
-    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, made_time: rendered_time, written_time })
+    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, site_time, made_time: rendered_time, written_time })
 }
 
 

@@ -10,7 +10,7 @@ use std::path::Path;
 /// Check the book in `root`; on success, a one-line summary.
 pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     let mut p = super::build::prepare(root)?;
-    super::build::render(&mut p, &|_| ())?;
+    super::build::render(&mut p, &|_| (), &mut |_| ())?;
     let stdout = format!(
         "ok: {} chapters, {} directives, {} analyses ({})\n",
         p.book.chapters.len(),

@@ -4,13 +4,21 @@
 //! Every HTML page is sent with a small script that listens to `/__metabook/events`
 //! (server-sent events): after a build it reloads the page; after a failed build it shows the
 //! diagnostic over the page, which stays the last good build — a failed build never replaces
-//! the site. The server only answers GET for files inside the site folder: a path with `..`
+//! the site.
+//!
+//! A build writes nothing until every output is made, and the PDF takes most of a build's time.
+//! So the pages do not wait for it: as soon as a build has made the site in memory and a page
+//! differs from the one on disk, the server answers from those pages (the preview) and the open
+//! pages reload; once the build is written, from disk again. Should the build then fail (only
+//! typesetting is left), the preview is dropped and a page that showed it reloads the last good
+//! build under the diagnostic. The server only answers GET for files inside the site folder: a path with `..`
 //! (also percent-encoded), a backslash, or a symbolic link that leads out is refused. It listens
 //! on the loopback address only. Plain HTTP/1.1 over std's TCP listener, one thread per
 //! connection: a preview server for one author needs no more.
 
 use super::watch;
 use crate::diag::Diagnostic;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -18,11 +26,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// What the open pages are told: the number of the last build and, if the last build failed,
-/// its diagnostics.
+/// its diagnostics; and the site of the build under way, once made (paths relative to the
+/// site folder), until it is written.
 #[derive(Debug, Default)]
 struct State {
     generation: u64,
     error: Option<String>,
+    preview: Option<Arc<BTreeMap<PathBuf, Vec<u8>>>>,
 }
 
 type Shared = Arc<(Mutex<State>, Condvar)>;
@@ -62,8 +72,9 @@ fn percent_decode(raw: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The file a request path names inside `site`, or why it is refused.
-pub fn resolve(site: &Path, raw: &str) -> Result<PathBuf, Refused> {
+/// The file a request path names, relative to the site folder (`index.html` for a folder), or
+/// why it is refused: the checks that need no disk.
+fn relative(raw: &str) -> Result<PathBuf, Refused> {
     let path = raw.split(['?', '#']).next().unwrap_or("");
     let decoded = percent_decode(path).ok_or(Refused::Forbidden)?;
     if !decoded.starts_with('/') || decoded.contains('\\') || decoded.contains('\0') {
@@ -79,6 +90,12 @@ pub fn resolve(site: &Path, raw: &str) -> Result<PathBuf, Refused> {
     if decoded.ends_with('/') || relative.as_os_str().is_empty() {
         relative.push("index.html");
     }
+    Ok(relative)
+}
+
+/// The file a request path names inside `site`, or why it is refused.
+pub fn resolve(site: &Path, raw: &str) -> Result<PathBuf, Refused> {
+    let relative = relative(raw)?;
     let base = site.canonicalize().map_err(|_| Refused::NotFound)?;
     let real = base.join(&relative).canonicalize().map_err(|_| Refused::NotFound)?;
     if !real.starts_with(&base) {
@@ -91,9 +108,23 @@ pub fn resolve(site: &Path, raw: &str) -> Result<PathBuf, Refused> {
     }
 }
 
-/// The script every served page gets: reload after a build, show a failed build's diagnostics.
+/// The bytes a request path names, its file name, and whether they come from `preview` (the
+/// site of a build not yet written), which goes before the site folder `site`.
+fn find(site: &Path, preview: Option<&BTreeMap<PathBuf, Vec<u8>>>, raw: &str) -> Result<(Vec<u8>, PathBuf, bool), Refused> {
+    let name = relative(raw)?;
+    if let Some(bytes) = preview.and_then(|p| p.get(&name)) {
+        return Ok((bytes.clone(), name, true));
+    }
+    let file = resolve(site, raw)?;
+    let bytes = std::fs::read(&file).map_err(|_| Refused::NotFound)?;
+    Ok((bytes, file, false))
+}
+
+/// The script every served page gets: reload after a build, show a failed build's diagnostics
+/// (`PREVIEW` is `true` in a page of a build not yet written: it reloads the last good build).
 const LIVE_RELOAD: &str = r#"<script>
 (function () {
+  var preview = PREVIEW;
   var events = new EventSource("/__metabook/events");
   var seen = null;
   events.addEventListener("build", function (e) {
@@ -101,6 +132,7 @@ const LIVE_RELOAD: &str = r#"<script>
     seen = e.data;
   });
   events.addEventListener("failed", function (e) {
+    if (preview) { location.reload(); return; }
     var box = document.getElementById("metabook-error") || document.createElement("pre");
     box.id = "metabook-error";
     box.setAttribute("role", "alert");
@@ -171,13 +203,14 @@ fn handle(mut stream: TcpStream, site: &Path, shared: &Shared) -> std::io::Resul
     if target == "/__metabook/events" {
         return events(&mut stream, shared);
     }
-    match resolve(site, target) {
-        Ok(file) => {
-            let mut body = std::fs::read(&file)?;
+    let preview = shared.0.lock().unwrap_or_else(|e| e.into_inner()).preview.clone();
+    match find(site, preview.as_deref(), target) {
+        Ok((mut body, file, from_preview)) => {
             if file.extension().is_some_and(|e| e == "html") {
                 let text = String::from_utf8_lossy(&body);
                 let at = text.rfind("</body>").unwrap_or(text.len());
-                body = format!("{}{LIVE_RELOAD}{}", &text[..at], &text[at..]).into_bytes();
+                let script = LIVE_RELOAD.replace("PREVIEW", if from_preview { "true" } else { "false" });
+                body = format!("{}{script}{}", &text[..at], &text[at..]).into_bytes();
             }
             respond(&mut stream, "200 OK", content_type(&file), if method == "HEAD" { &[] } else { &body })
         }
@@ -197,23 +230,42 @@ pub fn run(root: &Path, port: u16) -> Result<super::Output, Vec<Diagnostic>> {
     let waker = watch::Waker::new(root);
     let mut fingerprint = watch::fingerprint(root);
     let mut session = super::build::Session::default();
-    let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error: watch::build_and_report(root, &mut session, &mut || ()) }), Condvar::new()));
     let site = root.join(crate::book::build_folders(root).build_dir).join("html");
+    let error = watch::build_and_report(root, &mut session, &mut |_| (), &mut || ());
+    let shared: Shared = Arc::new((Mutex::new(State { generation: 1, error, preview: None }), Condvar::new()));
     eprintln!("serving {} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", site.display());
     {
-        let root = root.to_path_buf();
+        let (root, site) = (root.to_path_buf(), site.clone());
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || loop {
             fingerprint = watch::wait_for_change(&root, fingerprint, &waker);
-            // Open pages reload once the build is written; a build that changed no page reloads
-            // nothing, unless it clears a failure's overlay.
-            let mut reloaded = false;
-            let error = watch::build_and_report(&root, &mut session, &mut || {
-                publish(&shared, None);
-                reloaded = true;
-            });
-            let failed_before = shared.0.lock().unwrap_or_else(|e| e.into_inner()).error.is_some();
-            if error.is_some() || (failed_before && !reloaded) {
+            // Open pages reload once the site is made if a page changed (shown from memory
+            // until written), else once the build is written if it changed a file; a build
+            // that changed no page reloads nothing, unless it clears a failure's overlay.
+            let reloaded = std::cell::Cell::new(false);
+            let error = watch::build_and_report(
+                &root,
+                &mut session,
+                &mut |files| {
+                    let pages: BTreeMap<PathBuf, Vec<u8>> = files.iter().filter_map(|(f, bytes)| Some((PathBuf::from(f.strip_prefix("html/")?), bytes.clone()))).collect();
+                    if pages.iter().any(|(page, bytes)| std::fs::read(site.join(page)).ok().as_ref() != Some(bytes)) {
+                        shared.0.lock().unwrap_or_else(|e| e.into_inner()).preview = Some(Arc::new(pages));
+                        publish(&shared, None);
+                        reloaded.set(true);
+                    }
+                },
+                &mut || {
+                    if !reloaded.replace(true) {
+                        publish(&shared, None);
+                    }
+                },
+            );
+            let failed_before = {
+                let mut state = shared.0.lock().unwrap_or_else(|e| e.into_inner());
+                state.preview = None;
+                state.error.is_some()
+            };
+            if error.is_some() || (failed_before && !reloaded.get()) {
                 publish(&shared, error);
             }
         });
@@ -249,6 +301,14 @@ mod tests {
         }
         assert_eq!(resolve(&site, "//etc/passwd"), Err(Refused::NotFound), "an absolute path stays inside the site");
         assert_eq!(resolve(&site, "/missing.html"), Err(Refused::NotFound));
+        // The pages of a build not yet written go before those on disk, by the same rules.
+        let preview: BTreeMap<PathBuf, Vec<u8>> = [("index.html", "new"), ("c001.html", "made")].into_iter().map(|(f, b)| (PathBuf::from(f), b.as_bytes().to_vec())).collect();
+        assert_eq!(find(&site, Some(&preview), "/").unwrap(), (b"new".to_vec(), PathBuf::from("index.html"), true));
+        assert_eq!(find(&site, Some(&preview), "/c001.html?x#y").unwrap().0, b"made");
+        assert_eq!(find(&site, Some(&preview), "/images/a.png").unwrap(), (b"png".to_vec(), site.canonicalize().unwrap().join("images/a.png"), false));
+        assert_eq!(find(&site, None, "/").unwrap().0, b"<html><body></body></html>");
+        assert_eq!(find(&site, Some(&preview), "/../index.html"), Err(Refused::Forbidden));
+        assert_eq!(find(&site, Some(&preview), "/missing.html"), Err(Refused::NotFound));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(root.join("secret.txt"), site.join("link.txt")).unwrap();

@@ -132,11 +132,12 @@ pub fn wait_for_change(root: &Path, last: u64, waker: &Waker) -> u64 {
 }
 
 /// One build in `session`, reported on the terminal: the closing lines and warnings, or the
-/// diagnostics. `site_written` is called once a build that changed the site is written. Returns the diagnostics
-/// as text when the build failed.
-pub fn build_and_report(root: &Path, session: &mut Session, site_written: &mut dyn FnMut()) -> Option<String> {
+/// diagnostics. `site_made` gets the site's files once they are made in memory, before the
+/// PDFs ([`Session::build_then`]); `site_written` is called once a build that changed the site
+/// is written. Returns the diagnostics as text when the build failed.
+pub fn build_and_report(root: &Path, session: &mut Session, site_made: &mut dyn FnMut(&[(String, Vec<u8>)]), site_written: &mut dyn FnMut()) -> Option<String> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    match session.build_then(root, site_written) {
+    match session.build_then(root, site_made, site_written) {
         Ok(super::build::Built { output, .. }) => {
             if !output.warnings.is_empty() {
                 eprint!("{}", diag::render(&output.warnings, color));
@@ -160,11 +161,11 @@ pub fn run(root: &Path) -> Result<super::Output, Vec<Diagnostic>> {
     let waker = Waker::new(root);
     let mut last = fingerprint(root);
     let mut session = Session::default();
-    build_and_report(root, &mut session, &mut || ());
+    build_and_report(root, &mut session, &mut |_| (), &mut || ());
     eprintln!("watching {} for changes (Ctrl-C to stop)", inputs(root).iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     loop {
         last = wait_for_change(root, last, &waker);
-        build_and_report(root, &mut session, &mut || ());
+        build_and_report(root, &mut session, &mut |_| (), &mut || ());
     }
 }
 

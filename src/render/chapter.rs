@@ -151,9 +151,22 @@ pub fn placeholder_number(html: &str) -> Option<usize> {
 pub type ReadData<'a> = dyn Fn(&Directive, &toml::Spanned<String>) -> Result<Arc<Source>, Vec<Diagnostic>> + 'a;
 
 /// The analyses as the prose sees them (name → the keys of `metabook pool`'s JSON), made once
-/// per book as template values (shared, not copied, by every chapter that reads them).
-pub fn prose_values(analyses: &Analyses) -> Vec<(String, minijinja::Value)> {
-    analyses.by_name.iter().map(|(n, r)| (n.clone(), minijinja::Value::from_serialize(json::value(r)))).collect()
+/// per book as template values (shared, not copied, by every chapter that reads them), and
+/// kept from one build to the next by `watch` and `serve` (the cache's memory, under the
+/// analysis' key): they were a third of the time until the site is made.
+pub fn prose_values(analyses: &Analyses, cache: &mut Cache) -> Vec<(String, minijinja::Value)> {
+    let value = |r: &AnalysisResult| minijinja::Value::from_serialize(json::value(r));
+    analyses
+        .by_name
+        .iter()
+        .map(|(n, r)| {
+            let v = match analyses.keys.get(n) {
+                Some(k) => cache.memo(crate::cache::KeyBuilder::new("prose values").key(*k).finish(), || value(r)),
+                None => value(r),
+            };
+            (n.clone(), v)
+        })
+        .collect()
 }
 
 /// Prepare one chapter. `directives` are the chapter's own, in order; `values` are
@@ -260,7 +273,7 @@ fn references(markdown: &str, views: &mut [View], source: &Arc<Source>) -> Resul
 }
 
 /// A view as the cache keeps it, with what it read and what it added to the counters.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct CachedView {
     view: View,
     /// The data files it read: the name as the directive gives it, and the hash of the text.

@@ -324,7 +324,7 @@ pub struct Bibliography {
 }
 
 /// The references list and every citation, as the style writes them.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Rendered {
     entries: Vec<Entry>,
     /// Each citation's text and the anchor of its first entry in the list.

@@ -82,6 +82,11 @@ fn the_example_pdf_holds_the_numbers_and_is_deterministic() {
     assert!(text.contains("SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)"), "{text}");
     assert!(text.contains("Figure 1"), "{text}");
     assert!(text.contains("[19] Stokic DS, Yablon SA, Hayes A."), "{text}");
+    // Every kind of figure has its text set by Typst, as PDF text (a figure left to the SVG
+    // reader would have it as outlines): PRISMA, forest and funnel plots.
+    for figure_text in ["Identification of studies via databases and registers", "Favours after ITB", "Pooled estimate (1.52)", "95% pseudo-confidence limits"] {
+        assert!(text.contains(figure_text), "{figure_text}: {text}");
+    }
     // The plain-language summary's own PDF, one page.
     let pls = path.with_file_name(path.file_stem().unwrap().to_string_lossy().to_string() + "-plain-language-summary.pdf");
     let pls_text = Command::new("pdftotext").arg(&pls).arg("-").output().expect("pdftotext");

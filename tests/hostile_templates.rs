@@ -251,7 +251,7 @@ fn fuel_of(root: &Path) -> (u64, u64) {
         Ok(p) => p,
         Err(d) => panic!("{}", metabook::diag::render(&d, false)),
     };
-    let values = metabook::render::chapter::prose_values(&prepared.analyses);
+    let values = metabook::render::chapter::prose_values(&prepared.analyses, &mut metabook::cache::Cache::disabled());
     let mut fuel = Vec::new();
     for chapter in &prepared.book.chapters {
         let directives = metabook::directive::parse_chapter(&chapter.source).unwrap();

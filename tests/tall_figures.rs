@@ -112,3 +112,42 @@ fn a_long_table_continues_across_pages_without_rows_printed_over_each_other() {
     assert!(!table_pages[0].contains("(continued)") && table_pages[1..].iter().all(|p| p.contains("Table 1 (continued)")), "{table_pages:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_table_whose_caption_stays_a_page_behind_is_not_continued_on_its_first_rows() {
+    let dir = book_with(20, "caption");
+    let rows: String = (1..=300).map(|i| format!("Row {i:03},{},note {i}\n", i * 7)).collect();
+    std::fs::write(dir.join("data/long.csv"), format!("row,value,note\n{rows}")).unwrap();
+    let chapter = dir.join("report/results.md");
+    let text = std::fs::read_to_string(&chapter).unwrap();
+    // The table after n paragraphs: the page of its caption (set above it), of its first row,
+    // and the pages.
+    let build = |n: usize| {
+        let filler: String = (0..n).map(|i| format!("Filler paragraph {i}.\n\n")).collect();
+        std::fs::write(&chapter, format!("{text}\n#### Filler\n\n{filler}```metabook table\ndata = \"long.csv\"\nlabel = \"tbl-long\"\ncaption = \"A long table.\"\n```\n")).unwrap();
+        let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
+        assert_eq!(code, 0, "{out}{err}");
+        let pages = pdf_pages(&dir);
+        let caption = pages.iter().position(|p| p.contains("Table 1. A long table.")).unwrap();
+        let first = pages.iter().position(|p| p.contains("Row 001")).unwrap();
+        (caption, first, pages)
+    };
+    // The fewest paragraphs that push the headings and first rows to the next page: there the
+    // caption, shorter, still ends the page before.
+    let (_, start, _) = build(0);
+    let (mut fits, mut pushed) = (0, 60);
+    assert!(build(pushed).1 > start);
+    while pushed - fits > 1 {
+        let mid = (fits + pushed) / 2;
+        if build(mid).1 > start {
+            pushed = mid;
+        } else {
+            fits = mid;
+        }
+    }
+    let (caption, first, pages) = build(pushed);
+    assert_eq!(first, caption + 1, "with {pushed} paragraphs the caption does not stay behind the rows");
+    assert!(!pages[first].contains("(continued)"), "{}", pages[first]);
+    assert!(pages[first + 1].contains("Table 1 (continued)"), "{}", pages[first + 1]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

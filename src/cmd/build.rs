@@ -329,9 +329,11 @@ fn duplicate_labels(directives: &[Directive]) -> Vec<Diagnostic> {
 }
 
 /// What lasts from one build to the next: the identity the build cache is keyed by, and —
-/// for `watch` and `serve`, which build many times in one process — typst's memoized work
-/// (comemo keeps it per process), which is what makes a re-typeset after a small edit take a
-/// fraction of the first. [`Session::build`] lets that memory age out.
+/// for `watch` and `serve`, which build many times in one process — the cache's entries
+/// decoded ([`cache::Memory`], which makes the site of a rebuild after a small edit ready in a
+/// fraction of the time) and typst's memoized work (comemo keeps it per process), which does the
+/// same for the PDF. [`Session::build`] lets typst's memory age out; the cache's keeps what the
+/// last build used.
 pub struct Session {
     identity: String,
     /// The build cache's entries, decoded, from one build to the next.

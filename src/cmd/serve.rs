@@ -11,9 +11,11 @@
 //! differs from the one on disk, the server answers from those pages (the preview) and the open
 //! pages reload; once the build is written, from disk again. Should the build then fail (only
 //! typesetting is left), the preview is dropped and a page that showed it reloads the last good
-//! build under the diagnostic. The server only answers GET for files inside the site folder: a path with `..`
-//! (also percent-encoded), a backslash, or a symbolic link that leads out is refused. It listens
-//! on the loopback address only. Plain HTTP/1.1 over std's TCP listener, one thread per
+//! build under the diagnostic.
+//!
+//! The server only answers GET for files inside the site folder: a path with `..` (also
+//! percent-encoded), a backslash, or a symbolic link that leads out is refused. It listens on
+//! the loopback address only. Plain HTTP/1.1 over std's TCP listener, one thread per
 //! connection: a preview server for one author needs no more.
 
 use super::watch;

@@ -553,11 +553,14 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
             // grid that breaks between them, the column headings repeated on each page.
             if let Some(parts) = parts.as_ref().filter(|_| figure_height_pt(svg) > PAGE_FIGURE_PT) {
                 let width = figure_width_pt(svg);
-                let bands: Vec<String> = parts.bands.iter().map(|b| drawing(b, width)).collect();
+                // The first band carries a mark: the pages after its own are those the figure
+                // continues on (its caption, set first, may stay a page behind).
+                let bands: Vec<String> = parts.bands.iter().enumerate().map(|(i, b)| if i == 0 { format!("[#metadata(none)<figure-{number}-rows>#{}]", drawing(b, width)) } else { drawing(b, width) }).collect();
+                let first = if bands.is_empty() { format!("figure-{number}") } else { format!("figure-{number}-rows") };
                 return format!(
                     "#[#show figure: set block(breakable: true)\n#figure(grid(columns: 1, grid.header({}, {}), {}), caption: [{}{notes}], kind: image)<figure-{number}>]\n",
                     // On the pages after the first, the headings say which figure continues.
-                    format!("context if here().page() > locate(<figure-{number}>).page() {{ align(left, text(size: 8.5pt)[#ref(<figure-{number}>) (continued)]) }}"),
+                    format!("context if here().page() > locate(<{first}>).page() {{ align(left, text(size: 8.5pt)[#ref(<figure-{number}>) (continued)]) }}"),
                     drawing(&parts.head, width),
                     bands.join(", "),
                     caption_typst(caption)
@@ -591,17 +594,23 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
             // own: in a cell they would widen the table's last column to their length.
             let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, ", caption_typst(caption), headings.len());
             let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
-            // On the pages after the first, the repeated headings say which table continues.
+            // On the pages after the first row's (the caption, set first, may stay a page
+            // behind), the repeated headings say which table continues.
+            let first = if rows.iter().any(|r| !r.is_empty()) { format!("table-{number}-rows") } else { format!("table-{number}") };
             let continued = format!(
-                "table.cell(colspan: {}, inset: 0pt)[#context if here().page() > locate(<table-{number}>).page() {{ pad(bottom: 4pt, text(size: 8.5pt)[#ref(<table-{number}>) (continued)]) }}]",
+                "table.cell(colspan: {}, inset: 0pt)[#context if here().page() > locate(<{first}>).page() {{ pad(bottom: 4pt, text(size: 8.5pt)[#ref(<table-{number}>) (continued)]) }}]",
                 headings.len()
             );
             out.push_str(&format!("table.header({continued}, table.hline(), {}), table.hline(stroke: 0.5pt), ", cells.join(", ")));
+            let mut marked = false;
             for row in rows {
                 for (j, cell) in row.iter().enumerate() {
+                    let mark = if marked { "" } else { "#metadata(none)" };
+                    let label = if marked { String::new() } else { format!("<table-{number}-rows>") };
+                    marked = true;
                     match table_cell(cell) {
-                        (cell, true) if j > 0 => out.push_str(&format!("table.cell(align: right)[{}], ", text(&cell))),
-                        (cell, _) => out.push_str(&format!("[{}], ", text(&cell))),
+                        (cell, true) if j > 0 => out.push_str(&format!("table.cell(align: right)[{mark}{label}{}], ", text(&cell))),
+                        (cell, _) => out.push_str(&format!("[{mark}{label}{}], ", text(&cell))),
                     }
                 }
             }

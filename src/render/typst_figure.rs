@@ -96,6 +96,8 @@ pub fn draw(svg: &str, width_pt: f64) -> Option<String> {
                 at = range.end;
             }
             "svg" | "g" | "defs" | "tspan" => {}
+            // A style sheet may style the texts too, which this drawing would not follow.
+            "style" => return None,
             _ => drawn = true,
         }
     }
@@ -186,10 +188,14 @@ impl Style {
                 // Drawn by the text itself, or nothing a text shows.
                 "x" | "y" | "transform" | "id" | "role" | "aria-labelledby" | "viewBox"
                 | "width" | "height" | "stroke" | "stroke-width" | "stroke-dasharray" => {}
-                // Anything else on a text or its parents (letter spacing, a style sheet, a
-                // shift): not set here.
-                _ if node.has_tag_name("text") || node.has_tag_name("tspan") => return None,
-                _ => {}
+                // What only the shapes of a group or the whole drawing follow.
+                "stroke-linecap" | "stroke-linejoin" | "fill-rule" | "shape-rendering"
+                | "preserveAspectRatio" | "version" | "class" | "aria-hidden"
+                    if !node.has_tag_name("text") && !node.has_tag_name("tspan") => {}
+                _ if a.namespace().is_some() && !node.has_tag_name("text") && !node.has_tag_name("tspan") => {}
+                // Anything else on a text or its parents (opacity, letter spacing, a style,
+                // a shift, a hidden group): not set here.
+                _ => return None,
             }
         }
         Some(s)
@@ -302,8 +308,11 @@ impl Drawing {
         let (x, y) = (num(node, "x", 0.0)?, num(node, "y", 0.0)?);
         // The text's runs, each with its style.
         let mut runs: Vec<String> = Vec::new();
-        // The text's width as Typst will set it, if every run can be measured.
+        // The text's width as Typst will set it, if every run can be measured; and, for one
+        // that cannot be, a width it cannot exceed (no character is wider than 1 em, and none
+        // takes less than a byte), in points.
         let mut width = Some(0.0);
+        let mut bound = 0.0;
         for child in node.children() {
             let (t, st) = if child.is_text() {
                 (child.text().unwrap_or(""), s.clone())
@@ -364,6 +373,7 @@ impl Drawing {
                 return None;
             }
             let size = (st.font_size * self.scale * 100.0).round() / 100.0;
+            bound += run.len() as f64 * size;
             width = width
                 .zip(
                     st.family
@@ -372,11 +382,13 @@ impl Drawing {
                 )
                 .map(|(a, b)| a + b);
             // A run in the figure's own style is a plain string: one element less to set.
-            runs.push(if args.is_empty() {
+            let set = if args.is_empty() {
                 string(&run)
             } else {
                 format!("text({args}{})", string(&run))
-            });
+            };
+            // A run without paint (`fill="none"`) shows nothing, but takes its room.
+            runs.push(if st.fill.is_none() { format!("hide({set})") } else { set });
         }
         let content = match &runs[..] {
             [] => return Some(()),
@@ -405,6 +417,8 @@ impl Drawing {
                 content: content.clone(),
             });
         } else if angle == 0.0 {
+            // In a box as wide as the text can be, so that it never wraps onto itself (the
+            // figure's box clips what runs past its edge).
             let (align, dx) = match s.anchor {
                 Anchor::Start => ("left", px - self.x0),
                 Anchor::Middle => ("center", px - self.x0 - self.width / 2.0),
@@ -412,13 +426,14 @@ impl Drawing {
             };
             let _ = write!(
                 self.loose,
-                "place(top + {align}, dx: {}, dy: {}, {content}); ",
+                "place(top + {align}, dx: {}, dy: {}, box(width: {}, align({align}, {content}))); ",
                 self.len(dx),
-                self.y(py)
+                self.y(py),
+                pt(bound.max(self.width * self.scale))
             );
         } else {
-            // Turned: a wide box whose anchor edge is the turning point.
-            let b = self.width;
+            // Turned: a box as wide as the text can be, whose anchor edge is the turning point.
+            let b = (bound / self.scale).max(self.width);
             let (origin, left) = match s.anchor {
                 Anchor::Start => ("left", px),
                 Anchor::Middle => ("center", px - b / 2.0),
@@ -543,6 +558,11 @@ mod tests {
             r#"<svg viewBox="0 0 10 10"><text x="1" y="1" fill="url(#g)">x</text></svg>"#,
             r#"<svg><rect/></svg>"#,
             "not svg",
+            // What a text's parents or the drawing say that this drawing would not follow.
+            r#"<svg viewBox="0 0 10 10"><g opacity="0.5"><text x="1" y="1">x</text></g></svg>"#,
+            r#"<svg viewBox="0 0 10 10"><g display="none"><text x="1" y="1">x</text></g></svg>"#,
+            r#"<svg viewBox="0 0 10 10" letter-spacing="3"><text x="1" y="1">x</text></svg>"#,
+            r#"<svg viewBox="0 0 10 10"><style>text { fill: red }</style><text x="1" y="1">x</text></svg>"#,
         ] {
             assert!(draw(svg, 100.0).is_none(), "{svg}");
         }
@@ -552,6 +572,18 @@ mod tests {
             100.0
         )
         .is_some());
+    }
+
+    #[test]
+    fn an_unpainted_text_takes_its_room_unseen_and_one_not_measured_never_wraps() {
+        let t = draw(r#"<svg viewBox="0 0 100 10" font-family="Libertinus Serif" font-size="5"><g stroke-linecap="round"><text x="1" y="5">a <tspan fill="none">b</tspan> c</text><text x="50" y="5" fill="none">d</text></g></svg>"#, 100.0).unwrap();
+        assert!(t.contains(r#"#hide("b")"#) && t.contains(r#"hide("d")"#) && !t.contains(r#"#"d""#), "{t}");
+        // A text in a script the embedded fonts lack cannot be measured: placed on its own, in a
+        // box as wide as it can be (60 characters of 3 bytes at 5 pt), not the figure's 100 pt.
+        let wide = "漢".repeat(60);
+        let t = draw(&format!(r#"<svg viewBox="0 0 100 10" font-family="Libertinus Serif" font-size="5"><text x="50" y="5" text-anchor="middle">{wide}</text><text x="5" y="9" transform="rotate(-90 5 9)">{wide}</text></svg>"#), 100.0).unwrap();
+        assert!(t.contains(&format!(r#"place(top + center, dx: 0.00pt, dy: 5.00pt, box(width: 900.00pt, align(center, "{wide}")))"#)), "{t}");
+        assert!(t.contains(r#"reflow: false, box(width: 900.00pt, align(left, "#), "{t}");
     }
 
     #[test]

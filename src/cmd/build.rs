@@ -346,6 +346,9 @@ impl Default for Session {
     }
 }
 
+/// Told the site's files (paths under `html/`, with their bytes) once they are made in memory.
+pub type SiteMade<'a> = dyn FnMut(&[(String, Vec<u8>)]) + 'a;
+
 /// What a build did, besides its output: for the closing lines, tests and benchmarks.
 #[derive(Debug, Default)]
 pub struct Built {
@@ -382,7 +385,7 @@ impl Session {
     /// soon as they are made in memory, before the PDFs are typeset and anything is written
     /// (`serve` shows them at once), and `site_written` once the output is written if any file
     /// of the site changed.
-    pub fn build_then(&mut self, root: &Path, site_made: &mut dyn FnMut(&[(String, Vec<u8>)]), site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
+    pub fn build_then(&mut self, root: &Path, site_made: &mut SiteMade, site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
         let outcome = build(root, &self.identity, Some(&self.memory), Instant::now(), &|_| (), site_made, site_written);
         comemo::evict(10);
         outcome
@@ -424,7 +427,7 @@ pub struct Rendered {
 /// `site_made` gets the site's files as soon as they are made, before the PDFs are typeset.
 /// The chapters' views are used up (emptied once both outputs hold them), so that they are not
 /// kept while the PDF is typeset.
-pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut dyn FnMut(&[(String, Vec<u8>)])) -> Result<Rendered, Vec<Diagnostic>> {
+pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut SiteMade) -> Result<Rendered, Vec<Diagnostic>> {
     let book = &p.book;
     step("rendering the HTML pages");
     let templates = book::templates(book)?;
@@ -521,7 +524,7 @@ fn build(
     memory: Option<&cache::Memory>,
     start: Instant,
     step: &dyn Fn(&'static str),
-    site_made: &mut dyn FnMut(&[(String, Vec<u8>)]),
+    site_made: &mut SiteMade,
     site_written: &mut dyn FnMut(),
 ) -> Result<Built, Vec<Diagnostic>> {
     let mut prepared = prepare_remembering(root, Some(identity), memory)?;

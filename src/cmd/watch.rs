@@ -135,7 +135,7 @@ pub fn wait_for_change(root: &Path, last: u64, waker: &Waker) -> u64 {
 /// diagnostics. `site_made` gets the site's files once they are made in memory, before the
 /// PDFs ([`Session::build_then`]); `site_written` is called once a build that changed the site
 /// is written. Returns the diagnostics as text when the build failed.
-pub fn build_and_report(root: &Path, session: &mut Session, site_made: &mut dyn FnMut(&[(String, Vec<u8>)]), site_written: &mut dyn FnMut()) -> Option<String> {
+pub fn build_and_report(root: &Path, session: &mut Session, site_made: &mut super::build::SiteMade, site_written: &mut dyn FnMut()) -> Option<String> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     match session.build_then(root, site_made, site_written) {
         Ok(super::build::Built { output, .. }) => {

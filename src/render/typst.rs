@@ -557,10 +557,10 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
                 // continues on (its caption, set first, may stay a page behind).
                 let bands: Vec<String> = parts.bands.iter().enumerate().map(|(i, b)| if i == 0 { format!("[#metadata(none)<figure-{number}-rows>#{}]", drawing(b, width)) } else { drawing(b, width) }).collect();
                 let first = if bands.is_empty() { format!("figure-{number}") } else { format!("figure-{number}-rows") };
+                // On the pages after the first, the headings say which figure continues.
+                let continued = format!("context if here().page() > locate(<{first}>).page() {{ align(left, text(size: 8.5pt)[#ref(<figure-{number}>) (continued)]) }}");
                 return format!(
-                    "#[#show figure: set block(breakable: true)\n#figure(grid(columns: 1, grid.header({}, {}), {}), caption: [{}{notes}], kind: image)<figure-{number}>]\n",
-                    // On the pages after the first, the headings say which figure continues.
-                    format!("context if here().page() > locate(<{first}>).page() {{ align(left, text(size: 8.5pt)[#ref(<figure-{number}>) (continued)]) }}"),
+                    "#[#show figure: set block(breakable: true)\n#figure(grid(columns: 1, grid.header({continued}, {}), {}), caption: [{}{notes}], kind: image)<figure-{number}>]\n",
                     drawing(&parts.head, width),
                     bands.join(", "),
                     caption_typst(caption)

@@ -174,6 +174,9 @@ impl Cache {
     /// (only files named as entries are, so nothing else in the folder is touched). Nothing is
     /// written where the folder leads out of the book's folder `book_root`.
     pub fn commit(&mut self, book_root: &Path) {
+        if let Some(m) = &self.memory {
+            m.keep(&self.used);
+        }
         let Some(dir) = &self.dir else { return };
         let written = book_root.canonicalize().and_then(|base| crate::output::folder_inside(&base, dir)).and_then(|_| {
             for (key, bytes) in std::mem::take(&mut self.pending) {
@@ -184,9 +187,6 @@ impl Cache {
         if let Err(e) = written {
             self.write_error = Some(format!("cannot write the build cache in {}: {e}", dir.display()));
             return;
-        }
-        if let Some(m) = &self.memory {
-            m.keep(&self.used);
         }
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         let kept: BTreeSet<String> = self.used.iter().map(|k| k.file_name()).collect();

@@ -36,6 +36,17 @@ fn build_with(dir: &Path, block: &str) -> Vec<String> {
     pdf_pages(dir)
 }
 
+/// A new book with `data/long.csv`: 300 rows of three columns.
+fn book_with_long_table(tag: &str) -> PathBuf {
+    let dir = book_with(20, tag);
+    let rows: String = (1..=300).map(|i| format!("Row {i:03},{},note {i}\n", i * 7)).collect();
+    std::fs::write(dir.join("data/long.csv"), format!("row,value,note\n{rows}")).unwrap();
+    dir
+}
+
+/// The table directive that shows `data/long.csv`.
+const LONG_TABLE: &str = "```metabook table\ndata = \"long.csv\"\nlabel = \"tbl-long\"\ncaption = \"A long table.\"\n```\n";
+
 fn pdf_pages(dir: &Path) -> Vec<String> {
     let pdf = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "pdf")).unwrap();
     let out = Command::new("pdftotext").arg("-layout").arg(&pdf).arg("-").output().expect("pdftotext (apt-get install poppler-utils)");
@@ -97,10 +108,8 @@ fn a_forest_plot_that_fits_a_page_stays_one_image() {
 
 #[test]
 fn a_long_table_continues_across_pages_without_rows_printed_over_each_other() {
-    let dir = book_with(20, "table");
-    let rows: String = (1..=300).map(|i| format!("Row {i:03},{},note {i}\n", i * 7)).collect();
-    std::fs::write(dir.join("data/long.csv"), format!("row,value,note\n{rows}")).unwrap();
-    let pages = build_with(&dir, "```metabook table\ndata = \"long.csv\"\nlabel = \"tbl-long\"\ncaption = \"A long table.\"\n```\n");
+    let dir = book_with_long_table("table");
+    let pages = build_with(&dir, LONG_TABLE);
     let rows = |p: &str| p.lines().filter(|l| l.trim_start().starts_with("Row ")).count();
     let counts: Vec<usize> = pages.iter().map(|p| rows(p)).filter(|&n| n > 0).collect();
     assert_eq!(counts.iter().sum::<usize>(), 300, "{counts:?}");
@@ -115,16 +124,14 @@ fn a_long_table_continues_across_pages_without_rows_printed_over_each_other() {
 
 #[test]
 fn a_table_whose_caption_stays_a_page_behind_is_not_continued_on_its_first_rows() {
-    let dir = book_with(20, "caption");
-    let rows: String = (1..=300).map(|i| format!("Row {i:03},{},note {i}\n", i * 7)).collect();
-    std::fs::write(dir.join("data/long.csv"), format!("row,value,note\n{rows}")).unwrap();
+    let dir = book_with_long_table("caption");
     let chapter = dir.join("report/results.md");
     let text = std::fs::read_to_string(&chapter).unwrap();
     // The table after n paragraphs: the page of its caption (set above it), of its first row,
     // and the pages.
     let build = |n: usize| {
         let filler: String = (0..n).map(|i| format!("Filler paragraph {i}.\n\n")).collect();
-        std::fs::write(&chapter, format!("{text}\n#### Filler\n\n{filler}```metabook table\ndata = \"long.csv\"\nlabel = \"tbl-long\"\ncaption = \"A long table.\"\n```\n")).unwrap();
+        std::fs::write(&chapter, format!("{text}\n#### Filler\n\n{filler}{LONG_TABLE}")).unwrap();
         let (code, out, err) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
         assert_eq!(code, 0, "{out}{err}");
         let pages = pdf_pages(&dir);

@@ -149,6 +149,8 @@ impl Cache {
         }
         let mut bytes = Vec::new();
         ciborium::into_writer(value, &mut bytes).expect("cached results are plain data");
+        // Held until the build has succeeded, while the PDF is typeset: no spare room.
+        bytes.shrink_to_fit();
         self.pending.insert(key, bytes);
         self.used.insert(key);
         if let Some(m) = &self.memory {

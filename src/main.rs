@@ -181,7 +181,27 @@ enum FormatArg {
     Svg,
 }
 
+/// glibc's allocator serves a large block from `mmap` (returned to the system when freed)
+/// until a freed one raises its threshold, up to 32 MiB; then large blocks come from the
+/// heaps of the threads that freed them, and what one thread frees (the site, the chapters,
+/// before typesetting) the typesetting threads cannot use. The build's peak then depended on
+/// which thread freed what: 245–265 MB for 400 forest plots, 266–314 MB for one of 10,000
+/// studies, run to run. A fixed threshold of 256 KiB gave 238 and 261 MB every time, no
+/// slower (BENCHMARKS.md, "Large reviews").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets a parameter of the allocator; called first thing in main,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Init { dir } => metabook::cmd::init::run(&dir),

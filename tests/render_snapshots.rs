@@ -38,7 +38,7 @@ fn without_drawings(text: &str) -> String {
     let open = "box(width: ";
     let mut out = String::new();
     let mut rest = text;
-    while let Some(start) = rest.find(open).filter(|&s| rest[s..].split_once('{').is_some_and(|(head, _)| head.ends_with("clip: true, ") && !head.contains('\n'))) {
+    while let Some(start) = rest.find(open).filter(|&s| rest[s..].split_once('{').is_some_and(|(head, _)| (head.ends_with("clip: true, ") || head.ends_with("pt, ")) && head.contains("height: ") && !head.contains('\n'))) {
         let body = start + rest[start..].find('{').unwrap();
         let (mut depth, mut in_string, mut escaped, mut end) = (0, false, false, rest.len());
         for (i, c) in rest[body..].char_indices() {

@@ -478,19 +478,25 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         .collect();
     // The book and the summary are typeset at the same time, each on its own core.
     let outcomes: Vec<Result<Option<Vec<u8>>, Vec<Diagnostic>>> = std::thread::scope(|scope| {
-        let running: Vec<_> = jobs
-            .iter()
-            .zip(&current)
-            .zip(sources)
-            .map(|((j, on_disk), source)| on_disk.is_none().then(|| scope.spawn(move || typst::compile_pdf(source, &j.ident, j.images, j.chapters))))
+        let mut todo: Vec<_> = jobs.iter().zip(&current).zip(sources).map(|((j, on_disk), source)| on_disk.is_none().then_some((j, source))).collect();
+        // The first on this thread, whose memory the rest of the build has freed.
+        let first = todo.iter_mut().position(|t| t.is_some()).and_then(|i| Some((i, todo[i].take()?)));
+        let running: Vec<_> = todo
+            .into_iter()
+            .map(|t| t.map(|(j, source)| scope.spawn(move || typst::compile_pdf(source, &j.ident, j.images, j.chapters))))
             .collect();
-        running
+        let here = first.map(|(i, (j, source))| (i, typst::compile_pdf(source, &j.ident, j.images, j.chapters)));
+        let mut outcomes: Vec<Result<Option<Vec<u8>>, Vec<Diagnostic>>> = running
             .into_iter()
             .map(|handle| match handle {
                 None => Ok(None),
                 Some(handle) => handle.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("typesetting failed")])).map(Some),
             })
-            .collect()
+            .collect();
+        if let Some((i, outcome)) = here {
+            outcomes[i] = outcome.map(Some);
+        }
+        outcomes
     });
     let mut problems = Vec::new();
     let mut typeset = Vec::new();

@@ -144,8 +144,11 @@ pub fn svg(result: &AnalysisResult, options: &ForestOptions) -> String {
     draw(result, options).0
 }
 
-/// Rows of a band of a forest plot cut for pages ([`draw`]).
-const BAND_ROWS: usize = 5;
+/// Rows of a band of a forest plot cut for pages ([`draw`]). A page ends at a band's edge, so
+/// it may end up to a band short; each band costs Typst a box, an image and a row of its grid
+/// (about 44 KB and 0.3 ms: for 10,000 studies, bands of five took 305 MB and 157 pages, of ten
+/// 261 MB and 170 pages).
+const BAND_ROWS: usize = 10;
 
 /// The forest plot whole, and cut for pages: its column headings, then bands of
 /// [`BAND_ROWS`] rows, the last with the final rows, the axis and the "favours" labels, so that

@@ -184,6 +184,8 @@ pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, 
             })
             .collect::<Vec<_>>()
     })?;
+    // The source and its syntax tree are not needed to write the PDF: their memory is.
+    drop(world);
     let options = typst_pdf::PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         timestamp: Datetime::from_ymd_hms(2000, 1, 1, 0, 0, 0).map(typst_pdf::Timestamp::new_utc),
@@ -553,15 +555,23 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
             // grid that breaks between them, the column headings repeated on each page.
             if let Some(parts) = parts.as_ref().filter(|_| figure_height_pt(svg) > PAGE_FIGURE_PT) {
                 let width = figure_width_pt(svg);
+                // The parts' text settings are written once, around the grid (a band's own
+                // only where they differ).
+                let settings = super::typst_figure::draw_parts(&parts.head, width).map(|d| d.settings).unwrap_or_default();
+                let part = |svg: &str| match super::typst_figure::draw_parts(svg, width) {
+                    Some(d) => d.boxed(d.settings == settings),
+                    None => drawing(svg, width),
+                };
                 // The first band carries a mark: the pages after its own are those the figure
                 // continues on (its caption, set first, may stay a page behind).
-                let bands: Vec<String> = parts.bands.iter().enumerate().map(|(i, b)| if i == 0 { format!("[#metadata(none)<figure-{number}-rows>#{}]", drawing(b, width)) } else { drawing(b, width) }).collect();
+                let bands: Vec<String> = parts.bands.iter().enumerate().map(|(i, b)| if i == 0 { format!("[#metadata(none)<figure-{number}-rows>#{}]", part(b)) } else { part(b) }).collect();
                 let first = if bands.is_empty() { format!("figure-{number}") } else { format!("figure-{number}-rows") };
-                // On the pages after the first, the headings say which figure continues.
-                let continued = format!("context if here().page() > locate(<{first}>).page() {{ align(left, text(size: 8.5pt)[#ref(<figure-{number}>) (continued)]) }}");
+                // On the pages after the first, the headings say which figure continues (in
+                // the text's own line height, not the figure's).
+                let continued = format!("context if here().page() > locate(<{first}>).page() {{ align(left, text(size: 8.5pt, top-edge: \"cap-height\", bottom-edge: \"baseline\")[#ref(<figure-{number}>) (continued)]) }}");
                 return format!(
-                    "#[#show figure: set block(breakable: true)\n#figure(grid(columns: 1, grid.header({continued}, {}), {}), caption: [{}{notes}], kind: image)<figure-{number}>]\n",
-                    drawing(&parts.head, width),
+                    "#[#show figure: set block(breakable: true)\n#figure({{ {settings}grid(columns: 1, grid.header({continued}, {}), {}) }}, caption: [{}{notes}], kind: image)<figure-{number}>]\n",
+                    part(&parts.head),
                     bands.join(", "),
                     caption_typst(caption)
                 );

@@ -17,12 +17,14 @@
 //! 7. [`small_study`]: Egger's and Begg's tests and trim-and-fill, with [`meta_regression`]
 //!    on one moderator beneath Egger's test.
 //! 8. [`sensitivity`]: leave-one-out, cumulative and influence analyses.
+//! 9. [`absolute`]: what a pooled relative effect means in risks, for a summary of findings.
 //!
 //! Two conventions are supported and every result names the one it used: `metafor` (the
 //! defaults of metafor 3.8, the reference implementation for most methodologists) and `revman5`
 //! (Deeks & Higgins, *Statistical algorithms in Review Manager 5*, 2010), for reproducing reviews
 //! that were analysed in RevMan 5.
 
+pub mod absolute;
 pub mod analysis;
 pub mod dist;
 pub mod effect;

@@ -109,6 +109,44 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// People per `per`, rounded to a whole person, as a summary of findings states a risk:
+/// "162 per 1,000".
+pub fn per_people(x: f64, per: f64) -> String {
+    format!("{} per {}", count(x.round().max(0.0) as u64), count(per as u64))
+}
+
+/// A risk per `per` people with its interval: "162 per 1,000 (114 to 232)".
+pub fn risk_ci(x: f64, lower: f64, upper: f64, per: f64) -> String {
+    let n = |v: f64| count(v.round().max(0.0) as u64);
+    format!("{} ({} to {})", per_people(x, per), n(lower), n(upper))
+}
+
+/// A difference in people per `per`, as GRADEpro words it: "38 fewer per 1,000 (from 86
+/// fewer to 32 more)"; a difference that rounds to none is "0 fewer" or "0 more" by its sign.
+pub fn people_difference(d: f64, lower: f64, upper: f64, per: f64) -> String {
+    let words = |v: f64| if v < 0.0 { format!("{} fewer", count((-v).round() as u64)) } else { format!("{} more", count(v.round() as u64)) };
+    format!("{} per {} (from {} to {})", words(d), count(per as u64), words(lower), words(upper))
+}
+
+/// A difference of means in words, as a summary of findings states it: "MD 0.50 lower (1.20
+/// lower to 0.20 higher)".
+pub fn difference_words(label: &str, estimate: f64, lower: f64, upper: f64, decimals: usize) -> String {
+    let words = |v: f64| {
+        let shown = fixed(v.abs(), decimals);
+        if v < 0.0 && shown.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            format!("{shown} lower")
+        } else {
+            format!("{shown} higher")
+        }
+    };
+    format!("{label} {} ({} to {})", words(estimate), words(lower), words(upper))
+}
+
+/// An effect with its interval where the heading names the level: "RR 0.49 (0.34 to 0.70)".
+pub fn effect_ci(label: &str, estimate: f64, lower: f64, upper: f64, decimals: usize) -> String {
+    format!("{label} {} ({} to {})", fixed(estimate, decimals), fixed(lower, decimals), fixed(upper, decimals))
+}
+
 /// An effect with its interval in RevMan's style: "−0.89 [−2.01, 0.23]".
 pub fn effect_ci_brackets(estimate: f64, lower: f64, upper: f64, decimals: usize) -> String {
     format!("{} [{}, {}]", fixed(estimate, decimals), fixed(lower, decimals), fixed(upper, decimals))
@@ -177,6 +215,18 @@ pub fn p_journal(p: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn risks_and_differences_as_a_summary_of_findings_words_them() {
+        assert_eq!(per_people(161.6, 1000.0), "162 per 1,000");
+        assert_eq!(risk_ci(444.6, 312.8, 631.0, 100_000.0), "445 per 100,000 (313 to 631)");
+        assert_eq!(people_difference(-38.2, -86.0, 31.6, 1000.0), "38 fewer per 1,000 (from 86 fewer to 32 more)");
+        assert_eq!(people_difference(0.2, -0.3, 1.0, 1000.0), "0 more per 1,000 (from 0 fewer to 1 more)");
+        assert_eq!(difference_words("MD", -0.5, -1.2, 0.2, 2), "MD 0.50 lower (1.20 lower to 0.20 higher)");
+        // A difference that rounds to nothing is not "0.00 lower".
+        assert_eq!(difference_words("MD", -0.001, -0.3, 0.2, 2), "MD 0.00 higher (0.30 lower to 0.20 higher)");
+        assert_eq!(effect_ci("RR", 0.4894, 0.3441, 0.6962, 2), "RR 0.49 (0.34 to 0.70)");
+    }
 
     #[test]
     fn very_large_and_very_small_numbers_keep_their_size() {

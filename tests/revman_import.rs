@@ -275,8 +275,16 @@ fn imported_books_build() {
             // every study counts, also those without events (16 for rheumatic fever, of which 7
             // are estimable).
             let sof = read(&dir, "book/html/summary-of-findings.html");
-            for row in ["<th scope=\"row\">Rheumatic fever</th><td>10101 (16)</td><td>RR 0.27 (95% CI 0.12 to 0.60)</td>", "<th scope=\"row\">Glomerulonephritis</th><td>5147 (10)</td><td>RR 0.22 (95% CI 0.02 to 2.08)</td>"] {
+            for row in ["<td>RR 0.27 (0.12 to 0.60)</td><td>10,101 (16)</td>", "<td>RR 0.22 (0.02 to 2.08)</td><td>5,147 (10)</td>"] {
                 assert!(sof.contains(row), "{row} not in\n{sof}");
+            }
+            // The risk with the comparator, from the placebo groups of the included studies,
+            // is the assumed risk the RevMan file's own table states for each outcome (0.66,
+            // 0.18, 0.017, 0.001, 0.023, 0.02; glomerulonephritis, 2 in 2,220, per 100,000).
+            assert!(sof.contains("<th scope=\"col\">Risk with placebo</th><th scope=\"col\">Risk with antibiotics</th>"), "{sof}");
+            for (outcome, risk) in [("Sore throat: day 3", "663 per 1,000"), ("Sore throat: day 7", "181 per 1,000"), ("Rheumatic fever", "17 per 1,000"), ("Glomerulonephritis", "90 per 100,000"), ("Quinsy", "23 per 1,000"), ("Otitis media", "20 per 1,000")] {
+                let row = format!("<th scope=\"row\">{outcome}</th><td>{risk}");
+                assert!(sof.contains(&row), "{row} not in\n{sof}");
             }
         }
         if name.starts_with("synthetic") {

@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! intervention = "intrathecal baclofen"
+//! comparator = "usual care"         # "Risk with usual care"; "the comparator" if not given
 //!
 //! [[outcome]]
 //! name = "Spasticity"
@@ -14,6 +15,7 @@
 //! negative = "increase"
 //! risk_of_bias = { rating = "serious", reason = "No control group." }
 //! imprecision = { rating = "not reported" }
+//! comparator_risk = "median"       # 2×2 data: "pooled" (the default) or "median"
 //! ```
 //!
 //! Domains are rated `not serious`, `serious` (−1) or `very serious` (−2); the upgrades
@@ -24,6 +26,7 @@
 //! written.
 
 use crate::diag::{Diagnostic, Source};
+pub use crate::stats::absolute::ComparatorRisk;
 use serde::Deserialize;
 use std::sync::Arc;
 use toml::Spanned;
@@ -33,6 +36,9 @@ use toml::Spanned;
 pub struct GradeFile {
     /// The intervention as the statements name it ("Intrathecal baclofen …").
     pub intervention: Spanned<String>,
+    /// What the intervention is compared with, as the table's "Risk with …" names it
+    /// ("placebo"); "the comparator" when not given.
+    pub comparator: Option<Spanned<String>>,
     #[serde(rename = "outcome", default)]
     pub outcomes: Vec<OutcomeRaw>,
 }
@@ -70,6 +76,9 @@ pub struct OutcomeRaw {
     pub confounding: Option<Rating>,
     /// A footnote on the outcome itself (e.g. where its numbers come from).
     pub note: Option<String>,
+    /// The risk with the comparator behind the absolute effects of 2×2 data: the comparator
+    /// groups' `pooled` risk (the default) or the `median` of their risks.
+    pub comparator_risk: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +207,8 @@ pub struct Outcome {
     /// True when `certainty` is the stated one, not computed.
     pub stated: bool,
     pub note: Option<String>,
+    /// How the comparator risk of 2×2 data is taken from the included studies.
+    pub comparator_risk: ComparatorRisk,
 }
 
 /// The checked file.
@@ -205,6 +216,8 @@ pub struct Outcome {
 pub struct Grade {
     pub source: Arc<Source>,
     pub intervention: String,
+    /// What the intervention is compared with ("placebo", "the comparator").
+    pub comparator: String,
     pub outcomes: Vec<Outcome>,
 }
 
@@ -309,12 +322,22 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
                 continue;
             }
         };
+        let comparator_risk = match o.comparator_risk.as_ref().map(|c| (c.get_ref().trim().to_lowercase(), c.span())) {
+            None => ComparatorRisk::Pooled,
+            Some((c, _)) if c == "pooled" => ComparatorRisk::Pooled,
+            Some((c, _)) if c == "median" => ComparatorRisk::Median,
+            Some((c, span)) => {
+                problems.push(at(span, format!("`{c}` is not a way to take the comparator risk"), "comparator_risk = \"pooled\" (all comparator groups' events over their participants) or \"median\" (the median of their risks)"));
+                continue;
+            }
+        };
         let outcome_words = o.outcome.clone().unwrap_or_else(|| o.name.get_ref().to_lowercase());
         let words = (outcome_words, o.positive.clone().unwrap_or_else(|| "increase".into()), o.negative.clone().unwrap_or_else(|| "reduction".into()));
-        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone() });
+        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk });
     }
     if problems.is_empty() {
-        Ok(Grade { source: Arc::clone(source), intervention: raw.intervention.get_ref().clone(), outcomes })
+        let comparator = raw.comparator.as_ref().map_or_else(|| "the comparator".to_string(), |c| c.get_ref().clone());
+        Ok(Grade { source: Arc::clone(source), intervention: raw.intervention.get_ref().clone(), comparator, outcomes })
     } else {
         Err(problems)
     }

@@ -50,6 +50,8 @@ pub struct Row {
 pub struct Read {
     /// From the table's "Intervention:" line, or its title ("X compared with Y for Z").
     pub intervention: Option<String>,
+    /// From the table's "Comparison:" line, or its title ("X compared with Y for Z").
+    pub comparator: Option<String>,
     pub rows: Vec<Row>,
     /// For the import report: how each row was matched, or why it was not written.
     pub notes: Vec<String>,
@@ -67,7 +69,7 @@ pub fn read(table: &TitledTable, candidates: &[Candidate]) -> Read {
     let label = if table.id.is_empty() { rm5::plain(&table.title) } else { table.id.clone() };
     let grid: Vec<Vec<Option<&TableCell>>> = table.table.grid(Some, || None);
     let text = |c: &Option<&TableCell>| c.map(|c| rm5::plain_blocks(&c.blocks)).unwrap_or_default();
-    let mut read = Read { intervention: intervention(table, &grid), ..Read::default() };
+    let mut read = Read { intervention: intervention(table, &grid), comparator: comparator(table, &grid), ..Read::default() };
 
     // The heading rows: from the one that starts "Outcomes" while the first column is covered
     // by its row span or every cell is a heading.
@@ -159,6 +161,9 @@ pub fn grade_toml(read: &Read, table_title: &str, quote: impl Fn(&str) -> String
         table_title.replace('\n', " "),
         quote(&intervention)
     );
+    if let Some(c) = &read.comparator {
+        let _ = writeln!(out, "comparator = {}", quote(c));
+    }
     for r in read.usable() {
         let _ = write!(
             out,
@@ -175,6 +180,36 @@ pub fn grade_toml(read: &Read, table_title: &str, quote: impl Fn(&str) -> String
         }
     }
     Some(out)
+}
+
+/// "Comparison: placebo" in the table's first rows (where RevMan's template runs its labels
+/// together in one paragraph: "… Intervention: antibiotics Comparison: placebo"), else the
+/// title's "X compared with Y for Z".
+fn comparator(table: &TitledTable, grid: &[Vec<Option<&TableCell>>]) -> Option<String> {
+    const LABELS: [&str; 5] = ["patient or population:", "settings:", "setting:", "intervention:", "comparison:"];
+    for cell in grid.iter().take(4).flatten().flatten() {
+        for b in &cell.blocks {
+            if let Block::Paragraph(p) = b {
+                let t = rm5::plain(p);
+                let lower = t.to_lowercase();
+                if let Some(at) = lower.find("comparison:") {
+                    let start = at + "comparison:".len();
+                    let end = LABELS.iter().filter_map(|l| lower[start..].find(l).map(|i| start + i)).min().unwrap_or(t.len());
+                    let value = t.get(start..end).unwrap_or("").trim();
+                    if !value.is_empty() {
+                        return Some(value.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let title = grid.first().and_then(|r| r.first()).and_then(|c| *c).map(|c| rm5::plain_blocks(&c.blocks)).filter(|t| !t.is_empty()).unwrap_or_else(|| rm5::plain(&table.title));
+    let lower = title.to_lowercase();
+    [" compared with ", " compared to ", " versus ", " vs "].iter().find_map(|sep| {
+        let start = lower.find(sep)? + sep.len();
+        let end = [" for ", " in "].iter().filter_map(|w| lower[start..].find(w).map(|i| start + i)).min().unwrap_or(title.len());
+        title.get(start..end).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    })
 }
 
 /// "Intervention: antibiotics" in the table's first rows, else the title's "X compared with Y".
@@ -278,6 +313,7 @@ mod tests {
             &candidates,
         );
         assert_eq!(read.intervention.as_deref(), Some("Antibiotics"));
+        assert_eq!(read.comparator.as_deref(), Some("placebo"));
         let got: Vec<(&str, Option<&str>, Option<&str>)> = read.rows.iter().map(|r| (r.name.as_str(), r.analysis.as_deref(), r.certainty)).collect();
         assert_eq!(got, [("Sore throat: day 3", Some("a1_1"), Some("high")), ("Glomerulonephritis", Some("a4_8"), Some("low")), ("Quinsy", None, Some("high")), ("Fever", None, Some("moderate"))]);
         assert!(read.notes[0].contains("also Analysis 1.2; chosen by the name"), "{:?}", read.notes);

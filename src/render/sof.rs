@@ -8,10 +8,11 @@
 //! imprecision "not serious" but I² is above 50%, the CI crosses no effect, or fewer people took
 //! part than the optimal information size, it warns — the decision stays the author's.
 
-use crate::data::grade::{Certainty, Direction, Domain, EffectFrom, Grade, Outcome};
+use crate::data::grade::{Certainty, ComparatorRisk, Direction, Domain, EffectFrom, Grade, Outcome};
 use crate::diag::Diagnostic;
 use crate::engine::{Analyses, AnalysisResult};
 use crate::format;
+use crate::stats::absolute::{absolute, comparator_risk, Relative};
 use crate::stats::StudyData;
 
 /// Participants below which GRADE's rule of thumb suggests rating down for imprecision
@@ -123,7 +124,15 @@ fn superscript(n: usize) -> String {
 
 /// The table: headings, rows and footnotes; and the warnings for ratings the data question.
 pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String>>, Vec<String>, Vec<Diagnostic>) {
-    let headings = ["Outcome", "№ of participants (studies)", "Effect (95% CI)", "Certainty of the evidence (GRADE)", "What happens"].map(String::from).to_vec();
+    let headings = vec![
+        "Outcome".to_string(),
+        format!("Risk with {}", grade.comparator),
+        format!("Risk with {}", grade.intervention),
+        "Relative effect (95% CI)".to_string(),
+        "№ of participants (studies)".to_string(),
+        "Certainty of the evidence (GRADE)".to_string(),
+        "What happens".to_string(),
+    ];
     let mut notes: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
     let mut rows = Vec::new();
@@ -155,11 +164,11 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
         if let Some(n) = &o.note {
             note(n.clone(), &mut notes);
         }
-        let (participants, effect, change) = match &o.from {
+        let (participants, (comparator, intervention, relative), change) = match &o.from {
             EffectFrom::Narrative { text, participants, studies, direction } => {
                 let count = match (participants, studies) {
-                    (Some(p), Some(s)) => format!("{p} ({s})"),
-                    (Some(p), None) => format!("{p} (not reported)"),
+                    (Some(p), Some(s)) => format!("{} ({s})", format::count(*p)),
+                    (Some(p), None) => format!("{} (not reported)", format::count(*p)),
                     (None, Some(s)) => format!("not reported ({s})"),
                     (None, None) => "not reported".to_string(),
                 };
@@ -169,7 +178,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                     Direction::Negative => Some(format!("{} {negative} in {outcome_words}", article(negative))),
                     Direction::None => None,
                 };
-                (count, text.clone(), change)
+                (count, (NONE.to_string(), text.clone(), NONE.to_string()), change)
             }
             EffectFrom::Analysis { name, same_people, .. } => {
                 let Some(result) = analyses.get(name) else { continue };
@@ -185,26 +194,144 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                     format!("{} {phrase} in {outcome_words}", article(&phrase))
                 });
                 check(o, result, people, read.crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
-                let effect = read.text;
+                let mut cells = absolute_cells(result, &o.words.0, *same_people, o.comparator_risk);
+                // Where the comparator's risk comes from: a footnote on its cell.
+                if let Some(basis) = cells.3.take() {
+                    let n = notes.iter().position(|t| *t == basis).unwrap_or_else(|| {
+                        notes.push(basis);
+                        notes.len() - 1
+                    });
+                    cells.0.push_str(&superscript(n));
+                }
                 // Every study counts, also one without events in either group: its people
                 // took part, though it adds nothing to a ratio's estimate.
                 let studies = result.table.studies.len();
                 let count = match people {
-                    Some(people) => format!("{} ({studies})", format::fixed(people, 0)),
+                    Some(people) => format!("{} ({studies})", format::count(people.round() as u64)),
                     None => {
                         note("The analysis' data (effects with their variances or standard errors) do not give the number of participants.".to_string(), &mut notes);
                         format!("not reported ({studies})")
                     }
                 };
-                (count, effect, change)
+                (count, (cells.0, cells.1, cells.2), change)
             }
         };
         let statement = statement(&grade.intervention, &o.words.0, change.as_deref(), o.certainty);
         let marks: String = marks.iter().map(|&m| superscript(m)).collect();
-        rows.push(vec![o.name.clone(), participants, effect, format!("{} {}{marks}", o.certainty.symbols(), o.certainty.name()), statement]);
+        rows.push(vec![o.name.clone(), comparator, intervention, relative, participants, format!("{} {}{marks}", o.certainty.symbols(), o.certainty.name()), statement]);
     }
-    let notes = notes.iter().enumerate().map(|(i, n)| format!("{} {n}", superscript(i))).collect();
+    let mut notes: Vec<String> = notes.iter().enumerate().map(|(i, n)| format!("{} {n}", superscript(i))).collect();
+    let mut headings = headings;
+    if rows.iter().any(|r| r[1] != NONE) {
+        notes.push(format!("The risk with {} (and its confidence interval) is based on the assumed risk with {} and the relative effect of the intervention (and its confidence interval).", grade.intervention, grade.comparator));
+    }
+    // A column with nothing to say in any row is left out (a review of continuous outcomes
+    // has no risks and no relative effects); without risks, the intervention's column holds
+    // the effect.
+    let empty = |column: usize| rows.iter().all(|r| r[column] == NONE);
+    let (no_comparator, no_intervention, no_relative) = (empty(1), empty(2), empty(3));
+    for (column, drop) in [(3, no_relative), (2, no_intervention), (1, no_comparator)] {
+        if drop {
+            headings.remove(column);
+            for r in &mut rows {
+                r.remove(column);
+            }
+        }
+    }
+    if no_comparator && !no_intervention {
+        headings[1] = "Effect (95% CI)".to_string();
+    }
     (headings, rows, notes, warnings)
+}
+
+/// A cell with nothing to say.
+const NONE: &str = "—";
+
+/// GRADEpro's cells for an analysis: the risk (or mean) with the comparator, with the
+/// intervention, and the relative effect; and the footnote saying where the comparator's risk
+/// comes from.
+///
+/// - 2×2 data pooled as a risk ratio, odds ratio or risk difference: the comparator groups' risk
+///   in the included studies (`how`: pooled or median), and the corresponding risk with its CI
+///   and the difference, per 1,000 (per 100,000 for a rare event; [`absolute`](crate::stats::absolute)).
+/// - A mean difference: the comparator groups' mean (weighted by their people), and the
+///   difference in words ("0.50 lower"). Where both groups are the same people measured twice,
+///   neither group is a comparator: the difference is given signed, and no mean.
+/// - A standardised mean difference: the difference; its size in words is in the statement.
+/// - Other effects (hazard ratios, generic effects): the relative effect only.
+fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how: ComparatorRisk) -> (String, String, String, Option<String>) {
+    let a = &result.analysis;
+    let measure = a.spec.measure.name();
+    let Some(p) = &a.pooled else {
+        return (NONE.to_string(), NONE.to_string(), format!("{measure} not estimable"), None);
+    };
+    let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
+    let (est, lo, hi) = (shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper));
+    let relative = match measure {
+        "RR" => Some(Relative::RiskRatio),
+        "OR" => Some(Relative::OddsRatio),
+        "RD" => Some(Relative::RiskDifference),
+        _ => None,
+    };
+    let groups: Option<Vec<(f64, f64)>> = result
+        .table
+        .studies
+        .iter()
+        .map(|s| match s.data {
+            StudyData::Binary { events2, n2, .. } => Some((events2, n2)),
+            _ => None,
+        })
+        .collect();
+    if let (Some(relative), Some(groups)) = (relative, groups) {
+        let ratio_cell = if relative == Relative::RiskDifference { NONE.to_string() } else { format::effect_ci(measure, est, lo, hi, 2) };
+        let Some(acr) = comparator_risk(&groups, how) else {
+            return (NONE.to_string(), NONE.to_string(), ratio_cell, None);
+        };
+        let Some(abs) = absolute(acr, relative, est, lo, hi) else {
+            return (NONE.to_string(), NONE.to_string(), ratio_cell, None);
+        };
+        let (d, dl, dh) = abs.difference();
+        let (events, people) = groups.iter().filter(|g| g.1 > 0.0).fold((0.0, 0.0), |(e, n), g| (e + g.0, n + g.1));
+        let basis = match how {
+            ComparatorRisk::Pooled => format!(
+                "Risk with the comparator: the comparator groups' risk in the included studies, pooled ({} events in {} people).",
+                format::count(events.round() as u64),
+                format::count(people.round() as u64)
+            ),
+            ComparatorRisk::Median => "Risk with the comparator: the median of the comparator groups' risks in the included studies.".to_string(),
+        };
+        let rd = if relative == Relative::RiskDifference { format!("; {}", format::effect_ci(measure, est, lo, hi, 2)) } else { String::new() };
+        return (
+            format::per_people(abs.comparator, abs.per),
+            format!("{}; {}{rd}", format::risk_ci(abs.intervention, abs.lower, abs.upper, abs.per), format::people_difference(d, dl, dh, abs.per)),
+            ratio_cell,
+            Some(basis),
+        );
+    }
+    match measure {
+        "MD" if !same_people => {
+            let means: Option<Vec<(f64, f64)>> = result
+                .table
+                .studies
+                .iter()
+                .map(|s| match s.data {
+                    StudyData::Continuous { n2, mean2, .. } if n2 > 0.0 && mean2.is_finite() => Some((n2, mean2)),
+                    _ => None,
+                })
+                .collect();
+            let comparator = means.filter(|m| !m.is_empty()).map_or_else(
+                || NONE.to_string(),
+                |m| {
+                    let (n, sum) = m.iter().fold((0.0, 0.0), |(n, s), g| (n + g.0, s + g.0 * g.1));
+                    format!("The mean {outcome} was {}", format::fixed(sum / n, 2))
+                },
+            );
+            (comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None)
+        }
+        "MD" | "SMD" if same_people => (NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string(), None),
+        "SMD" => (NONE.to_string(), format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None),
+        _ => (NONE.to_string(), NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), None),
+    }
 }
 
 /// Warn where the data suggest a downgrade the ratings do not make; note it where the rating
@@ -269,10 +396,71 @@ mod tests {
         ))
         .unwrap();
         let (_, rows, notes, _) = table(&grade, &analyses);
-        assert!(rows[0][1].starts_with("not reported (3)"), "{:?}", rows[0]);
+        // A generic effect has no risks: the relative effect only, the empty columns left out.
+        let (headings, _, _, _) = table(&grade, &analyses);
+        assert_eq!(headings[1], "Relative effect (95% CI)");
+        assert!(rows[0][1].starts_with("GEN "), "{:?}", rows[0]);
+        assert!(rows[0][2].starts_with("not reported (3)"), "{:?}", rows[0]);
         let all = format!("{rows:?} {notes:?}");
         assert!(!all.contains("NaN"), "{all}");
         assert!(notes.iter().any(|n| n.contains("do not give the number of participants")), "{notes:?}");
+    }
+
+    /// The SoF of one outcome from `csv` pooled as `measure`, and the analysis.
+    fn sof_of(csv: &str, measure: crate::stats::Measure, extra: &str) -> (Vec<String>, Vec<String>, AnalysisResult) {
+        let csv = Source::new("d.csv", csv);
+        let studies = crate::data::load_studies(&crate::data::csv_table(&csv).unwrap(), measure, None).unwrap();
+        let result = crate::engine::analyse(studies, &crate::stats::Spec::new(measure)).unwrap();
+        let analyses = Analyses { by_name: vec![("a".to_string(), result.clone())], ..Analyses::default() };
+        let grade = crate::data::grade::load_grade(&Source::new(
+            "grade.toml",
+            &format!("intervention = \"X\"\ncomparator = \"placebo\"\n[[outcome]]\nname = \"Death\"\nanalysis = \"a\"\ndesign = \"randomised\"\n{extra}risk_of_bias = {{ rating = \"not serious\" }}\ninconsistency = {{ rating = \"not serious\" }}\nindirectness = {{ rating = \"not serious\" }}\nimprecision = {{ rating = \"not serious\" }}\npublication_bias = {{ rating = \"not serious\" }}\n"),
+        ))
+        .unwrap();
+        let (headings, rows, notes, _) = table(&grade, &analyses);
+        assert_eq!(&headings[1..3], ["Risk with placebo", "Risk with X"]);
+        (rows[0].clone(), notes, result)
+    }
+
+    #[test]
+    fn absolute_effects_of_2x2_data_by_hand() {
+        // Comparator groups: 30 of 150, 10 of 50, 8 of 100: pooled 48 of 300 = 160 per 1,000;
+        // median of 0.2, 0.2, 0.08 = 200 per 1,000.
+        let csv = "study,events1,n1,events2,n2\nA,20,150,30,150\nB,6,50,10,50\nC,5,100,8,100\n";
+        let per_1000 = |x: f64| format!("{}", (x * 1000.0).round());
+        for (measure, extra, acr) in [
+            (crate::stats::Measure::RR, "", 48.0 / 300.0),
+            (crate::stats::Measure::RR, "comparator_risk = \"median\"\n", 0.2),
+            (crate::stats::Measure::OR, "", 48.0 / 300.0),
+        ] {
+            let (row, notes, result) = sof_of(csv, measure, extra);
+            let p = result.analysis.pooled.unwrap();
+            let corresponding = |log: f64| {
+                let x = log.exp();
+                if measure == crate::stats::Measure::RR { acr * x } else { acr * x / (1.0 - acr + acr * x) }
+            };
+            let (est, lo, hi) = (corresponding(p.estimate), corresponding(p.ci_lower), corresponding(p.ci_upper));
+            assert!(row[1].starts_with(&format!("{} per 1,000", per_1000(acr))), "{row:?}");
+            assert!(row[2].starts_with(&format!("{} per 1,000 ({} to {}); ", per_1000(est), per_1000(lo), per_1000(hi))), "{row:?}");
+            let fewer = |x: f64| format!("{} fewer", ((acr - x) * 1000.0).round());
+            assert!(row[2].contains(&format!("; {} per 1,000 (from {} to ", fewer(est), fewer(lo))), "{row:?}");
+            assert_eq!(row[3], format!("{} {} ({} to {})", measure.name(), format::fixed(p.estimate.exp(), 2), format::fixed(p.ci_lower.exp(), 2), format::fixed(p.ci_upper.exp(), 2)));
+            let basis = if extra.is_empty() { "pooled (48 events in 300 people)" } else { "the median of the comparator groups' risks" };
+            assert!(notes.iter().any(|n| n.contains(basis)), "{notes:?}");
+        }
+    }
+
+    #[test]
+    fn absolute_effects_of_means() {
+        // Comparator means 10 (20 people) and 13 (10 people): 11.00.
+        let csv = "study,n1,mean1,sd1,n2,mean2,sd2\nA,20,9,2,20,10,2\nB,10,12,3,10,13,3\n";
+        let (row, _, result) = sof_of(csv, crate::stats::Measure::MD, "outcome = \"pain\"\n");
+        let p = result.analysis.pooled.unwrap();
+        assert_eq!(row[1], "The mean pain was 11.00");
+        assert!(p.estimate < 0.0);
+        assert!(row[2].starts_with(&format!("MD {} lower (", format::fixed(-p.estimate, 2))), "{row:?}");
+        // No relative effect for means: the column is left out.
+        assert!(row[3].ends_with("(2)") && row.len() == 6, "{row:?}");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! risk_of_bias = { rating = "serious", reason = "No control group." }
 //! imprecision = { rating = "not reported" }
 //! comparator_risk = "median"       # 2×2 data: "pooled" (the default) or "median"
+//! comparator_risks = [{ label = "High-risk population", risk = 0.2 }]   # more lines
 //! ```
 //!
 //! Domains are rated `not serious`, `serious` (−1) or `very serious` (−2); the upgrades
@@ -79,6 +80,18 @@ pub struct OutcomeRaw {
     /// The risk with the comparator behind the absolute effects of 2×2 data: the comparator
     /// groups' `pooled` risk (the default) or the `median` of their risks.
     pub comparator_risk: Option<Spanned<String>>,
+    /// Further comparator risks, each its own line: `[{ label = "High-risk population", risk
+    /// = 0.2 }]` (a proportion).
+    #[serde(default)]
+    pub comparator_risks: Vec<GivenRisk>,
+}
+
+/// A comparator risk given by the author, for a population named by `label`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GivenRisk {
+    pub label: String,
+    pub risk: Spanned<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +222,10 @@ pub struct Outcome {
     pub note: Option<String>,
     /// How the comparator risk of 2×2 data is taken from the included studies.
     pub comparator_risk: ComparatorRisk,
+    /// Comparator risks the author gives (a population, its risk), each its own line.
+    pub given_risks: Vec<(String, f64)>,
+    /// Where the outcome is written (its name).
+    pub span: std::ops::Range<usize>,
 }
 
 /// The checked file.
@@ -331,9 +348,18 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
                 continue;
             }
         };
+        let mut given_risks = Vec::new();
+        for g in &o.comparator_risks {
+            let r = *g.risk.get_ref();
+            if !(r > 0.0 && r < 1.0) || g.label.trim().is_empty() {
+                problems.push(at(g.risk.span(), format!("a comparator risk is a proportion between 0 and 1 with a label, not {r}"), "e.g. comparator_risks = [{ label = \"High-risk population\", risk = 0.2 }] for 200 per 1,000"));
+                continue;
+            }
+            given_risks.push((g.label.trim().to_string(), r));
+        }
         let outcome_words = o.outcome.clone().unwrap_or_else(|| o.name.get_ref().to_lowercase());
         let words = (outcome_words, o.positive.clone().unwrap_or_else(|| "increase".into()), o.negative.clone().unwrap_or_else(|| "reduction".into()));
-        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk });
+        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk, given_risks, span: o.name.span() });
     }
     if problems.is_empty() {
         let comparator = raw.comparator.as_ref().map_or_else(|| "the comparator".to_string(), |c| c.get_ref().clone());

@@ -135,6 +135,14 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
     ];
     let mut notes: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
+    // GRADE asks for at most seven outcomes in a table (Handbook 14.1.4).
+    if let Some(eighth) = grade.outcomes.get(7) {
+        warnings.push(
+            Diagnostic::warning(format!("{} outcomes in one summary of findings; GRADE asks for at most seven", grade.outcomes.len()))
+                .at(&grade.source, eighth.span.clone(), "the eighth")
+                .hint("keep the outcomes that matter most to patients, or make one table per comparison (a grade file and a `sof` block each)"),
+        );
+    }
     let mut rows = Vec::new();
     for o in &grade.outcomes {
         let mut marks: Vec<usize> = Vec::new();
@@ -164,6 +172,8 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
         if let Some(n) = &o.note {
             note(n.clone(), &mut notes);
         }
+        // Lines of the author's comparator risks, under the outcome's own.
+        let mut extra: Vec<(String, String)> = Vec::new();
         let (participants, (comparator, intervention, relative), change) = match &o.from {
             EffectFrom::Narrative { text, participants, studies, direction } => {
                 let count = match (participants, studies) {
@@ -194,7 +204,16 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                     format!("{} {phrase} in {outcome_words}", article(&phrase))
                 });
                 check(o, result, people, read.crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
-                let mut cells = absolute_cells(result, &o.words.0, *same_people, o.comparator_risk);
+                let mut cells = absolute_cells(result, &o.words.0, *same_people, o.comparator_risk, &o.given_risks);
+                match cells.4.take() {
+                    Some(lines) => extra = lines,
+                    None if !o.given_risks.is_empty() => warnings.push(
+                        Diagnostic::warning(format!("outcome `{}`: comparator risks are for 2×2 data pooled as RR, OR or RD; this analysis has none", o.name))
+                            .at(&grade.source, o.span.clone(), "this outcome")
+                            .hint("remove `comparator_risks`, or name a 2×2 analysis"),
+                    ),
+                    None => {}
+                }
                 // Where the comparator's risk comes from: a footnote on its cell.
                 if let Some(basis) = cells.3.take() {
                     let n = notes.iter().position(|t| *t == basis).unwrap_or_else(|| {
@@ -219,6 +238,9 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
         let statement = statement(&grade.intervention, &o.words.0, change.as_deref(), o.certainty);
         let marks: String = marks.iter().map(|&m| superscript(m)).collect();
         rows.push(vec![o.name.clone(), comparator, intervention, relative, participants, format!("{} {}{marks}", o.certainty.symbols(), o.certainty.name()), statement]);
+        for (comparator, intervention) in extra {
+            rows.push(vec![String::new(), comparator, intervention, String::new(), String::new(), String::new(), String::new()]);
+        }
     }
     let mut notes: Vec<String> = notes.iter().enumerate().map(|(i, n)| format!("{} {n}", superscript(i))).collect();
     let mut headings = headings;
@@ -228,7 +250,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
     // A column with nothing to say in any row is left out (a review of continuous outcomes
     // has no risks and no relative effects); without risks, the intervention's column holds
     // the effect.
-    let empty = |column: usize| rows.iter().all(|r| r[column] == NONE);
+    let empty = |column: usize| rows.iter().all(|r| r[column] == NONE || r[column].is_empty());
     let (no_comparator, no_intervention, no_relative) = (empty(1), empty(2), empty(3));
     for (column, drop) in [(3, no_relative), (2, no_intervention), (1, no_comparator)] {
         if drop {
@@ -259,11 +281,11 @@ const NONE: &str = "—";
 ///   neither group is a comparator: the difference is given signed, and no mean.
 /// - A standardised mean difference: the difference; its size in words is in the statement.
 /// - Other effects (hazard ratios, generic effects): the relative effect only.
-fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how: ComparatorRisk) -> (String, String, String, Option<String>) {
+fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how: ComparatorRisk, given: &[(String, f64)]) -> (String, String, String, Option<String>, Option<Vec<(String, String)>>) {
     let a = &result.analysis;
     let measure = a.spec.measure.name();
     let Some(p) = &a.pooled else {
-        return (NONE.to_string(), NONE.to_string(), format!("{measure} not estimable"), None);
+        return (NONE.to_string(), NONE.to_string(), format!("{measure} not estimable"), None, None);
     };
     let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
     let (est, lo, hi) = (shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper));
@@ -284,13 +306,16 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
         .collect();
     if let (Some(relative), Some(groups)) = (relative, groups) {
         let ratio_cell = if relative == Relative::RiskDifference { NONE.to_string() } else { format::effect_ci(measure, est, lo, hi, 2) };
-        let Some(acr) = comparator_risk(&groups, how) else {
-            return (NONE.to_string(), NONE.to_string(), ratio_cell, None);
+        let rd = if relative == Relative::RiskDifference { format!("; {}", format::effect_ci(measure, est, lo, hi, 2)) } else { String::new() };
+        let with = |abs: &crate::stats::absolute::Absolute| {
+            let (d, dl, dh) = abs.difference();
+            format!("{}; {}{rd}", format::risk_ci(abs.intervention, abs.lower, abs.upper, abs.per), format::people_difference(d, dl, dh, abs.per))
         };
-        let Some(abs) = absolute(acr, relative, est, lo, hi) else {
-            return (NONE.to_string(), NONE.to_string(), ratio_cell, None);
+        // The author's populations, each its own line.
+        let lines = given.iter().filter_map(|(label, acr)| absolute(*acr, relative, est, lo, hi).map(|abs| (format!("{label}: {}", format::per_people(abs.comparator, abs.per)), with(&abs)))).collect();
+        let Some(abs) = comparator_risk(&groups, how).and_then(|acr| absolute(acr, relative, est, lo, hi)) else {
+            return (NONE.to_string(), NONE.to_string(), ratio_cell, None, Some(lines));
         };
-        let (d, dl, dh) = abs.difference();
         let (events, people) = groups.iter().filter(|g| g.1 > 0.0).fold((0.0, 0.0), |(e, n), g| (e + g.0, n + g.1));
         let basis = match how {
             ComparatorRisk::Pooled => format!(
@@ -300,13 +325,8 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
             ),
             ComparatorRisk::Median => "Risk with the comparator: the median of the comparator groups' risks in the included studies.".to_string(),
         };
-        let rd = if relative == Relative::RiskDifference { format!("; {}", format::effect_ci(measure, est, lo, hi, 2)) } else { String::new() };
-        return (
-            format::per_people(abs.comparator, abs.per),
-            format!("{}; {}{rd}", format::risk_ci(abs.intervention, abs.lower, abs.upper, abs.per), format::people_difference(d, dl, dh, abs.per)),
-            ratio_cell,
-            Some(basis),
-        );
+        let study = if given.is_empty() { String::new() } else { "Study population: ".to_string() };
+        return (format!("{study}{}", format::per_people(abs.comparator, abs.per)), with(&abs), ratio_cell, Some(basis), Some(lines));
     }
     match measure {
         "MD" if !same_people => {
@@ -326,11 +346,11 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
                     format!("The mean {outcome} was {}", format::fixed(sum / n, 2))
                 },
             );
-            (comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None)
+            (comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None, None)
         }
-        "MD" | "SMD" if same_people => (NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string(), None),
-        "SMD" => (NONE.to_string(), format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None),
-        _ => (NONE.to_string(), NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), None),
+        "MD" | "SMD" if same_people => (NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string(), None, None),
+        "SMD" => (NONE.to_string(), format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None, None),
+        _ => (NONE.to_string(), NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), None, None),
     }
 }
 
@@ -408,18 +428,42 @@ mod tests {
 
     /// The SoF of one outcome from `csv` pooled as `measure`, and the analysis.
     fn sof_of(csv: &str, measure: crate::stats::Measure, extra: &str) -> (Vec<String>, Vec<String>, AnalysisResult) {
+        let (rows, notes, result) = sof_rows(csv, measure, extra, 1);
+        (rows[0].clone(), notes, result)
+    }
+
+    /// The SoF rows of `outcomes` outcomes from `csv` pooled as `measure`.
+    fn sof_rows(csv: &str, measure: crate::stats::Measure, extra: &str, outcomes: usize) -> (Vec<Vec<String>>, Vec<String>, AnalysisResult) {
         let csv = Source::new("d.csv", csv);
         let studies = crate::data::load_studies(&crate::data::csv_table(&csv).unwrap(), measure, None).unwrap();
         let result = crate::engine::analyse(studies, &crate::stats::Spec::new(measure)).unwrap();
         let analyses = Analyses { by_name: vec![("a".to_string(), result.clone())], ..Analyses::default() };
-        let grade = crate::data::grade::load_grade(&Source::new(
-            "grade.toml",
-            &format!("intervention = \"X\"\ncomparator = \"placebo\"\n[[outcome]]\nname = \"Death\"\nanalysis = \"a\"\ndesign = \"randomised\"\n{extra}risk_of_bias = {{ rating = \"not serious\" }}\ninconsistency = {{ rating = \"not serious\" }}\nindirectness = {{ rating = \"not serious\" }}\nimprecision = {{ rating = \"not serious\" }}\npublication_bias = {{ rating = \"not serious\" }}\n"),
-        ))
-        .unwrap();
-        let (headings, rows, notes, _) = table(&grade, &analyses);
+        let outcome = format!("[[outcome]]\nname = \"Death\"\nanalysis = \"a\"\ndesign = \"randomised\"\n{extra}risk_of_bias = {{ rating = \"not serious\" }}\ninconsistency = {{ rating = \"not serious\" }}\nindirectness = {{ rating = \"not serious\" }}\nimprecision = {{ rating = \"not serious\" }}\npublication_bias = {{ rating = \"not serious\" }}\n");
+        let grade = crate::data::grade::load_grade(&Source::new("grade.toml", &format!("intervention = \"X\"\ncomparator = \"placebo\"\n{}", outcome.repeat(outcomes)))).unwrap();
+        let (headings, rows, notes, warnings) = table(&grade, &analyses);
         assert_eq!(&headings[1..3], ["Risk with placebo", "Risk with X"]);
-        (rows[0].clone(), notes, result)
+        assert_eq!(warnings.iter().any(|w| w.message.contains("GRADE asks for at most seven")), outcomes > 7, "{warnings:?}");
+        (rows, notes, result)
+    }
+
+    #[test]
+    fn given_comparator_risks_are_lines_of_their_own_and_eight_outcomes_too_many() {
+        let csv = "study,events1,n1,events2,n2\nA,20,150,30,150\nB,6,50,10,50\nC,5,100,8,100\n";
+        let (rows, _, result) = sof_rows(csv, crate::stats::Measure::RR, "comparator_risks = [{ label = \"High risk\", risk = 0.4 }, { label = \"Rare\", risk = 0.002 }]\n", 1);
+        let rr = result.analysis.pooled.unwrap().estimate.exp();
+        assert!(rows[0][1].starts_with("Study population: 160 per 1,000"), "{rows:?}");
+        assert_eq!(rows[1][0], "");
+        assert_eq!(rows[1][1], "High risk: 400 per 1,000");
+        assert!(rows[1][2].starts_with(&format!("{} per 1,000 (", (400.0 * rr).round())), "{rows:?}");
+        assert_eq!(rows[2][1], "Rare: 200 per 100,000");
+        assert!(rows[2][2].starts_with(&format!("{} per 100,000 (", (200.0 * rr).round())), "{rows:?}");
+        assert!(rows[1][3..].iter().all(String::is_empty));
+        let (rows, _, _) = sof_rows(csv, crate::stats::Measure::RR, "", 8);
+        assert_eq!(rows.len(), 8);
+        // A risk that is not a proportion is an error where it is written.
+        let bad = Source::new("grade.toml", "intervention = \"X\"\n[[outcome]]\nname = \"D\"\nanalysis = \"a\"\ndesign = \"randomised\"\ncomparator_risks = [{ label = \"L\", risk = 20 }]\nrisk_of_bias = { rating = \"not serious\" }\ninconsistency = { rating = \"not serious\" }\nindirectness = { rating = \"not serious\" }\nimprecision = { rating = \"not serious\" }\npublication_bias = { rating = \"not serious\" }\n");
+        let errors = crate::data::grade::load_grade(&bad).unwrap_err();
+        assert!(errors[0].message.contains("proportion between 0 and 1"), "{errors:?}");
     }
 
     #[test]

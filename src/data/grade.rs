@@ -17,6 +17,8 @@
 //! imprecision = { rating = "not reported" }
 //! comparator_risk = "median"       # 2×2 data: "pooled" (the default) or "median"
 //! comparator_risks = [{ label = "High-risk population", risk = 0.2 }]   # more lines
+//! scale = "Ashworth score"         # an SMD re-expressed in a familiar instrument's units,
+//! scale_sd = 0.8                   # from its typical standard deviation
 //! ```
 //!
 //! Domains are rated `not serious`, `serious` (−1) or `very serious` (−2); the upgrades
@@ -84,6 +86,11 @@ pub struct OutcomeRaw {
     /// = 0.2 }]` (a proportion).
     #[serde(default)]
     pub comparator_risks: Vec<GivenRisk>,
+    /// For a standardised mean difference: a familiar instrument (`scale = "Ashworth score"`)
+    /// and its typical standard deviation in such people (`scale_sd`), to re-express the SMD
+    /// in its units (Cochrane Handbook 15.5.3.1).
+    pub scale: Option<Spanned<String>>,
+    pub scale_sd: Option<Spanned<f64>>,
 }
 
 /// A comparator risk given by the author, for a population named by `label`.
@@ -226,6 +233,8 @@ pub struct Outcome {
     pub given_risks: Vec<(String, f64)>,
     /// Where the outcome is written (its name).
     pub span: std::ops::Range<usize>,
+    /// A familiar instrument and its typical SD, to re-express an SMD in its units.
+    pub scale: Option<(String, f64)>,
 }
 
 /// The checked file.
@@ -357,9 +366,26 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
             }
             given_risks.push((g.label.trim().to_string(), r));
         }
+        let scale = match (&o.scale, &o.scale_sd) {
+            (None, None) => None,
+            (Some(name), Some(sd)) if !name.get_ref().trim().is_empty() && *sd.get_ref() > 0.0 && sd.get_ref().is_finite() => Some((name.get_ref().trim().to_string(), *sd.get_ref())),
+            (Some(name), None) => {
+                problems.push(at(name.span(), "`scale` without `scale_sd`".to_string(), "give the instrument's typical standard deviation in such people: scale_sd = 0.8"));
+                continue;
+            }
+            (None, Some(sd)) => {
+                problems.push(at(sd.span(), "`scale_sd` without `scale`".to_string(), "name the instrument: scale = \"Ashworth score\""));
+                continue;
+            }
+            (Some(name), Some(sd)) => {
+                let span = if name.get_ref().trim().is_empty() { name.span() } else { sd.span() };
+                problems.push(at(span, "a scale needs a name and a standard deviation above 0".to_string(), "scale = \"Ashworth score\", scale_sd = 0.8"));
+                continue;
+            }
+        };
         let outcome_words = o.outcome.clone().unwrap_or_else(|| o.name.get_ref().to_lowercase());
         let words = (outcome_words, o.positive.clone().unwrap_or_else(|| "increase".into()), o.negative.clone().unwrap_or_else(|| "reduction".into()));
-        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk, given_risks, span: o.name.span() });
+        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk, given_risks, span: o.name.span(), scale });
     }
     if problems.is_empty() {
         let comparator = raw.comparator.as_ref().map_or_else(|| "the comparator".to_string(), |c| c.get_ref().clone());

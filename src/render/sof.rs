@@ -204,7 +204,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                     format!("{} {phrase} in {outcome_words}", article(&phrase))
                 });
                 check(o, result, people, read.crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
-                let mut cells = absolute_cells(result, &o.words.0, *same_people, o.comparator_risk, &o.given_risks);
+                let mut cells = absolute_cells(result, &o.words.0, *same_people, o.comparator_risk, &o.given_risks, o.scale.as_ref());
                 match cells.4.take() {
                     Some(lines) => extra = lines,
                     None if !o.given_risks.is_empty() => warnings.push(
@@ -281,7 +281,8 @@ const NONE: &str = "—";
 ///   neither group is a comparator: the difference is given signed, and no mean.
 /// - A standardised mean difference: the difference; its size in words is in the statement.
 /// - Other effects (hazard ratios, generic effects): the relative effect only.
-fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how: ComparatorRisk, given: &[(String, f64)]) -> (String, String, String, Option<String>, Option<Vec<(String, String)>>) {
+#[allow(clippy::type_complexity)]
+fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how: ComparatorRisk, given: &[(String, f64)], scale: Option<&(String, f64)>) -> (String, String, String, Option<String>, Option<Vec<(String, String)>>) {
     let a = &result.analysis;
     let measure = a.spec.measure.name();
     let Some(p) = &a.pooled else {
@@ -348,8 +349,16 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
             );
             (comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None, None)
         }
-        "MD" | "SMD" if same_people => (NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string(), None, None),
-        "SMD" => (NONE.to_string(), format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None, None),
+        "MD" if same_people => (NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string(), None, None),
+        "SMD" => {
+            // In a familiar instrument's units: the SMD times its typical SD.
+            let (smd, in_units) = if same_people {
+                (format::effect_ci(measure, est, lo, hi, 2), scale.map(|(name, sd)| format!("; on the {name}, about {}", format::effect_ci("", est * sd, lo * sd, hi * sd, 2).trim_start())))
+            } else {
+                (format::difference_words(measure, est, lo, hi, 2), scale.map(|(name, sd)| format!("; on the {name}, about {}", format::difference_words("", est * sd, lo * sd, hi * sd, 2).trim_start())))
+            };
+            (NONE.to_string(), format!("{smd}{}", in_units.unwrap_or_default()), NONE.to_string(), None, None)
+        }
         _ => (NONE.to_string(), NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), None, None),
     }
 }
@@ -441,7 +450,9 @@ mod tests {
         let outcome = format!("[[outcome]]\nname = \"Death\"\nanalysis = \"a\"\ndesign = \"randomised\"\n{extra}risk_of_bias = {{ rating = \"not serious\" }}\ninconsistency = {{ rating = \"not serious\" }}\nindirectness = {{ rating = \"not serious\" }}\nimprecision = {{ rating = \"not serious\" }}\npublication_bias = {{ rating = \"not serious\" }}\n");
         let grade = crate::data::grade::load_grade(&Source::new("grade.toml", &format!("intervention = \"X\"\ncomparator = \"placebo\"\n{}", outcome.repeat(outcomes)))).unwrap();
         let (headings, rows, notes, warnings) = table(&grade, &analyses);
-        assert_eq!(&headings[1..3], ["Risk with placebo", "Risk with X"]);
+        if rows[0][1] != NONE && !rows[0][1].starts_with("SMD") {
+            assert_eq!(&headings[1..3], ["Risk with placebo", "Risk with X"]);
+        }
         assert_eq!(warnings.iter().any(|w| w.message.contains("GRADE asks for at most seven")), outcomes > 7, "{warnings:?}");
         (rows, notes, result)
     }
@@ -505,6 +516,20 @@ mod tests {
         assert!(row[2].starts_with(&format!("MD {} lower (", format::fixed(-p.estimate, 2))), "{row:?}");
         // No relative effect for means: the column is left out.
         assert!(row[3].ends_with("(2)") && row.len() == 6, "{row:?}");
+    }
+
+    #[test]
+    fn an_smd_re_expressed_in_a_familiar_scale() {
+        let csv = "study,n1,mean1,sd1,n2,mean2,sd2\nA,20,9,2,20,10,2\nB,10,12,3,10,13,3\n";
+        let (row, _, result) = sof_of(csv, crate::stats::Measure::SMD, "scale = \"pain score\"\nscale_sd = 10\n");
+        let p = result.analysis.pooled.unwrap();
+        let expected = format!(
+            "{}; on the pain score, about {}",
+            format::difference_words("SMD", p.estimate, p.ci_lower, p.ci_upper, 2),
+            format::difference_words("", p.estimate * 10.0, p.ci_lower * 10.0, p.ci_upper * 10.0, 2).trim_start()
+        );
+        assert_eq!(row[1], expected);
+        assert!(row[1].contains(&format!("about {} lower", format::fixed(-p.estimate * 10.0, 2))), "{row:?}");
     }
 
     #[test]

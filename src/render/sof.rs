@@ -144,6 +144,8 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
         );
     }
     let mut rows = Vec::new();
+    // Whether any row states risks (for the note on how they are computed).
+    let mut risks = false;
     for o in &grade.outcomes {
         let mut marks: Vec<usize> = Vec::new();
         let mut note = |text: String, notes: &mut Vec<String>| {
@@ -205,8 +207,11 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                 });
                 check(o, result, people, read.crosses, &grade.source, &mut warnings, &mut |t| note(t, &mut notes));
                 let mut cells = absolute_cells(result, &o.words.0, *same_people, o.comparator_risk, &o.given_risks, o.scale.as_ref());
-                match cells.4.take() {
-                    Some(lines) => extra = lines,
+                match cells.lines.take() {
+                    Some(lines) => {
+                        risks |= !lines.is_empty();
+                        extra = lines;
+                    }
                     None if !o.given_risks.is_empty() => warnings.push(
                         Diagnostic::warning(format!("outcome `{}`: comparator risks are for 2×2 data pooled as RR, OR or RD; this analysis has none", o.name))
                             .at(&grade.source, o.span.clone(), "this outcome")
@@ -215,12 +220,13 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                     None => {}
                 }
                 // Where the comparator's risk comes from: a footnote on its cell.
-                if let Some(basis) = cells.3.take() {
+                if let Some(basis) = cells.basis.take() {
+                    risks = true;
                     let n = notes.iter().position(|t| *t == basis).unwrap_or_else(|| {
                         notes.push(basis);
                         notes.len() - 1
                     });
-                    cells.0.push_str(&superscript(n));
+                    cells.comparator.push_str(&superscript(n));
                 }
                 // Every study counts, also one without events in either group: its people
                 // took part, though it adds nothing to a ratio's estimate.
@@ -232,7 +238,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                         format!("not reported ({studies})")
                     }
                 };
-                (count, (cells.0, cells.1, cells.2), change)
+                (count, (cells.comparator, cells.intervention, cells.relative), change)
             }
         };
         let statement = statement(&grade.intervention, &o.words.0, change.as_deref(), o.certainty);
@@ -244,7 +250,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
     }
     let mut notes: Vec<String> = notes.iter().enumerate().map(|(i, n)| format!("{} {n}", superscript(i))).collect();
     let mut headings = headings;
-    if rows.iter().any(|r| r[1] != NONE) {
+    if risks {
         notes.push(format!("The risk with {} (and its confidence interval) is based on the assumed risk with {} and the relative effect of the intervention (and its confidence interval).", grade.intervention, grade.comparator));
     }
     // A column with nothing to say in any row is left out (a review of continuous outcomes
@@ -269,6 +275,24 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
 /// A cell with nothing to say.
 const NONE: &str = "—";
 
+/// An analysis' cells in the table ([`absolute_cells`]).
+struct Cells {
+    comparator: String,
+    intervention: String,
+    relative: String,
+    /// Where the risk with the comparator comes from (2×2 data), for a footnote.
+    basis: Option<String>,
+    /// For 2×2 data: the lines of the author's comparator risks (population, risk with the
+    /// comparator; risk with the intervention).
+    lines: Option<Vec<(String, String)>>,
+}
+
+impl Cells {
+    fn new(comparator: String, intervention: String, relative: String) -> Cells {
+        Cells { comparator, intervention, relative, basis: None, lines: None }
+    }
+}
+
 /// GRADEpro's cells for an analysis: the risk (or mean) with the comparator, with the
 /// intervention, and the relative effect; and the footnote saying where the comparator's risk
 /// comes from.
@@ -281,12 +305,11 @@ const NONE: &str = "—";
 ///   neither group is a comparator: the difference is given signed, and no mean.
 /// - A standardised mean difference: the difference; its size in words is in the statement.
 /// - Other effects (hazard ratios, generic effects): the relative effect only.
-#[allow(clippy::type_complexity)]
-fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how: ComparatorRisk, given: &[(String, f64)], scale: Option<&(String, f64)>) -> (String, String, String, Option<String>, Option<Vec<(String, String)>>) {
+fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how: ComparatorRisk, given: &[(String, f64)], scale: Option<&(String, f64)>) -> Cells {
     let a = &result.analysis;
     let measure = a.spec.measure.name();
     let Some(p) = &a.pooled else {
-        return (NONE.to_string(), NONE.to_string(), format!("{measure} not estimable"), None, None);
+        return Cells::new(NONE.to_string(), NONE.to_string(), format!("{measure} not estimable"));
     };
     let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
     let (est, lo, hi) = (shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper));
@@ -315,7 +338,7 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
         // The author's populations, each its own line.
         let lines = given.iter().filter_map(|(label, acr)| absolute(*acr, relative, est, lo, hi).map(|abs| (format!("{label}: {}", format::per_people(abs.comparator, abs.per)), with(&abs)))).collect();
         let Some(abs) = comparator_risk(&groups, how).and_then(|acr| absolute(acr, relative, est, lo, hi)) else {
-            return (NONE.to_string(), NONE.to_string(), ratio_cell, None, Some(lines));
+            return Cells { lines: Some(lines), ..Cells::new(NONE.to_string(), NONE.to_string(), ratio_cell) };
         };
         let (events, people) = groups.iter().filter(|g| g.1 > 0.0).fold((0.0, 0.0), |(e, n), g| (e + g.0, n + g.1));
         let basis = match how {
@@ -327,7 +350,7 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
             ComparatorRisk::Median => "Risk with the comparator: the median of the comparator groups' risks in the included studies.".to_string(),
         };
         let study = if given.is_empty() { String::new() } else { "Study population: ".to_string() };
-        return (format!("{study}{}", format::per_people(abs.comparator, abs.per)), with(&abs), ratio_cell, Some(basis), Some(lines));
+        return Cells { basis: Some(basis), lines: Some(lines), ..Cells::new(format!("{study}{}", format::per_people(abs.comparator, abs.per)), with(&abs), ratio_cell) };
     }
     match measure {
         "MD" if !same_people => {
@@ -347,9 +370,9 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
                     format!("The mean {outcome} was {}", format::fixed(sum / n, 2))
                 },
             );
-            (comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string(), None, None)
+            Cells::new(comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string())
         }
-        "MD" if same_people => (NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string(), None, None),
+        "MD" if same_people => Cells::new(NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string()),
         "SMD" => {
             // In a familiar instrument's units: the SMD times its typical SD.
             let (smd, in_units) = if same_people {
@@ -357,9 +380,9 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
             } else {
                 (format::difference_words(measure, est, lo, hi, 2), scale.map(|(name, sd)| format!("; on the {name}, about {}", format::difference_words("", est * sd, lo * sd, hi * sd, 2).trim_start())))
             };
-            (NONE.to_string(), format!("{smd}{}", in_units.unwrap_or_default()), NONE.to_string(), None, None)
+            Cells::new(NONE.to_string(), format!("{smd}{}", in_units.unwrap_or_default()), NONE.to_string())
         }
-        _ => (NONE.to_string(), NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), None, None),
+        _ => Cells::new(NONE.to_string(), NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2)),
     }
 }
 
@@ -448,7 +471,7 @@ mod tests {
         let result = crate::engine::analyse(studies, &crate::stats::Spec::new(measure)).unwrap();
         let analyses = Analyses { by_name: vec![("a".to_string(), result.clone())], ..Analyses::default() };
         let outcome = format!("[[outcome]]\nname = \"Death\"\nanalysis = \"a\"\ndesign = \"randomised\"\n{extra}risk_of_bias = {{ rating = \"not serious\" }}\ninconsistency = {{ rating = \"not serious\" }}\nindirectness = {{ rating = \"not serious\" }}\nimprecision = {{ rating = \"not serious\" }}\npublication_bias = {{ rating = \"not serious\" }}\n");
-        let grade = crate::data::grade::load_grade(&Source::new("grade.toml", &format!("intervention = \"X\"\ncomparator = \"placebo\"\n{}", outcome.repeat(outcomes)))).unwrap();
+        let grade = crate::data::grade::load_grade(&Source::new("grade.toml", format!("intervention = \"X\"\ncomparator = \"placebo\"\n{}", outcome.repeat(outcomes)))).unwrap();
         let (headings, rows, notes, warnings) = table(&grade, &analyses);
         if rows[0][1] != NONE && !rows[0][1].starts_with("SMD") {
             assert_eq!(&headings[1..3], ["Risk with placebo", "Risk with X"]);
@@ -509,7 +532,9 @@ mod tests {
     fn absolute_effects_of_means() {
         // Comparator means 10 (20 people) and 13 (10 people): 11.00.
         let csv = "study,n1,mean1,sd1,n2,mean2,sd2\nA,20,9,2,20,10,2\nB,10,12,3,10,13,3\n";
-        let (row, _, result) = sof_of(csv, crate::stats::Measure::MD, "outcome = \"pain\"\n");
+        let (row, notes, result) = sof_of(csv, crate::stats::Measure::MD, "outcome = \"pain\"\n");
+        // Means are not risks: no note on how risks are computed.
+        assert!(!notes.iter().any(|n| n.contains("assumed risk")), "{notes:?}");
         let p = result.analysis.pooled.unwrap();
         assert_eq!(row[1], "The mean pain was 11.00");
         assert!(p.estimate < 0.0);

@@ -185,9 +185,9 @@ enum FormatArg {
 /// until a freed one raises its threshold, up to 32 MiB; then large blocks come from the
 /// heaps of the threads that freed them, and what one thread frees (the site, the chapters,
 /// before typesetting) the typesetting threads cannot use. The build's peak then depended on
-/// which thread freed what: 245–265 MB for 400 forest plots, 266–314 MB for one of 10,000
-/// studies, run to run. A fixed threshold of 256 KiB gave 238 and 261 MB every time, no
-/// slower (BENCHMARKS.md, "Large reviews").
+/// which thread freed what: 242–245 MB for 400 forest plots, 264–279 MB for one of 10,000
+/// studies, in four runs each. A fixed threshold of 256 KiB gave 235 and 257 MB every time,
+/// no slower (BENCHMARKS.md, "Large reviews").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt only sets a parameter of the allocator; called first thing in main,

@@ -19,6 +19,8 @@
 //! comparator_risks = [{ label = "High-risk population", risk = 0.2 }]   # more lines
 //! scale = "Ashworth score"         # an SMD re-expressed in a familiar instrument's units,
 //! scale_sd = 0.8                   # from its typical standard deviation
+//! important = 10                   # the smallest difference that matters (per 1,000 people
+//! large = 50                       # for 2×2 data): "little to no", "slight", "large"
 //! ```
 //!
 //! Domains are rated `not serious`, `serious` (−1) or `very serious` (−2); the upgrades
@@ -91,6 +93,12 @@ pub struct OutcomeRaw {
     /// in its units (Cochrane Handbook 15.5.3.1).
     pub scale: Option<Spanned<String>>,
     pub scale_sd: Option<Spanned<f64>>,
+    /// The smallest difference that matters to people (per 1,000 people for 2×2 data, in the
+    /// outcome's units for a mean difference), and optionally a large one: the statement then
+    /// says "little to no difference", "a slight …" or "a large …" by the estimated difference
+    /// (GRADE's thresholds; Santesso et al. 2020).
+    pub important: Option<Spanned<f64>>,
+    pub large: Option<Spanned<f64>>,
 }
 
 /// A comparator risk given by the author, for a population named by `label`.
@@ -235,6 +243,8 @@ pub struct Outcome {
     pub span: std::ops::Range<usize>,
     /// A familiar instrument and its typical SD, to re-express an SMD in its units.
     pub scale: Option<(String, f64)>,
+    /// The important difference and, optionally, the large one (see [`OutcomeRaw::important`]).
+    pub thresholds: Option<(f64, Option<f64>)>,
 }
 
 /// The checked file.
@@ -383,9 +393,28 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
                 continue;
             }
         };
+        let thresholds = match (&o.important, &o.large) {
+            (None, None) => None,
+            (Some(i), large) if *i.get_ref() > 0.0 && i.get_ref().is_finite() => match large {
+                None => Some((*i.get_ref(), None)),
+                Some(l) if *l.get_ref() > *i.get_ref() && l.get_ref().is_finite() => Some((*i.get_ref(), Some(*l.get_ref()))),
+                Some(l) => {
+                    problems.push(at(l.span(), format!("`large` must be above `important` ({})", i.get_ref()), "a large difference is larger than the smallest important one"));
+                    continue;
+                }
+            },
+            (Some(i), _) => {
+                problems.push(at(i.span(), "`important` must be a difference above 0".to_string(), "per 1,000 people for 2×2 data (important = 10), in the outcome's units for a mean difference"));
+                continue;
+            }
+            (None, Some(l)) => {
+                problems.push(at(l.span(), "`large` without `important`".to_string(), "give the smallest important difference too: important = 10"));
+                continue;
+            }
+        };
         let outcome_words = o.outcome.clone().unwrap_or_else(|| o.name.get_ref().to_lowercase());
         let words = (outcome_words, o.positive.clone().unwrap_or_else(|| "increase".into()), o.negative.clone().unwrap_or_else(|| "reduction".into()));
-        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk, given_risks, span: o.name.span(), scale });
+        outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk, given_risks, span: o.name.span(), scale, thresholds });
     }
     if problems.is_empty() {
         let comparator = raw.comparator.as_ref().map_or_else(|| "the comparator".to_string(), |c| c.get_ref().clone());

@@ -219,6 +219,32 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                     ),
                     None => {}
                 }
+                // Against the outcome's thresholds, the size of the difference says the words.
+                let change = match (o.thresholds, cells.difference) {
+                    (Some((important, large)), Some(d)) => {
+                        let per = if matches!(cells.basis, Some(_)) { " per 1,000 people" } else { "" };
+                        let large_words = large.map_or(String::new(), |l| format!(", a large one {}{per}", format::data_value(l)));
+                        note(format!("Size judged against the smallest important difference, {}{per}{large_words}.", format::data_value(important)), &mut notes);
+                        (d.abs() >= important).then(|| {
+                            let direction = if d > 0.0 { positive } else { negative };
+                            let phrase = match large {
+                                Some(l) if d.abs() >= l => format!("large {direction}"),
+                                Some(_) => format!("slight {direction}"),
+                                None => direction.clone(),
+                            };
+                            format!("{} {phrase} in {outcome_words}", article(&phrase))
+                        })
+                    }
+                    (Some(_), None) => {
+                        warnings.push(
+                            Diagnostic::warning(format!("outcome `{}`: `important` and `large` are read against a difference in risks or in means; this analysis gives neither", o.name))
+                                .at(&grade.source, o.span.clone(), "this outcome")
+                                .hint("remove them, or name an analysis of 2×2 data (RR, OR, RD) or a mean difference"),
+                        );
+                        change
+                    }
+                    (None, _) => change,
+                };
                 // Where the comparator's risk comes from: a footnote on its cell.
                 if let Some(basis) = cells.basis.take() {
                     risks = true;
@@ -285,11 +311,14 @@ struct Cells {
     /// For 2×2 data: the lines of the author's comparator risks (population, risk with the
     /// comparator; risk with the intervention).
     lines: Option<Vec<(String, String)>>,
+    /// The estimated difference the outcome's thresholds are read against: per 1,000 people
+    /// for 2×2 data, the mean difference for means.
+    difference: Option<f64>,
 }
 
 impl Cells {
     fn new(comparator: String, intervention: String, relative: String) -> Cells {
-        Cells { comparator, intervention, relative, basis: None, lines: None }
+        Cells { comparator, intervention, relative, basis: None, lines: None, difference: None }
     }
 }
 
@@ -350,7 +379,8 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
             ComparatorRisk::Median => "Risk with the comparator: the median of the comparator groups' risks in the included studies.".to_string(),
         };
         let study = if given.is_empty() { String::new() } else { "Study population: ".to_string() };
-        return Cells { basis: Some(basis), lines: Some(lines), ..Cells::new(format!("{study}{}", format::per_people(abs.comparator, abs.per)), with(&abs), ratio_cell) };
+        let difference = Some(abs.difference().0 * 1000.0 / abs.per);
+        return Cells { basis: Some(basis), lines: Some(lines), difference, ..Cells::new(format!("{study}{}", format::per_people(abs.comparator, abs.per)), with(&abs), ratio_cell) };
     }
     match measure {
         "MD" if !same_people => {
@@ -370,9 +400,9 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
                     format!("The mean {outcome} was {}", format::fixed(sum / n, 2))
                 },
             );
-            Cells::new(comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string())
+            Cells { difference: Some(est), ..Cells::new(comparator, format::difference_words(measure, est, lo, hi, 2), NONE.to_string()) }
         }
-        "MD" if same_people => Cells::new(NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string()),
+        "MD" if same_people => Cells { difference: Some(est), ..Cells::new(NONE.to_string(), format::effect_ci(measure, est, lo, hi, 2), NONE.to_string()) },
         "SMD" => {
             // In a familiar instrument's units: the SMD times its typical SD.
             let (smd, in_units) = if same_people {
@@ -541,6 +571,30 @@ mod tests {
         assert!(row[2].starts_with(&format!("MD {} lower (", format::fixed(-p.estimate, 2))), "{row:?}");
         // No relative effect for means: the column is left out.
         assert!(row[3].ends_with("(2)") && row.len() == 6, "{row:?}");
+    }
+
+    #[test]
+    fn thresholds_give_the_size_of_the_statement() {
+        // 57 fewer per 1,000 (see absolute_effects_of_2x2_data_by_hand), at moderate certainty.
+        let csv = "study,events1,n1,events2,n2\nA,20,150,30,150\nB,6,50,10,50\nC,5,100,8,100\n";
+        let statement = |extra: &str| {
+            let (row, notes, _) = sof_of(csv, crate::stats::Measure::RR, &format!("outcome = \"death\"\nnegative = \"reduction\"\n{extra}"));
+            (row[6].clone(), notes)
+        };
+        assert_eq!(statement("").0, "X results in a reduction in death.");
+        assert_eq!(statement("important = 100\n").0, "X results in little to no difference in death.");
+        assert_eq!(statement("important = 20\n").0, "X results in a reduction in death.");
+        assert_eq!(statement("important = 20\nlarge = 100\n").0, "X results in a slight reduction in death.");
+        let (large, notes) = statement("important = 20\nlarge = 50\n");
+        assert_eq!(large, "X results in a large reduction in death.");
+        assert!(notes.iter().any(|n| n.contains("smallest important difference, 20 per 1,000 people, a large one 50 per 1,000 people")), "{notes:?}");
+        // Means: in the outcome's units.
+        let means = "study,n1,mean1,sd1,n2,mean2,sd2\nA,20,9,2,20,10,2\nB,10,12,3,10,13,3\n";
+        let (row, _, _) = sof_of(means, crate::stats::Measure::MD, "outcome = \"pain\"\nnegative = \"reduction\"\nimportant = 0.5\nlarge = 2\n");
+        assert_eq!(row[5], "X results in a slight reduction in pain.");
+        // A large below the important one is an error where it is written.
+        let bad = Source::new("grade.toml", "intervention = \"X\"\n[[outcome]]\nname = \"D\"\nanalysis = \"a\"\ndesign = \"randomised\"\nimportant = 20\nlarge = 10\nrisk_of_bias = { rating = \"not serious\" }\ninconsistency = { rating = \"not serious\" }\nindirectness = { rating = \"not serious\" }\nimprecision = { rating = \"not serious\" }\npublication_bias = { rating = \"not serious\" }\n");
+        assert!(crate::data::grade::load_grade(&bad).unwrap_err()[0].message.contains("`large` must be above `important`"));
     }
 
     #[test]

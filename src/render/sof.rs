@@ -222,7 +222,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                 // Against the outcome's thresholds, the size of the difference says the words.
                 let change = match (o.thresholds, cells.difference) {
                     (Some((important, large)), Some(d)) => {
-                        let per = if matches!(cells.basis, Some(_)) { " per 1,000 people" } else { "" };
+                        let per = if cells.basis.is_some() { " per 1,000 people" } else { "" };
                         let large_words = large.map_or(String::new(), |l| format!(", a large one {}{per}", format::data_value(l)));
                         note(format!("Size judged against the smallest important difference, {}{per}{large_words}.", format::data_value(important)), &mut notes);
                         (d.abs() >= important).then(|| {

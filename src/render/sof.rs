@@ -12,7 +12,7 @@ use crate::data::grade::{Certainty, ComparatorRisk, Direction, Domain, EffectFro
 use crate::diag::Diagnostic;
 use crate::engine::{Analyses, AnalysisResult};
 use crate::format;
-use crate::stats::absolute::{absolute, comparator_risk, Relative};
+use crate::stats::absolute::{absolute, comparator_risk, comparator_totals, Relative};
 use crate::stats::StudyData;
 
 /// Participants below which GRADE's rule of thumb suggests rating down for imprecision
@@ -369,7 +369,7 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
         let Some(abs) = comparator_risk(&groups, how).and_then(|acr| absolute(acr, relative, est, lo, hi)) else {
             return Cells { lines: Some(lines), ..Cells::new(NONE.to_string(), NONE.to_string(), ratio_cell) };
         };
-        let (events, people) = groups.iter().filter(|g| g.1 > 0.0).fold((0.0, 0.0), |(e, n), g| (e + g.0, n + g.1));
+        let (events, people) = comparator_totals(&groups);
         let basis = match how {
             ComparatorRisk::Pooled => format!(
                 "Risk with the comparator: the comparator groups' risk in the included studies, pooled ({} events in {} people).",
@@ -595,6 +595,38 @@ mod tests {
         // A large below the important one is an error where it is written.
         let bad = Source::new("grade.toml", "intervention = \"X\"\n[[outcome]]\nname = \"D\"\nanalysis = \"a\"\ndesign = \"randomised\"\nimportant = 20\nlarge = 10\nrisk_of_bias = { rating = \"not serious\" }\ninconsistency = { rating = \"not serious\" }\nindirectness = { rating = \"not serious\" }\nimprecision = { rating = \"not serious\" }\npublication_bias = { rating = \"not serious\" }\n");
         assert!(crate::data::grade::load_grade(&bad).unwrap_err()[0].message.contains("`large` must be above `important`"));
+    }
+
+    #[test]
+    fn grade_fields_for_absolute_effects_are_checked_where_written() {
+        let outcome = |extra: &str| {
+            format!("intervention = \"X\"\n[[outcome]]\nname = \"D\"\nanalysis = \"a\"\ndesign = \"randomised\"\n{extra}risk_of_bias = {{ rating = \"not serious\" }}\ninconsistency = {{ rating = \"not serious\" }}\nindirectness = {{ rating = \"not serious\" }}\nimprecision = {{ rating = \"not serious\" }}\npublication_bias = {{ rating = \"not serious\" }}\n")
+        };
+        for (extra, message, at) in [
+            ("comparator_risk = \"mean\"\n", "`mean` is not a way to take the comparator risk", "\"mean\""),
+            ("scale = \"pain score\"\n", "`scale` without `scale_sd`", "\"pain score\""),
+            ("scale_sd = 2\n", "`scale_sd` without `scale`", "2"),
+            ("scale = \"pain score\"\nscale_sd = 0\n", "a scale needs a name and a standard deviation above 0", "0"),
+            ("important = 0\n", "`important` must be a difference above 0", "0"),
+            ("large = 50\n", "`large` without `important`", "50"),
+        ] {
+            let source = Source::new("grade.toml", outcome(extra));
+            let errors = crate::data::grade::load_grade(&source).unwrap_err();
+            assert!(errors[0].message.contains(message), "{extra}: {errors:?}");
+            let span = errors[0].location.as_ref().unwrap().span.clone();
+            assert_eq!(&source.text[span], at, "{extra}");
+        }
+        // Risks and thresholds on an analysis that has neither risks nor means: warned at the
+        // outcome, the table still made.
+        let csv = Source::new("gen.csv", "study,yi,se\nA,0.5,0.2\nB,0.3,0.1\n");
+        let studies = crate::data::load_studies(&crate::data::csv_table(&csv).unwrap(), crate::stats::Measure::GEN, None).unwrap();
+        let result = crate::engine::analyse(studies, &crate::stats::Spec::new(crate::stats::Measure::GEN)).unwrap();
+        let analyses = Analyses { by_name: vec![("a".to_string(), result)], ..Analyses::default() };
+        let grade = crate::data::grade::load_grade(&Source::new("grade.toml", outcome("comparator_risks = [{ label = \"L\", risk = 0.2 }]\nimportant = 10\n"))).unwrap();
+        let (_, rows, _, warnings) = table(&grade, &analyses);
+        assert_eq!(rows.len(), 1);
+        assert!(warnings.iter().any(|w| w.message.contains("comparator risks are for 2×2 data")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.message.contains("`important` and `large` are read against")), "{warnings:?}");
     }
 
     #[test]

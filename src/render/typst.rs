@@ -557,7 +557,9 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
                 let width = figure_width_pt(svg);
                 // The parts' text settings are written once, around the grid (a band's own
                 // only where they differ).
-                let settings = super::typst_figure::draw_parts(&parts.head, width).map(|d| d.settings).unwrap_or_default();
+                let head = super::typst_figure::draw_parts(&parts.head, width);
+                let settings = head.as_ref().map(|d| d.settings.clone()).unwrap_or_default();
+                let head = head.map_or_else(|| drawing(&parts.head, width), |d| d.boxed(true));
                 let part = |svg: &str| match super::typst_figure::draw_parts(svg, width) {
                     Some(d) => d.boxed(d.settings == settings),
                     None => drawing(svg, width),
@@ -571,7 +573,7 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
                 let continued = format!("context if here().page() > locate(<{first}>).page() {{ align(left, text(size: 8.5pt, top-edge: \"cap-height\", bottom-edge: \"baseline\")[#ref(<figure-{number}>) (continued)]) }}");
                 return format!(
                     "#[#show figure: set block(breakable: true)\n#figure({{ {settings}grid(columns: 1, grid.header({continued}, {}), {}) }}, caption: [{}{notes}], kind: image)<figure-{number}>]\n",
-                    part(&parts.head),
+                    head,
                     bands.join(", "),
                     caption_typst(caption)
                 );

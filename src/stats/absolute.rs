@@ -61,13 +61,13 @@ pub enum ComparatorRisk {
 /// The comparator risk of studies given as (events, participants) of their comparator groups;
 /// groups without participants are left out; `None` where none is left.
 pub fn comparator_risk(groups: &[(f64, f64)], how: ComparatorRisk) -> Option<f64> {
-    let groups: Vec<(f64, f64)> = groups.iter().copied().filter(|&(e, n)| n > 0.0 && e >= 0.0 && e <= n && e.is_finite() && n.is_finite()).collect();
+    let groups: Vec<(f64, f64)> = counted(groups).collect();
     if groups.is_empty() {
         return None;
     }
     match how {
         ComparatorRisk::Pooled => {
-            let (events, people) = groups.iter().fold((0.0, 0.0), |(e, n), g| (e + g.0, n + g.1));
+            let (events, people) = comparator_totals(&groups);
             Some(events / people)
         }
         ComparatorRisk::Median => {
@@ -77,6 +77,16 @@ pub fn comparator_risk(groups: &[(f64, f64)], how: ComparatorRisk) -> Option<f64
             Some(if risks.len() % 2 == 1 { risks[m] } else { (risks[m - 1] + risks[m]) / 2.0 })
         }
     }
+}
+
+/// The groups a comparator risk counts: with people, and no more events than people.
+fn counted(groups: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
+    groups.iter().copied().filter(|&(e, n)| n > 0.0 && e >= 0.0 && e <= n && e.is_finite() && n.is_finite())
+}
+
+/// The events and people of the groups a comparator risk counts (the pooled risk's terms).
+pub fn comparator_totals(groups: &[(f64, f64)]) -> (f64, f64) {
+    counted(groups).fold((0.0, 0.0), |(e, n), g| (e + g.0, n + g.1))
 }
 
 /// Per how many people risks are stated: 1,000, or 100,000 where the comparator risk is below

@@ -26,22 +26,31 @@ pub struct Config {
     pub pls: Option<PlsConfig>,
 }
 
-/// `[pls]`: the plain-language summary for patients and carers. The outcomes come from
-/// `metabook pls` blocks in the chapters; these are the texts around them, in plain words.
+/// `[pls]`: the plain-language summary for patients and carers, in Cochrane's template. The
+/// outcomes come from `metabook pls` blocks in the chapters; these are the texts around them,
+/// in plain words. Each text keeps where book.toml has it, so a number typed into one is
+/// reported there (a summary's numbers come from the analyses).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PlsConfig {
     /// A title in plain words.
-    pub title: String,
-    /// What was studied and why.
-    pub question: String,
+    pub title: Spanned<String>,
+    /// The condition, as "What is …?" names it ("spasticity after stroke").
+    pub condition: Option<Spanned<String>>,
+    /// What the condition is, for "What is …?".
+    pub background: Option<Spanned<String>>,
+    /// What was studied and why: "What did we want to find out?".
+    pub question: Spanned<String>,
     /// The intervention as the sentences name it ("intrathecal baclofen").
-    pub intervention: String,
-    /// What the findings mean in practice.
-    pub practice: String,
+    pub intervention: Spanned<String>,
+    /// What the intervention was compared with, in plain words ("a dummy treatment"); the
+    /// GRADE file's `comparator` when not given.
+    pub comparator: Option<Spanned<String>>,
+    /// What the findings mean in practice: the last key message.
+    pub practice: Option<Spanned<String>>,
     /// What the review could not tell (besides what the GRADE ratings say).
     #[serde(default)]
-    pub unknown: Vec<String>,
+    pub unknown: Vec<Spanned<String>>,
     /// Words that cannot be avoided, with their meaning.
     #[serde(default)]
     pub glossary: Vec<GlossaryEntry>,
@@ -49,11 +58,28 @@ pub struct PlsConfig {
     pub grade: Spanned<String>,
 }
 
+impl PlsConfig {
+    /// Every text of the table that the summary prints, with its key: what a number typed by
+    /// hand is looked for in.
+    pub fn texts(&self) -> Vec<(&'static str, &Spanned<String>)> {
+        let mut out = vec![("title", &self.title), ("question", &self.question), ("intervention", &self.intervention)];
+        for (key, text) in [("condition", &self.condition), ("background", &self.background), ("comparator", &self.comparator), ("practice", &self.practice)] {
+            out.extend(text.as_ref().map(|t| (key, t)));
+        }
+        out.extend(self.unknown.iter().map(|t| ("unknown", t)));
+        for g in &self.glossary {
+            out.push(("glossary", &g.term));
+            out.push(("glossary", &g.meaning));
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GlossaryEntry {
-    pub term: String,
-    pub meaning: String,
+    pub term: Spanned<String>,
+    pub meaning: Spanned<String>,
 }
 
 /// `[bibliography]`: the works the prose cites as `[@key]`.
@@ -80,6 +106,43 @@ pub struct BookMeta {
     pub language: Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The date of the last search for studies (`2022-02-28`, or `2022-02`): "How up to date
+    /// is this evidence?" in the plain-language summary. Checked by [`parse`].
+    pub search_date: Option<Spanned<String>>,
+}
+
+/// A checked search date: year, month (1–12) and day if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchDate {
+    pub year: u32,
+    pub month: u32,
+    pub day: Option<u32>,
+}
+
+impl SearchDate {
+    /// Read `YYYY-MM-DD` or `YYYY-MM`; `None` for anything else or an impossible date.
+    pub fn parse(text: &str) -> Option<SearchDate> {
+        let mut parts = text.trim().split('-');
+        let number = |p: Option<&str>, len: usize| p.filter(|p| p.len() == len && p.chars().all(|c| c.is_ascii_digit())).and_then(|p| p.parse::<u32>().ok());
+        let year = number(parts.next(), 4)?;
+        let month = number(parts.next(), 2).filter(|m| (1..=12).contains(m))?;
+        let day = match parts.next() {
+            None => None,
+            Some(d) => {
+                let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+                let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month as usize - 1];
+                Some(number(Some(d), 2).filter(|d| (1..=days).contains(d))?)
+            }
+        };
+        parts.next().is_none().then_some(SearchDate { year, month, day })
+    }
+}
+
+impl BookMeta {
+    /// The search date, if book.toml gives one ([`parse`] has checked it).
+    pub fn search_date(&self) -> Option<SearchDate> {
+        self.search_date.as_ref().and_then(|d| SearchDate::parse(d.get_ref()))
+    }
 }
 
 fn default_language() -> Spanned<String> {
@@ -104,11 +167,15 @@ pub struct Build {
     pub data: BookDir,
     pub build_dir: BookDir,
     pub templates: BookDir,
+    /// Fonts the book brings (`.ttf`, `.otf`, `.ttc`, `.otc`) for scripts the embedded fonts
+    /// do not cover (Korean, Chinese, Japanese, …): the PDF uses them wherever the main font
+    /// has no glyph, and `[output.pdf] font` may name one of their families.
+    pub fonts: BookDir,
 }
 
 impl Default for Build {
     fn default() -> Self {
-        Build { src: BookDir::new("report"), data: BookDir::new("data"), build_dir: BookDir::new("book"), templates: BookDir::new("templates") }
+        Build { src: BookDir::new("report"), data: BookDir::new("data"), build_dir: BookDir::new("book"), templates: BookDir::new("templates"), fonts: BookDir::new("fonts") }
     }
 }
 
@@ -178,12 +245,25 @@ pub enum RawHtml {
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct PdfOutput {
     pub paper: Paper,
-    pub font: Font,
+    /// The main font: `libertinus-serif` (the default) or `new-computer-modern`, embedded in
+    /// metabook, or the family name of a font in the book's fonts folder ("Noto Serif KR").
+    pub font: Spanned<String>,
 }
 
 impl Default for PdfOutput {
     fn default() -> Self {
-        PdfOutput { paper: Paper::A4, font: Font::LibertinusSerif }
+        PdfOutput { paper: Paper::A4, font: Spanned::new(0..0, "libertinus-serif".to_string()) }
+    }
+}
+
+impl PdfOutput {
+    /// The font family Typst is asked for.
+    pub fn font_family(&self) -> &str {
+        match self.font.get_ref().as_str() {
+            "libertinus-serif" => "Libertinus Serif",
+            "new-computer-modern" => "New Computer Modern",
+            family => family,
+        }
     }
 }
 
@@ -192,14 +272,6 @@ impl Default for PdfOutput {
 pub enum Paper {
     A4,
     UsLetter,
-}
-
-/// The fonts embedded in metabook (those typst-assets ships).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Font {
-    LibertinusSerif,
-    NewComputerModern,
 }
 
 /// `[analysis]`: defaults for every analysis directive of the book.
@@ -248,6 +320,13 @@ pub fn parse(source: &Arc<Source>) -> Result<(Config, Defaults), Vec<Diagnostic>
     let config: Config = toml::from_str(&source.text).map_err(|e| vec![toml_error(source, &e, "book.toml")])?;
     let mut problems = check_folders(source, &config.build);
     problems.extend(check_language(source, &config.book.language));
+    if let Some(date) = config.book.search_date.as_ref().filter(|d| SearchDate::parse(d.get_ref()).is_none()) {
+        problems.push(
+            Diagnostic::error(format!("book.toml: search-date `{}` is not a date", date.get_ref()))
+                .at(source, date.span(), "here")
+                .hint("the date of the last search as year-month-day, e.g. search-date = \"2022-02-28\" (or year-month, \"2022-02\")"),
+        );
+    }
     let defaults = check_defaults(source, &config.analysis).map_err(|mut e| {
         problems.append(&mut e);
         std::mem::take(&mut problems)
@@ -265,7 +344,7 @@ pub fn parse(source: &Arc<Source>) -> Result<(Config, Defaults), Vec<Diagnostic>
 /// are refused where the folders are opened, [`crate::book::load`].)
 fn check_folders(source: &Arc<Source>, build: &Build) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    let folders = [("src", &build.src), ("data", &build.data), ("templates", &build.templates), ("build-dir", &build.build_dir)];
+    let folders = [("src", &build.src), ("data", &build.data), ("templates", &build.templates), ("fonts", &build.fonts), ("build-dir", &build.build_dir)];
     for (key, dir) in folders {
         if let Err(why) = inside(dir) {
             problems.push(
@@ -288,7 +367,7 @@ fn check_folders(source: &Arc<Source>, build: &Build) -> Vec<Diagnostic> {
         );
         return problems;
     }
-    for (key, dir) in &folders[..3] {
+    for (key, dir) in &folders[..4] {
         let input = normal(dir);
         if input.starts_with(&out) {
             problems.push(
@@ -422,5 +501,18 @@ mod tests {
         let e = parse_str("[book]\ntitle = \"x\"\n[analysis]\nmethod = \"RMEL\"\n").unwrap_err();
         assert_eq!(e[0].position().unwrap(), "book.toml:4:10");
         assert!(e[0].hints[0].contains("REML"));
+    }
+
+    #[test]
+    fn a_search_date_is_a_real_date() {
+        let (c, _) = parse_str("[book]\ntitle = \"x\"\nsearch-date = \"2024-02-29\"\n").unwrap();
+        assert_eq!(c.book.search_date(), Some(SearchDate { year: 2024, month: 2, day: Some(29) }));
+        assert_eq!(SearchDate::parse("2022-02"), Some(SearchDate { year: 2022, month: 2, day: None }));
+        for bad in ["2023-02-29", "2022-13", "22-02-28", "2022-02-28-1", "28/02/2022", ""] {
+            assert_eq!(SearchDate::parse(bad), None, "{bad}");
+        }
+        let e = parse_str("[book]\ntitle = \"x\"\nsearch-date = \"2023-02-29\"\n").unwrap_err();
+        assert_eq!(e[0].position().unwrap(), "book.toml:3:15");
+        assert!(e[0].message.contains("is not a date"), "{}", e[0].message);
     }
 }

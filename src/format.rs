@@ -212,6 +212,51 @@ pub fn p_journal(p: f64) -> String {
     }
 }
 
+/// The numbers of a text formatted here (a comma between thousands, a point before decimals)
+/// in another language's marks: `decimal` for the point and `thousands` for the comma, as a
+/// language's wording table gives them (Spanish: "1,52" and "10 000"). Where the thousands
+/// mark is a space, a four-digit number is not split ("1000"), as the SI and the RAE write it.
+pub fn localize(text: &str, decimal: &str, thousands: &str) -> String {
+    if decimal == "." && thousands == "," {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+    let spaced = thousands.chars().all(char::is_whitespace);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !digit(i) || (i > 0 && (digit(i - 1) || chars[i - 1] == ',' || chars[i - 1] == '.')) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // A number starts: its integer part with its commas, then a point and decimals.
+        let start = i;
+        while digit(i) || (chars.get(i) == Some(&',') && digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4)) {
+            i += 1;
+        }
+        let integer: String = chars[start..i].iter().collect();
+        let plain: String = integer.chars().filter(char::is_ascii_digit).collect();
+        if integer.contains(',') && !(spaced && plain.len() == 4) {
+            out.push_str(&integer.replace(',', thousands));
+        } else if integer.contains(',') {
+            out.push_str(&plain);
+        } else {
+            out.push_str(&integer);
+        }
+        if chars.get(i) == Some(&'.') && digit(i + 1) {
+            out.push_str(decimal);
+            i += 1;
+            while digit(i) {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +351,16 @@ mod tests {
     fn effects_with_brackets() {
         assert_eq!(effect_ci_brackets(-0.5, -1.0, 0.25, 2), "\u{2212}0.50 [\u{2212}1.00, 0.25]");
         assert_eq!(weight(12.345), "12.3%");
+    }
+
+    #[test]
+    fn numbers_in_another_languages_marks() {
+        assert_eq!(localize("SMD 1.52 (95% CI 1.09 to 1.96), 1,631 people", ",", "\u{a0}"), "SMD 1,52 (95% CI 1,09 to 1,96), 1631 people");
+        assert_eq!(localize("103 per 1,000 (68 to 157); 12,345.6", ",", "\u{a0}"), "103 per 1000 (68 to 157); 12\u{a0}345,6");
+        assert_eq!(localize("1,234,567 and 2.5", ",", "."), "1.234.567 and 2,5");
+        // Not numbers of this module: a list "1,2" and a sentence's end "in 2022." stay.
+        assert_eq!(localize("studies 1,2 and 3. In 2022.", ",", "\u{a0}"), "studies 1,2 and 3. In 2022.");
+        assert_eq!(localize("\u{2212}0.41", ",", " "), "\u{2212}0,41");
+        assert_eq!(localize("1.52", ".", ","), "1.52");
     }
 }

@@ -150,7 +150,7 @@ fn prisma_counts_are_checked_at_their_cells() {
 fn a_hard_plain_language_summary_is_a_warning_that_names_what_makes_it_hard() {
     let (code, _, stderr) = check(&books().join("pls_hard"));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.starts_with("warning: the plain-language summary reads at grade "), "{stderr}");
+    assert!(stderr.contains("warning: the plain-language summary reads at grade "), "{stderr}");
     assert!(stderr.contains("longest sentences: 25 words: “Chronic nonspecific musculoskeletal"), "{stderr}");
     assert!(stderr.contains("hardest words (syllables): "), "{stderr}");
 }

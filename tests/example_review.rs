@@ -53,7 +53,7 @@ fn the_example_review_builds_with_the_recomputed_numbers() {
     let pls = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
     assert!(pls.contains("The baclofen pump probably reduces muscle stiffness. The change is large."), "{pls}");
     assert!(pls.contains("The baclofen pump may help people walk faster. The change is small."), "{pls}");
-    assert!(pls.contains("SMD 1.52 (95% CI 1.09 to 1.96), 5 studies, 99 people"), "{pls}");
+    assert!(pls.contains("We found five studies with 99 people in them."), "{pls}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let grade: f64 = stdout.split("Flesch–Kincaid grade ").nth(1).and_then(|g| g.lines().next()).and_then(|g| g.trim().parse().ok()).expect("the closing line gives the grade");
     assert!(grade <= 8.0, "{stdout}");
@@ -87,11 +87,11 @@ fn the_example_pdf_holds_the_numbers_and_is_deterministic() {
     for figure_text in ["Identification of studies via databases and registers", "Favours after ITB", "Pooled estimate (1.52)", "95% pseudo-confidence limits"] {
         assert!(text.contains(figure_text), "{figure_text}: {text}");
     }
-    // The plain-language summary's own PDF, one page.
+    // The plain-language summary's own PDF, two pages at most.
     let pls = path.with_file_name(path.file_stem().unwrap().to_string_lossy().to_string() + "-plain-language-summary.pdf");
     let pls_text = Command::new("pdftotext").arg(&pls).arg("-").output().expect("pdftotext");
     let pls_text = String::from_utf8_lossy(&pls_text.stdout);
     assert!(pls_text.contains("Does a baclofen pump help stiff muscles after a stroke?") && pls_text.contains("probably reduces muscle stiffness"), "{pls_text}");
-    assert_eq!(pls_text.matches('\u{c}').count(), 1, "one page");
+    assert!(pls_text.matches('\u{c}').count() <= 2, "two pages at most");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -202,7 +202,7 @@ fn errors_in_the_summary_template_are_located_in_it() {
     let (code, out, _) = run("check", &dir);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("templates/pls.md:{}:", line_of(&template, "nonesuch"))), "{out}");
-    assert!(out.contains("hint: variables: title, question"), "{out}");
+    assert!(out.contains("hint: variables: title, headings, key_messages"), "{out}");
     std::fs::write(&template, default.replace("{{ question }}", &format!("{{{{ question }}}}\n\n{NESTED_LOOPS}"))).unwrap();
     let (code, out, _) = run("check", &dir);
     assert_eq!(code, 1, "{out}");

@@ -24,12 +24,13 @@ fn every_certainty_level_and_direction_in_plain_words() {
     assert!(md.contains("The exercise plan probably leads to more falls. The change is large."), "moderate, harm, SMD size: {md}");
     assert!(md.contains("The exercise plan may make little or no difference to sleep."), "low, no difference: {md}");
     assert!(md.contains("We are very uncertain whether the exercise plan improves mood."), "very low: {md}");
-    assert!(summary.readability.grade <= 8.0, "{:?}", summary.readability);
+    assert!(summary.readability.grade.is_some_and(|g| g <= 8.0), "{:?}", summary.readability);
     insta::assert_snapshot!(md);
 }
 
 /// Every number in the summary's text is a count or an effect the analyses give, formatted
-/// from the analyses' own JSON here (estimates and CIs to two decimals, k, participants).
+/// from the analyses' own JSON here (estimates and CIs to two decimals, k, participants), or
+/// the year of the search book.toml gives.
 #[test]
 fn every_number_in_the_summary_comes_from_the_analyses() {
     for name in ["pls", "../../.."] {
@@ -57,6 +58,8 @@ fn every_number_in_the_summary_comes_from_the_analyses() {
             people_total += people;
         }
         allowed.push(labels.len().to_string());
+        // The year of the last search ("up to date to February 2022"), from book.toml.
+        allowed.extend(p.book.config.book.search_date().map(|d| d.year.to_string()));
         allowed.push(format!("{people_total:.0}"));
         let text = metabook::render::pls::plain_text(&summary.markdown);
         let numbers: Vec<String> = text
@@ -97,4 +100,102 @@ fn a_template_reads_the_analyses_with_the_chapters_filters() {
     assert!(md.contains("the first study is \\*Dunn\\* \\<2003\\>;"), "the label is escaped for Markdown: {md}");
     assert!(metabook::render::pls::plain_text(md).contains("the first study is *Dunn* <2003>;"), "and reads as typed");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A copy of the `pls` fixture with book.toml's `[pls]` texts changed by `edit`, prepared.
+fn edited(tag: &str, edit: impl Fn(String) -> String) -> (std::path::PathBuf, Result<Prepared, Vec<metabook::diag::Diagnostic>>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("metabook-pls-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&root.join("tests/fixtures/books/pls"), &dir);
+    let config = std::fs::read_to_string(dir.join("book.toml")).unwrap();
+    std::fs::write(dir.join("book.toml"), edit(config)).unwrap();
+    let p = prepare(&dir);
+    (dir, p)
+}
+
+fn warnings(p: &Prepared) -> Vec<String> {
+    p.pls.as_ref().unwrap().warnings.iter().map(|d| metabook::diag::render(std::slice::from_ref(d), false)).collect()
+}
+
+/// Cochrane's limits: each a warning naming the figure, and none when the summary meets them.
+#[test]
+fn the_word_and_readability_checks_fire_on_a_summary_that_misses_them() {
+    // The fixture as it is: all findings, few other words.
+    let (dir, p) = edited("short", |c| c);
+    let w = warnings(p.as_ref().unwrap());
+    assert!(w.iter().any(|w| w.contains("words, fewer than Cochrane's 400 to 850")), "{w:?}");
+    assert!(!w.iter().any(|w| w.contains("grade") || w.contains("on average")), "easy and short sentences: {w:?}");
+    let _ = std::fs::remove_dir_all(dir);
+
+    // Too long: the background repeated, in short easy sentences.
+    let (dir, p) = edited("long", |c| c.replace("[pls]\n", &format!("[pls]\nbackground = \"{}\"\n", "Back pain is common. It can stop you from working. ".repeat(90))));
+    let w = warnings(p.as_ref().unwrap());
+    assert!(w.iter().any(|w| w.contains("words, more than Cochrane's 400 to 850")), "{w:?}");
+    assert!(!w.iter().any(|w| w.contains("grade") || w.contains("on average")), "{w:?}");
+    let _ = std::fs::remove_dir_all(dir);
+
+    // Long, hard sentences: both the grade and the sentence length.
+    let hard = "Notwithstanding considerable methodological heterogeneity, comprehensive interdisciplinary rehabilitation incorporating individualised therapeutic exercise, cognitive reconceptualisation and pharmacological optimisation constitutes a reasonable evidence-informed recommendation for chronic musculoskeletal discomfort. ";
+    let (dir, p) = edited("hard", |c| c.replace("[pls]\n", &format!("[pls]\nbackground = \"{}\"\n", hard.repeat(50))));
+    let w = warnings(p.as_ref().unwrap());
+    let grade = w.iter().find(|w| w.contains("reads at grade")).unwrap_or_else(|| panic!("{w:?}"));
+    assert!(grade.contains("hardest words (syllables): "), "{grade}");
+    let long = w.iter().find(|w| w.contains("words on average, more than 16")).unwrap_or_else(|| panic!("{w:?}"));
+    assert!(long.contains("longest sentences: 25 words: “Notwithstanding"), "{long}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A number typed into the summary's texts is a warning where it is typed: book.toml, a `pls`
+/// block, the book's own template. A number in a name ("SF-36") is not one.
+#[test]
+fn a_number_typed_by_hand_is_a_warning_where_it_is_typed() {
+    let (dir, p) = edited("typed", |c| c.replace("practice = \"Exercise may be worth trying.\"", "practice = \"Exercise helped 30 in 100 people on the SF-36.\""));
+    let w = warnings(p.as_ref().unwrap());
+    let typed: Vec<&String> = w.iter().filter(|w| w.contains("a number typed by hand")).collect();
+    assert_eq!(typed.len(), 2, "30 and 100, not the 36 of SF-36: {w:?}");
+    let line = std::fs::read_to_string(dir.join("book.toml")).unwrap().lines().position(|l| l.starts_with("practice")).unwrap() + 1;
+    assert!(typed[0].contains("typed by hand: 30") && typed[0].contains(&format!("book.toml:{line}:29")) && typed[0].contains("in [pls] practice"), "{}", typed[0]);
+    assert!(typed[1].contains("typed by hand: 100") && typed[1].contains(&format!("book.toml:{line}:35")), "{}", typed[1]);
+
+    // In a pls block and in the template's text (not in its expressions or a list's "1.").
+    let results = std::fs::read_to_string(dir.join("report/results.md")).unwrap().replace("meaning = \"how much it hurts\"", "meaning = \"how much it hurts, from 0 to 10\"");
+    std::fs::write(dir.join("report/results.md"), results).unwrap();
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/pls.md")).unwrap() + "\n1. About 12 people.\n2. {{ studies }} studies {% if 3 > 2 %}yes{% endif %}\n";
+    std::fs::write(dir.join("templates/pls.md"), template).unwrap();
+    let w = warnings(&prepare(&dir).unwrap());
+    let typed: Vec<&String> = w.iter().filter(|w| w.contains("a number typed by hand")).collect();
+    assert!(typed.iter().any(|w| w.contains("typed by hand: 0") && w.contains("report/results.md:") && w.contains("in this pls block")), "{typed:?}");
+    assert!(typed.iter().any(|w| w.contains("typed by hand: 10") && w.contains("report/results.md:")), "{typed:?}");
+    assert!(typed.iter().any(|w| w.contains("typed by hand: 12") && w.contains("templates/pls.md:")), "{typed:?}");
+    assert_eq!(typed.len(), 5, "not the list markers, nor 3 and 2 inside a tag: {typed:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The example review's summary: Cochrane's sections in order, within every limit.
+#[test]
+fn the_example_follows_cochranes_template_within_its_limits() {
+    let p = book("../../..");
+    let s = p.pls.as_ref().unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let r = &s.readability;
+    assert!((400..=850).contains(&r.words) && r.grade.unwrap() <= 8.0 && r.mean_sentence() <= 16.0, "{r:?}");
+    let headings: Vec<&str> = s.markdown.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        headings,
+        [
+            "## Key messages",
+            "## What is spasticity after a stroke?",
+            "## What did we want to find out?",
+            "## What did we do?",
+            "## What did we find?",
+            "## What are the limitations of the evidence?",
+            "## How up to date is this evidence?",
+            "## Words used"
+        ]
+    );
+    let key: Vec<&str> = s.markdown.split("## Key messages").nth(1).unwrap().split("## ").next().unwrap().lines().filter(|l| l.starts_with("- ")).collect();
+    assert!((2..=3).contains(&key.len()), "{key:?}");
+    assert!(s.markdown.contains("The evidence is up to date to February 2022."));
 }

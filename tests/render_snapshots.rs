@@ -92,7 +92,7 @@ fn typst_code_of_every_directive() {
 #[test]
 fn the_whole_fixture_book_typesets() {
     let p = book();
-    let pdf = typst::compile_pdf(typst::document(&p.book, &p.chapters), "fixture", &p.images, &p.chapters).expect("the generated Typst compiles");
+    let pdf = typst::compile_pdf(typst::document(&p.book, &p.chapters), "fixture", &p.images, &p.fonts, &p.chapters).expect("the generated Typst compiles");
     assert!(pdf.starts_with(b"%PDF"));
 }
 

@@ -173,7 +173,7 @@ fn folders_inside(root: &Path, config: &Config, source: &Arc<Source>) -> Vec<Dia
         let d = if b.build_dir.span().is_empty() { d } else { d.at(source, b.build_dir.span(), "here") };
         problems.push(d.hint("metabook writes the book into a folder of its own, e.g. build-dir = \"book\""));
     }
-    for (key, dir) in [("src", &b.src), ("data", &b.data), ("templates", &b.templates), ("build-dir", &b.build_dir)] {
+    for (key, dir) in [("src", &b.src), ("data", &b.data), ("templates", &b.templates), ("fonts", &b.fonts), ("build-dir", &b.build_dir)] {
         if !existing_part(&root.join(dir)).is_ok_and(|real| real.starts_with(&base)) {
             let d = Diagnostic::error(format!("the {key} folder `{}` leads out of the book through a symbolic link", dir.display()));
             let d = if dir.span().is_empty() { d } else { d.at(source, dir.span(), "here") };
@@ -267,6 +267,61 @@ pub fn read_image(book: &Book, chapter: &Chapter, dest: &str) -> Result<Image, S
     Ok(Image { site_path: format!("images/{inside_src}"), bytes })
 }
 
+/// A font file of the book's fonts folder: its path as users see it, and its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FontFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The font file extensions read from the fonts folder.
+pub const FONT_FORMATS: [&str; 4] = ["ttf", "otf", "ttc", "otc"];
+
+/// The font files of the book's fonts folder (none when it does not exist), sorted by name so
+/// that the PDF is the same whatever order the file system lists them in. Subfolders are read
+/// too; files of other kinds (a licence, a README) are left alone.
+pub fn read_fonts(book: &Book) -> Result<Vec<FontFile>, Vec<Diagnostic>> {
+    let folder = book.root.join(&book.config.build.fonts);
+    if !folder.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    let mut problems = Vec::new();
+    while let Some(relative) = stack.pop() {
+        let entries = match std::fs::read_dir(folder.join(&relative)) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(Diagnostic::error(format!("cannot read the fonts folder `{}`: {e}", book.config.build.fonts.join(&relative).display())));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let name = relative.join(entry.file_name());
+            let kind = entry.file_type();
+            if kind.as_ref().is_ok_and(std::fs::FileType::is_dir) {
+                stack.push(name);
+            } else if name.extension().is_some_and(|e| FONT_FORMATS.contains(&e.to_string_lossy().to_lowercase().as_str())) {
+                found.push(name);
+            }
+        }
+    }
+    found.sort();
+    let mut fonts = Vec::new();
+    for name in found {
+        let shown = book.config.build.fonts.join(&name).display().to_string();
+        match resolve_inside(&folder, &name).and_then(|path| std::fs::read(path).map_err(|e| e.to_string())) {
+            Ok(bytes) => fonts.push(FontFile { path: shown, bytes }),
+            Err(why) => problems.push(Diagnostic::error(format!("cannot read the font `{shown}`: {why}")).hint("the fonts folder holds the book's own font files; a link out of the book is refused")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(fonts)
+    } else {
+        Err(problems)
+    }
+}
+
 /// Resolve `relative` inside `folder`, refusing `..`, absolute paths and symbolic links that
 /// lead out of the folder.
 pub fn resolve_inside(folder: &Path, relative: &Path) -> Result<PathBuf, String> {
@@ -336,7 +391,7 @@ pub fn templates(book: &Book) -> Result<Templates, Vec<Diagnostic>> {
 
 /// The plain-language summary's page template (`templates/pls.md`) and the wording table of
 /// the book's language (`templates/pls-<language>.toml`): the book's own where it has them,
-/// metabook's English ones otherwise.
+/// metabook's (English or Spanish) otherwise.
 pub fn pls_templates(book: &Book) -> Result<(Arc<Source>, Arc<Source>), Vec<Diagnostic>> {
     let dir = &book.config.build.templates;
     let read = |name: &str| book_template(book, name);
@@ -346,6 +401,7 @@ pub fn pls_templates(book: &Book) -> Result<(Arc<Source>, Arc<Source>), Vec<Diag
     let words = match (read(&format!("pls-{language}.toml"))?, read(&format!("pls-{base}.toml"))?) {
         (Some(w), _) | (None, Some(w)) => w,
         (None, None) if base == "en" => Source::new("(metabook) templates/pls-en.toml", crate::render::pls::DEFAULT_WORDS_EN),
+        (None, None) if base == "es" => Source::new("(metabook) templates/pls-es.toml", crate::render::pls::DEFAULT_WORDS_ES),
         (None, None) => {
             let d = Diagnostic::error(format!("no wording table for the plain-language summary in `{language}`"));
             let span = book.config.book.language.span();

@@ -39,6 +39,8 @@ pub struct Prepared {
     pub counters: chapter::Counters,
     /// The images the chapters show: where the outputs keep them → their bytes.
     pub images: BTreeMap<String, Vec<u8>>,
+    /// The fonts the PDFs are set in: metabook's and the book's fonts folder.
+    pub fonts: Arc<typst::FontSet>,
     /// The plain-language summary, when book.toml has `[pls]`.
     pub pls: Option<pls::Summary>,
     /// What this build reports, to compare with the next build.
@@ -132,6 +134,16 @@ fn prepare_remembering(root: &Path, identity: Option<&str>, memory: Option<&cach
             }
         }
     }
+    let fonts = book::read_fonts(&book).and_then(typst::FontSet::new).unwrap_or_else(|mut e| {
+        problems.append(&mut e);
+        typst::FontSet::new(Vec::new()).expect("the embedded fonts")
+    });
+    let pdf = &book.config.output.pdf;
+    if !fonts.has_family(pdf.font_family()) {
+        let d = Diagnostic::error(format!("no font family `{}` in metabook's fonts or the book's fonts folder", pdf.font.get_ref()));
+        let d = if pdf.font.span().is_empty() { d } else { d.at(&book.config_source, pdf.font.span(), "here") };
+        problems.push(d.hint(format!("`libertinus-serif`, `new-computer-modern`, or a family of the fonts in {}: {}", book.config.build.fonts.display(), fonts.families().join(", "))));
+    }
     problems.extend(duplicate_labels(&directives));
     if !problems.is_empty() {
         return Err(problems);
@@ -149,7 +161,7 @@ fn prepare_remembering(root: &Path, identity: Option<&str>, memory: Option<&cach
     };
     let ledger = changes::ledger(&analyses, &directives, pls.as_ref());
     let directives = directives.len();
-    Ok(Prepared { book, directives, analyses, chapters, counters, images, pls, ledger, warnings, executed, cache })
+    Ok(Prepared { book, directives, analyses, chapters, counters, images, fonts, pls, ledger, warnings, executed, cache })
 }
 
 /// The plain-language summary: the GRADE file and the templates read, the `pls` blocks of
@@ -184,7 +196,20 @@ fn plain_language_summary(
     }
     let words = pls::parse_words(&words_source)?;
     let all: Vec<&Directive> = directives.iter().collect();
-    pls::summary(config, &all, analyses, values, &grade, &words, &template).map_err(at_table)
+    let (language, _) = book.config.book.language_parts();
+    let inputs = pls::Inputs {
+        config,
+        config_source: &book.config_source,
+        language: &language,
+        search_date: book.config.book.search_date(),
+        directives: &all,
+        analyses,
+        values,
+        grade: &grade,
+        words: &words,
+        template: &template,
+    };
+    pls::summary(&inputs).map_err(at_table)
 }
 
 /// The `[bibliography]` of book.toml: the file read and parsed, the style chosen.
@@ -462,10 +487,27 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     for c in &mut p.chapters {
         c.views = Vec::new();
     }
-    let mut jobs = vec![Typeset { file: pdf_file, source: book_source, ident: book.config.book.title.clone(), images: &p.images, chapters: &p.chapters }];
+    let mut jobs = vec![Typeset { file: pdf_file, source: book_source, ident: book.config.book.title.clone(), images: &p.images, fonts: &p.fonts, chapters: &p.chapters }];
     let no_images = BTreeMap::new();
     if let Some((s, c)) = &summary {
-        jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, c), ident: s.title.clone(), images: &no_images, chapters: std::slice::from_ref(c) });
+        jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, c), ident: s.title.clone(), images: &no_images, fonts: &p.fonts, chapters: std::slice::from_ref(c) });
+    }
+    // A character no font has would be an empty box in the PDF: say which, and what to do.
+    let mut missing: Vec<char> = Vec::new();
+    for j in &jobs {
+        for c in p.fonts.uncovered(&j.source, 13) {
+            if !missing.contains(&c) {
+                missing.push(c);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let more = if missing.len() > 12 { " …" } else { "" };
+        let shown: String = missing.iter().take(12).map(|c| format!("{c} (U+{:04X}) ", *c as u32)).collect();
+        p.warnings.push(
+            Diagnostic::warning(format!("the PDF has characters its fonts do not cover, which may show as empty boxes: {}{more}", shown.trim_end()))
+                .hint(format!("put fonts that have them (.ttf, .otf) in the book's {} folder, e.g. Noto Serif KR or NanumMyeongjo for Korean, Noto Serif SC for Chinese; the site uses the reader's fonts", book.config.build.fonts.display())),
+        );
     }
     let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&p.cache)).collect();
     // Each source goes to its typesetter; the jobs keep the rest.
@@ -483,9 +525,9 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         let first = todo.iter_mut().position(|t| t.is_some()).and_then(|i| Some((i, todo[i].take()?)));
         let running: Vec<_> = todo
             .into_iter()
-            .map(|t| t.map(|(j, source)| scope.spawn(move || typst::compile_pdf(source, &j.ident, j.images, j.chapters))))
+            .map(|t| t.map(|(j, source)| scope.spawn(move || typst::compile_pdf(source, &j.ident, j.images, j.fonts, j.chapters))))
             .collect();
-        let here = first.map(|(i, (j, source))| (i, typst::compile_pdf(source, &j.ident, j.images, j.chapters)));
+        let here = first.map(|(i, (j, source))| (i, typst::compile_pdf(source, &j.ident, j.images, j.fonts, j.chapters)));
         let mut outcomes: Vec<Result<Option<Vec<u8>>, Vec<Diagnostic>>> = running
             .into_iter()
             .map(|handle| match handle {
@@ -568,11 +610,12 @@ fn build(
     let mut closing_pls = String::new();
     if let Some(s) = &pls {
         closing_pls = format!(
-            "plain-language summary: {} and {}; Flesch reading ease {:.0}, Flesch–Kincaid grade {:.1}\n",
+            "plain-language summary: {} and {}; {} words, {:.1} a sentence; {}\n",
             book.config.build.build_dir.join("html").join(PLS_PAGE).display(),
             book.config.build.build_dir.join(&pdfs[1]).display(),
-            s.readability.reading_ease,
-            s.readability.grade
+            s.readability.words,
+            s.readability.mean_sentence(),
+            s.readability.describe()
         );
     }
     let ran: Vec<String> = analyses.executed.iter().map(|n| format!("analysis `{n}`")).chain(counters.executed.iter().cloned()).collect();
@@ -628,6 +671,7 @@ struct Typeset<'a> {
     source: String,
     ident: String,
     images: &'a BTreeMap<String, Vec<u8>>,
+    fonts: &'a Arc<typst::FontSet>,
     /// The chapters the source was made from, to report an error where it stands.
     chapters: &'a [PreparedChapter],
 }
@@ -635,7 +679,7 @@ struct Typeset<'a> {
 impl Typeset<'_> {
     /// Everything the PDF's bytes follow from.
     fn key(&self, cache: &Cache) -> cache::Key {
-        let mut key = cache.key("pdf").text(&self.source).text(&self.ident);
+        let mut key = cache.key("pdf").text(&self.source).text(&self.ident).number(self.fonts.hash);
         for (path, bytes) in self.images {
             key = key.text(path).bytes(bytes);
         }

@@ -252,8 +252,8 @@ pub struct Outcome {
 pub struct Grade {
     pub source: Arc<Source>,
     pub intervention: String,
-    /// What the intervention is compared with ("placebo", "the comparator").
-    pub comparator: String,
+    /// What the intervention is compared with ("placebo"), where the file says.
+    pub comparator: Option<String>,
     pub outcomes: Vec<Outcome>,
 }
 
@@ -417,7 +417,7 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
         outcomes.push(Outcome { name: o.name.get_ref().clone(), from, randomised, words, domains, certainty, stated: is_stated, note: o.note.clone(), comparator_risk, given_risks, span: o.name.span(), scale, thresholds });
     }
     if problems.is_empty() {
-        let comparator = raw.comparator.as_ref().map_or_else(|| "the comparator".to_string(), |c| c.get_ref().clone());
+        let comparator = raw.comparator.as_ref().map(|c| c.get_ref().clone());
         Ok(Grade { source: Arc::clone(source), intervention: raw.intervention.get_ref().clone(), comparator, outcomes })
     } else {
         Err(problems)

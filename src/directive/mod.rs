@@ -206,6 +206,10 @@ pub struct PlsDirective {
     /// not given.
     pub positive_s: Option<String>,
     pub negative_s: Option<String>,
+    /// For 2×2 data: what the outcome counts, said of several people ("have a fall", "die"),
+    /// for the natural frequencies ("about 160 of them have a fall"); the wording table's
+    /// `event` ("have {outcome}") when not given.
+    pub event: Option<String>,
 }
 
 /// `metabook funnel`: a funnel plot of a named analysis, with the tests for small-study

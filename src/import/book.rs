@@ -343,7 +343,9 @@ impl<'r> Builder<'r> {
             study_names: review.studies.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect(),
             figures,
             analysis_names,
-            used_files: HashSet::new(),
+            // Pages metabook makes itself (the site's index; the plain-language summary of a
+            // book with [pls], which the author may add later) are not chapter names.
+            used_files: ["index.md", "plain-language-summary.md"].into_iter().map(String::from).collect(),
             not_computed: HashSet::new(),
             report: Report::default(),
             unknown_markup: BTreeMap::new(),

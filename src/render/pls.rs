@@ -1,29 +1,40 @@
-//! The plain-language summary for patients and carers, derived from the same analyses and
-//! GRADE ratings as the review, so it can never drift from the numbers.
+//! The plain-language summary for patients and carers, in Cochrane's template (2021), derived
+//! from the same analyses and GRADE ratings as the review, so it can never drift from the
+//! numbers.
 //!
 //! Each `metabook pls` block names an analysis and says, in plain words, what its outcome means
-//! and what the intervention does to it. The key finding per outcome is then built from the
-//! direction of the pooled effect, its size (for an SMD) and the certainty of the evidence,
-//! with sentence patterns from a wording table (`templates/pls-en.toml`, a data file, so a
-//! language is added without code). The page itself is a minijinja template that writes
-//! Markdown (`templates/pls.md`), which a book can replace; the Markdown goes through the same
-//! HTML and Typst renderers as the chapters, and every string the template prints (from
-//! book.toml, the `pls` blocks, the wording table or the data) is escaped for Markdown, as a
-//! chapter's values are, so it reads as typed and never as HTML. Its readability is measured
-//! (Flesch reading ease, Flesch–Kincaid grade) and a grade above 8 is a warning naming what
-//! makes it hard.
+//! and what the intervention does to it. The finding per outcome is built from the direction of
+//! the pooled effect, its size (for an SMD) and the certainty of the evidence; 2×2 data are
+//! also said in natural frequencies ("If 1,000 people have …, about 160 of them …"), a mean
+//! difference in its units, and an SMD in a familiar scale's units where the GRADE file names
+//! one. The sentence patterns, headings and number marks come from a wording table
+//! (`templates/pls-en.toml`, `pls-es.toml`: data files, so a language is added without code).
+//! The page itself is a minijinja template that writes Markdown (`templates/pls.md`), which a
+//! book can replace; the Markdown goes through the same HTML and Typst renderers as the
+//! chapters, and every string the template prints is escaped for Markdown, as a chapter's
+//! values are, so it reads as typed and never as HTML.
+//!
+//! The summary is checked as Cochrane asks, each miss a warning: 400 to 850 words; Flesch–Kincaid
+//! grade 8 or below (Szigriszt-Pazos 55 or above in Spanish); 16 words a sentence or fewer on
+//! average; and no number typed by hand (in book.toml's `[pls]`, a `pls` block or the
+//! template's own text), since a summary's numbers must be the analyses'.
 
-use super::readability::{self, Readability};
+use super::readability::{self, Formula, Readability};
 use super::sof;
 use super::template::Crossed;
-use crate::config::PlsConfig;
+use crate::config::{PlsConfig, SearchDate};
 use crate::data::grade::{Certainty, Domain, EffectFrom, Grade};
 use crate::diag::{Diagnostic, Source};
 use crate::directive::{Body, Directive, PlsDirective};
 use crate::engine::Analyses;
 use crate::format;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use std::sync::Arc;
+
+/// Cochrane's limits for a plain-language summary: words, and words per sentence on average.
+pub const WORDS: std::ops::RangeInclusive<usize> = 400..=850;
+pub const MEAN_SENTENCE: f64 = 16.0;
 
 /// The wording table of one language.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,12 +42,72 @@ use std::sync::Arc;
 pub struct Words {
     #[serde(default)]
     pub third_person_rules: Option<String>,
+    pub numbers: Vec<String>,
+    /// The decimal mark and the mark between thousands.
+    #[serde(default = "point")]
+    pub decimal: String,
+    #[serde(default = "comma")]
+    pub thousands: String,
+    pub months: [String; 12],
+    pub headings: Headings,
+    pub sentences: Sentences,
     pub effect: ByCertainty,
     pub no_difference: ByCertainty,
     pub size: Sizes,
     pub confidence: ByCertainty,
     pub limits: Limits,
-    pub numbers: Vec<String>,
+}
+
+fn point() -> String {
+    ".".to_string()
+}
+
+fn comma() -> String {
+    ",".to_string()
+}
+
+/// The headings of Cochrane's template.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Headings {
+    #[serde(rename(serialize = "key_messages"))]
+    pub key_messages: String,
+    pub condition: String,
+    pub question: String,
+    pub methods: String,
+    pub findings: String,
+    pub limitations: String,
+    #[serde(rename(serialize = "up_to_date"))]
+    pub up_to_date: String,
+    pub glossary: String,
+}
+
+/// The sentences metabook writes around the findings (see templates/pls-en.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Sentences {
+    pub searched: String,
+    pub searched_any: String,
+    pub summarised: String,
+    pub found: String,
+    pub found_one: String,
+    pub unknown_people: String,
+    pub randomised: String,
+    pub non_randomised: String,
+    pub mixed_designs: String,
+    pub risks: String,
+    pub risks_no_comparator: String,
+    pub event: String,
+    pub mean_difference: String,
+    pub re_expressed: String,
+    pub re_expressed_change: String,
+    pub lower: String,
+    pub higher: String,
+    pub interval: String,
+    pub research: String,
+    pub not_known: String,
+    pub up_to_date: String,
+    pub date: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,8 +149,39 @@ pub struct Limits {
     pub not_reported: String,
 }
 
+impl Words {
+    /// A number formatted by [`format`] in this language's marks.
+    fn number(&self, text: &str) -> String {
+        format::localize(text, &self.decimal, &self.thousands)
+    }
+
+    /// A count: in words below ten where the table has them, else in digits.
+    fn count_words(&self, n: usize) -> String {
+        self.numbers.get(n).cloned().unwrap_or_else(|| self.number(&format::count(n as u64)))
+    }
+
+    /// A number of people, or "an unknown number of" where a study's data do not say.
+    fn people(&self, n: Option<f64>) -> String {
+        n.map_or_else(|| self.sentences.unknown_people.clone(), |n| self.number(&format::count(n.round() as u64)))
+    }
+
+    /// A difference in words with its direction: "0.50 lower".
+    fn direction(&self, v: f64, decimals: usize) -> String {
+        let amount = self.number(&format::fixed(v.abs(), decimals));
+        let pattern = if v < 0.0 && amount.chars().any(|c| c.is_ascii_digit() && c != '0') { &self.sentences.lower } else { &self.sentences.higher };
+        put(pattern, &[("amount", &amount)])
+    }
+
+    /// A difference with its interval: "0.50 lower (between 0.90 lower and 0.10 lower)".
+    fn difference(&self, estimate: f64, lower: f64, upper: f64, decimals: usize) -> String {
+        put(&self.sentences.interval, &[("difference", &self.direction(estimate, decimals)), ("lower", &self.direction(lower, decimals)), ("upper", &self.direction(upper, decimals))])
+    }
+}
+
 /// The English wording table, embedded.
 pub const DEFAULT_WORDS_EN: &str = include_str!("../../templates/pls-en.toml");
+/// The Spanish wording table, embedded.
+pub const DEFAULT_WORDS_ES: &str = include_str!("../../templates/pls-es.toml");
 /// The default page template, embedded.
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/pls.md");
 
@@ -95,6 +197,9 @@ pub struct PlsOutcome {
     pub meaning: String,
     pub finding: String,
     pub size: Option<String>,
+    /// The result in numbers a reader can picture: natural frequencies for 2×2 data, the
+    /// difference in the outcome's or a familiar scale's units; `None` where there are none.
+    pub numbers: Option<String>,
     pub confidence: String,
     pub certainty: String,
     pub effect: String,
@@ -112,6 +217,24 @@ pub struct Summary {
     pub warnings: Vec<Diagnostic>,
     /// The page template the Markdown came from, to report a problem of the page there.
     pub template: Arc<Source>,
+}
+
+/// What the summary is made from.
+pub struct Inputs<'a> {
+    pub config: &'a PlsConfig,
+    /// book.toml, where `config`'s texts are.
+    pub config_source: &'a Arc<Source>,
+    /// The book's language code (`en`, `es`): which readability formula scores the text.
+    pub language: &'a str,
+    pub search_date: Option<SearchDate>,
+    pub directives: &'a [&'a Directive],
+    pub analyses: &'a Analyses,
+    /// The analyses as the prose sees them ([`super::chapter::prose_values`]), for the
+    /// template's `analyses`.
+    pub values: &'a [(String, minijinja::Value)],
+    pub grade: &'a Grade,
+    pub words: &'a Words,
+    pub template: &'a Arc<Source>,
 }
 
 /// English third person of a verb phrase's first word ("reduce pain" → "reduces pain").
@@ -133,48 +256,41 @@ pub fn third_person(phrase: &str) -> String {
     }
 }
 
-fn fill(pattern: &str, intervention: &str, does: &str, r#do: &str, outcome: &str) -> String {
-    let mut chars = intervention.chars();
-    let capital = chars.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + chars.as_str());
-    pattern.replace("{Intervention}", &capital).replace("{intervention}", intervention).replace("{does}", does).replace("{do}", r#do).replace("{outcome}", outcome)
-}
-
-/// A count in words where that reads better (below ten), else in digits.
-fn count_words(n: usize, words: &Words) -> String {
-    words.numbers.get(n).cloned().unwrap_or_else(|| format::count(n as u64))
-}
-
-/// A number of people, or "an unknown number of" where a study's data do not say.
-fn people_count(n: Option<f64>) -> String {
-    match n {
-        Some(n) => format::count(n.round() as u64),
-        None => "an unknown number of".to_string(),
+/// A pattern with its `{name}` placeholders filled.
+fn put(pattern: &str, values: &[(&str, &str)]) -> String {
+    let mut out = pattern.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
     }
+    out
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + chars.as_str())
+}
+
+fn fill(pattern: &str, intervention: &str, does: &str, r#do: &str, outcome: &str) -> String {
+    put(pattern, &[("Intervention", &capitalise(intervention)), ("intervention", intervention), ("does", does), ("do", r#do), ("outcome", outcome)])
 }
 
 /// Build the plain-language summary from the book's `pls` blocks.
-///
-/// `values` are the analyses as the prose sees them ([`super::chapter::prose_values`]), for
-/// the template's `analyses`.
-pub fn summary(
-    config: &PlsConfig,
-    directives: &[&Directive],
-    analyses: &Analyses,
-    values: &[(String, minijinja::Value)],
-    grade: &Grade,
-    words: &Words,
-    template: &Arc<Source>,
-) -> Result<Summary, Vec<Diagnostic>> {
+pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
+    let Inputs { config, analyses, grade, words, template, .. } = *inputs;
+    let intervention = config.intervention.get_ref().as_str();
+    let comparator = config.comparator.as_ref().map(|c| c.get_ref().as_str()).or(grade.comparator.as_deref());
     let mut problems = Vec::new();
     let mut outcomes = Vec::new();
     let mut limits: Vec<String> = Vec::new();
+    let mut designs: Vec<Option<bool>> = Vec::new();
+    let mut below_high = false;
     // Each study once, with its people: (label, participants).
     let mut studies: Vec<(String, Option<f64>)> = Vec::new();
-    let blocks: Vec<(&Directive, &PlsDirective)> = directives.iter().filter_map(|d| if let Body::Pls(p) = &d.body { Some((*d, p)) } else { None }).collect();
+    let blocks = pls_blocks(inputs.directives);
     if blocks.is_empty() {
         return Err(vec![Diagnostic::error("the book has a [pls] table but no `metabook pls` block").hint("add a ```metabook pls``` block per outcome, e.g. in the results chapter")]);
     }
-    for (d, p) in blocks {
+    for &(d, p) in &blocks {
         let name = p.analysis.get_ref();
         let Some(result) = analyses.get(name) else { continue }; // reported by the engine
         let Some(outcome) = grade.outcomes.iter().find(|o| matches!(&o.from, EffectFrom::Analysis { name: n, .. } if n == name)) else {
@@ -187,6 +303,8 @@ pub fn summary(
         let same_people = matches!(&outcome.from, EffectFrom::Analysis { same_people: true, .. });
         let read = sof::read_effect(result);
         let certainty = outcome.certainty;
+        below_high |= certainty != Certainty::High;
+        designs.push(outcome.randomised);
         let english = words.third_person_rules.as_deref() == Some("english");
         let phrase = |base: &str, third: &Option<String>| -> Option<(String, String)> {
             match third {
@@ -196,14 +314,14 @@ pub fn summary(
             }
         };
         let finding = match read.direction {
-            None => fill(words.no_difference.get(certainty), &config.intervention, "", "", &p.outcome),
+            None => fill(words.no_difference.get(certainty), intervention, "", "", &p.outcome),
             Some(above) => {
                 let (base, third) = if above { (&p.positive, &p.positive_s) } else { (&p.negative, &p.negative_s) };
                 let Some((does, r#do)) = phrase(base, third) else {
                     problems.push(d.error_at(p.analysis.span(), "this language has no rule for the third person", "here").hint("give positive-s and negative-s in the pls block"));
                     continue;
                 };
-                fill(words.effect.get(certainty), &config.intervention, &does, &r#do, &p.outcome)
+                fill(words.effect.get(certainty), intervention, &does, &r#do, &p.outcome)
             }
         };
         let size = read.smd_size.map(|s| match s {
@@ -241,56 +359,232 @@ pub fn summary(
             meaning: p.meaning.clone(),
             finding,
             size,
+            numbers: in_numbers(result, outcome, p, same_people, intervention, comparator, words),
             confidence: words.confidence.get(certainty).to_string(),
             certainty: certainty.name().to_lowercase(),
-            effect: read.text,
+            effect: words.number(&read.text),
             k: result.analysis.k,
-            participants: people_count(people),
+            participants: words.people(people),
         });
     }
     if !problems.is_empty() {
         return Err(problems);
     }
     let total_people: Option<f64> = studies.iter().map(|(_, n)| *n).sum();
+    let s = &words.sentences;
+    let participants = words.people(total_people);
+    let mut found = if studies.len() == 1 { put(&s.found_one, &[("participants", &participants)]) } else { put(&s.found, &[("studies", &words.count_words(studies.len())), ("participants", &participants)]) };
+    let design = match (designs.iter().all(|d| *d == Some(true)), designs.iter().all(|d| *d == Some(false)), designs.iter().all(Option::is_some)) {
+        (true, _, _) => Some(&s.randomised),
+        (_, true, _) => Some(&s.non_randomised),
+        (_, _, true) => Some(&s.mixed_designs),
+        _ => None,
+    };
+    if let Some(d) = design {
+        found = format!("{found} {d}");
+    }
+    let condition = config.condition.as_ref().map(|c| c.get_ref().as_str());
+    let searched = match condition {
+        Some(c) => put(&s.searched, &[("intervention", intervention), ("condition", c)]),
+        None => put(&s.searched_any, &[("intervention", intervention)]),
+    };
+    let methods = format!("{searched} {}", s.summarised);
+    // Key messages: the first two findings, then what they mean in practice (the book's
+    // words) or, where some evidence is less than certain, that more studies may change them.
+    let mut key_messages: Vec<String> = outcomes.iter().take(2).map(|o| o.size.as_ref().map_or_else(|| o.finding.clone(), |size| format!("{} {size}", o.finding))).collect();
+    match (&config.practice, below_high) {
+        (Some(practice), _) => key_messages.push(practice.get_ref().clone()),
+        (None, true) => key_messages.push(s.research.clone()),
+        (None, false) => {}
+    }
+    let up_to_date = inputs.search_date.map(|d| {
+        let date = put(&s.date, &[("month", &words.months[d.month as usize - 1]), ("year", &d.year.to_string())]);
+        put(&s.up_to_date, &[("date", &date)])
+    });
+    let mut headings = words.headings.clone();
+    headings.condition = put(&headings.condition, &[("condition", condition.unwrap_or_default())]);
     // The page is Markdown: every string printed — from book.toml's [pls], the `pls` blocks,
     // the wording table and the analyses — is escaped for Markdown as the chapters' values are,
     // so `<script>` in any of them stays text in the site and the PDF.
     let mut engine = super::prose::engine();
     engine.env_mut().set_trim_blocks(true);
-    let values: std::collections::BTreeMap<&str, minijinja::Value> = values.iter().map(|(name, v)| (name.as_str(), v.clone())).collect();
+    let values: std::collections::BTreeMap<&str, minijinja::Value> = inputs.values.iter().map(|(name, v)| (name.as_str(), v.clone())).collect();
     let context = minijinja::context! {
         title => &config.title,
+        headings => headings,
+        key_messages => key_messages,
+        background => &config.background,
         question => &config.question,
+        methods => methods,
+        found => found,
         practice => &config.practice,
-        intervention => &config.intervention,
+        intervention => intervention,
         studies => studies.len(),
-        studies_words => count_words(studies.len(), words),
-        participants => people_count(total_people),
+        studies_words => words.count_words(studies.len()),
+        participants => participants,
         outcomes => &outcomes,
         limits => &limits,
         unknown => &config.unknown,
+        not_known => &s.not_known,
+        up_to_date => up_to_date,
         glossary => &config.glossary,
         analyses => values,
     };
     let markdown = engine.render(&template.name, &template.text, context).map_err(|failure| {
         let mut d = failure.diagnostic(template, failure.span.clone(), "the plain-language summary's template");
         if failure.crossed == Crossed::Nothing {
-            d = d.hint("variables: title, question, practice, intervention, studies, studies_words, participants, outcomes, limits, unknown, glossary, analyses (each analysis by name, as in the chapters)");
+            d = d.hint("variables: title, headings, key_messages, background, question, methods, found, outcomes, limits, not_known, unknown, up_to_date, glossary, intervention, studies, studies_words, participants, analyses (each analysis by name, as in the chapters)");
         }
         vec![d]
     })?;
-    let readability = readability::measure(&plain_text(&markdown));
-    let mut warnings = Vec::new();
-    if readability.grade > 8.0 {
-        let long: Vec<String> = readability.longest_sentences.iter().map(|(s, n)| format!("{n} words: “{s}”")).collect();
-        let hard: Vec<String> = readability.hardest_words.iter().map(|(w, n)| format!("{w} ({n})")).collect();
-        warnings.push(
-            Diagnostic::warning(format!("the plain-language summary reads at grade {:.1} (Flesch–Kincaid), above 8", readability.grade))
-                .hint(format!("longest sentences: {}", long.join("; ")))
-                .hint(format!("hardest words (syllables): {}", hard.join(", "))),
-        );
+    let formula = Formula::for_language(inputs.language);
+    let readability = readability::measure_with(&plain_text(&markdown), formula.unwrap_or(Formula::FleschKincaid));
+    let mut warnings = checks(&readability, formula.is_some());
+    warnings.extend(typed_numbers(inputs, &blocks));
+    Ok(Summary { title: config.title.get_ref().clone(), outcomes, markdown, readability, warnings, template: Arc::clone(template) })
+}
+
+/// The `pls` blocks of the book, in its order.
+fn pls_blocks<'a>(directives: &[&'a Directive]) -> Vec<(&'a Directive, &'a PlsDirective)> {
+    directives.iter().filter_map(|d| if let Body::Pls(p) = &d.body { Some((*d, p)) } else { None }).collect()
+}
+
+/// An outcome's result in numbers a reader can picture, or `None`.
+fn in_numbers(result: &crate::engine::AnalysisResult, outcome: &crate::data::grade::Outcome, p: &PlsDirective, same_people: bool, intervention: &str, comparator: Option<&str>, words: &Words) -> Option<String> {
+    let s = &words.sentences;
+    let a = &result.analysis;
+    let pooled = a.pooled.as_ref()?;
+    if let Some(abs) = sof::study_population_risks(result, outcome.comparator_risk) {
+        let n = |x: f64| words.number(&format::count(x.round().max(0.0) as u64));
+        let event = p.event.clone().unwrap_or_else(|| put(&s.event, &[("outcome", &p.outcome)]));
+        let (per, risk, with, lower, upper) = (n(abs.per), n(abs.comparator), n(abs.intervention), n(abs.lower), n(abs.upper));
+        let mut values = vec![("per", per.as_str()), ("risk", &risk), ("risk_with", &with), ("lower", &lower), ("upper", &upper), ("event", &event), ("intervention", intervention)];
+        let pattern = match comparator {
+            Some(c) => {
+                values.push(("comparator", c));
+                &s.risks
+            }
+            None => &s.risks_no_comparator,
+        };
+        return Some(put(pattern, &values));
     }
-    Ok(Summary { title: config.title.clone(), outcomes, markdown, readability, warnings, template: Arc::clone(template) })
+    let (est, lo, hi) = (pooled.estimate, pooled.ci_lower, pooled.ci_upper);
+    match a.spec.measure.name() {
+        "MD" if !same_people => Some(put(&s.mean_difference, &[("outcome", &p.outcome), ("difference", &words.difference(est, lo, hi, 2)), ("intervention", intervention)])),
+        "SMD" => {
+            let (scale, sd) = outcome.scale.as_ref()?;
+            Some(if same_people {
+                let n = |x: f64| words.number(&format::fixed(x * sd, 2));
+                put(&s.re_expressed_change, &[("scale", scale), ("amount", &n(est)), ("lower", &n(lo)), ("upper", &n(hi))])
+            } else {
+                put(&s.re_expressed, &[("scale", scale), ("difference", &words.difference(est * sd, lo * sd, hi * sd, 2))])
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Cochrane's limits on length and readability, each a warning when missed.
+fn checks(r: &Readability, scored: bool) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let long: Vec<String> = r.longest_sentences.iter().map(|(s, n)| format!("{n} words: “{s}”")).collect();
+    let long = format!("longest sentences: {}", long.join("; "));
+    if !WORDS.contains(&r.words) {
+        let (what, hint) = if r.words < *WORDS.start() {
+            ("fewer than", "say more in [pls]: what the condition is (`condition`, `background`), why the question matters (`question`), what the results mean (`practice`)")
+        } else {
+            ("more than", "shorten the texts in book.toml's [pls] and the `pls` blocks' meanings")
+        };
+        warnings.push(Diagnostic::warning(format!("the plain-language summary has {} words, {what} Cochrane's {} to {}", r.words, WORDS.start(), WORDS.end())).hint(hint));
+    }
+    if scored && !r.easy_enough() {
+        let hard: Vec<String> = r.hardest_words.iter().map(|(w, n)| format!("{w} ({n})")).collect();
+        let score = match r.grade {
+            Some(g) => format!("reads at grade {g:.1} (Flesch–Kincaid), above 8"),
+            None => format!("scores {:.0} on Szigriszt-Pazos' scale (INFLESZ), below 55", r.reading_ease),
+        };
+        warnings.push(Diagnostic::warning(format!("the plain-language summary {score}")).hint(long.clone()).hint(format!("hardest words (syllables): {}", hard.join(", "))));
+    }
+    if r.mean_sentence() > MEAN_SENTENCE {
+        warnings.push(Diagnostic::warning(format!("the plain-language summary's sentences have {:.1} words on average, more than {MEAN_SENTENCE}", r.mean_sentence())).hint(long));
+    }
+    warnings
+}
+
+/// The numbers of a text typed as digits, with where they are in it: runs of digits with inner
+/// points or commas. A number that is part of a name ("SF-36", "COVID-19", "H1N1") is not one.
+fn numbers_in(text: &str) -> Vec<(Range<usize>, &str)> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || (matches!(bytes[i], b'.' | b',') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))) {
+            i += 1;
+        }
+        let before = text[..start].chars().next_back();
+        let before2 = text[..start].chars().rev().nth(1);
+        let after = text[i..].chars().next();
+        let in_name = before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic) || (before == Some('-') && before2.is_some_and(char::is_alphabetic));
+        if !in_name {
+            out.push((start..i, &text[start..i]));
+        }
+    }
+    out
+}
+
+/// A warning for each number typed by hand where the summary prints it.
+fn typed_numbers(inputs: &Inputs, blocks: &[(&Directive, &PlsDirective)]) -> Vec<Diagnostic> {
+    let warn = |number: &str| {
+        Diagnostic::warning(format!("the plain-language summary has a number typed by hand: {number}"))
+            .hint("its numbers come from the analyses, so that they cannot drift: say it without the number, or leave it out")
+    };
+    let mut out = Vec::new();
+    // book.toml's [pls]: each text where it is written.
+    for (key, text) in inputs.config.texts() {
+        let span = text.span();
+        let Some(raw) = inputs.config_source.text.get(span.clone()) else { continue };
+        for (at, number) in numbers_in(raw) {
+            out.push(warn(number).at(inputs.config_source, span.start + at.start..span.start + at.end, format!("in [pls] {key}")));
+        }
+    }
+    // The `pls` blocks: the texts they print, found in the block as written.
+    for (d, p) in blocks {
+        let block = d.text();
+        let fields = [Some(&p.outcome), Some(&p.meaning), Some(&p.positive), Some(&p.negative), p.positive_s.as_ref(), p.negative_s.as_ref(), p.event.as_ref()];
+        for value in fields.into_iter().flatten() {
+            let Some(offset) = block.find(value.as_str()) else { continue };
+            for (at, number) in numbers_in(value) {
+                let start = d.span.start + offset + at.start;
+                out.push(warn(number).at(&d.source, start..start + at.len(), "in this pls block"));
+            }
+        }
+    }
+    // The template's own text, outside its tags, expressions and comments; a list's "1." is
+    // Markdown, not a number.
+    let text = &inputs.template.text;
+    let mut literal = text.clone().into_bytes();
+    for (open, close) in [("{#", "#}"), ("{{", "}}"), ("{%", "%}")] {
+        let mut from = 0;
+        while let Some(start) = text[from..].find(open).map(|i| i + from) {
+            let end = text[start..].find(close).map_or(text.len(), |i| start + i + close.len());
+            literal[start..end].iter_mut().for_each(|b| *b = b' ');
+            from = end;
+        }
+    }
+    let literal = String::from_utf8_lossy(&literal).into_owned();
+    for (at, number) in numbers_in(&literal) {
+        let line_start = literal[..at.start].rfind('\n').map_or(0, |i| i + 1);
+        let list_marker = literal[line_start..at.start].trim().is_empty() && literal[at.end..].starts_with(['.', ')']);
+        if !list_marker {
+            out.push(warn(number).at(inputs.template, at, "in the template's text"));
+        }
+    }
+    out
 }
 
 /// The text of Markdown as a reader reads it: one block per line.
@@ -327,9 +621,34 @@ mod tests {
         let w = parse_words(&Source::new("pls-en.toml", DEFAULT_WORDS_EN)).unwrap();
         assert_eq!(fill(w.effect.get(Certainty::Moderate), "intrathecal baclofen", "reduces stiffness", "reduce stiffness", "stiffness"), "Intrathecal baclofen probably reduces stiffness.");
         assert_eq!(fill(w.effect.get(Certainty::Low), "intrathecal baclofen", "reduces stiffness", "reduce stiffness", "stiffness"), "Intrathecal baclofen may reduce stiffness.");
-        assert_eq!(count_words(5, &w), "five");
+        assert_eq!(w.count_words(5), "five");
         // The first letter is capitalised whatever its width.
         assert_eq!(fill(w.effect.get(Certainty::High), "élan therapy", "helps", "help", "x"), "Élan therapy helps.");
-        assert_eq!(count_words(12, &w), "12");
+        assert_eq!(w.count_words(12), "12");
+    }
+
+    #[test]
+    fn numbers_typed_in_a_text_but_not_in_names() {
+        let found: Vec<&str> = numbers_in("30 in 100 people, 1,631 records, 0.5 points; SF-36, COVID-19, H1N1, 2nd").into_iter().map(|(_, n)| n).collect();
+        assert_eq!(found, ["30", "100", "1,631", "0.5"]);
+        let text = "about 12 of them";
+        let (at, n) = numbers_in(text).remove(0);
+        assert_eq!((&text[at], n), ("12", "12"));
+    }
+
+    #[test]
+    fn both_wording_tables_read_and_say_differences_in_their_words() {
+        let en = parse_words(&Source::new("pls-en.toml", DEFAULT_WORDS_EN)).unwrap();
+        let es = parse_words(&Source::new("pls-es.toml", DEFAULT_WORDS_ES)).unwrap();
+        assert_eq!(en.difference(-0.5, -0.9, 0.1, 2), "0.50 lower (between 0.90 lower and 0.10 higher)");
+        assert_eq!(es.difference(-0.5, -0.9, -0.1, 2), "0,50 menos (entre 0,90 menos y 0,10 menos)");
+        // A difference that rounds to nothing has no direction "lower".
+        assert_eq!(en.direction(-0.001, 2), "0.00 higher");
+        assert_eq!(es.count_words(3), "tres");
+        assert_eq!(es.people(Some(28003.0)), "28\u{a0}003");
+        assert_eq!(es.people(Some(1631.0)), "1631");
+        assert_eq!(en.people(None), "an unknown number of");
+        assert_eq!(es.months[1], "febrero");
+        assert_eq!(fill(es.effect.get(Certainty::Low), "la aspirina", "reduce las muertes", "reducir las muertes", "la muerte"), "La aspirina puede reducir las muertes.");
     }
 }

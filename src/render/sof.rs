@@ -126,7 +126,7 @@ fn superscript(n: usize) -> String {
 pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String>>, Vec<String>, Vec<Diagnostic>) {
     let headings = vec![
         "Outcome".to_string(),
-        format!("Risk with {}", grade.comparator),
+        format!("Risk with {}", grade.comparator.as_deref().unwrap_or("the comparator")),
         format!("Risk with {}", grade.intervention),
         "Relative effect (95% CI)".to_string(),
         "№ of participants (studies)".to_string(),
@@ -277,7 +277,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
     let mut notes: Vec<String> = notes.iter().enumerate().map(|(i, n)| format!("{} {n}", superscript(i))).collect();
     let mut headings = headings;
     if risks {
-        notes.push(format!("The risk with {} (and its confidence interval) is based on the assumed risk with {} and the relative effect of the intervention (and its confidence interval).", grade.intervention, grade.comparator));
+        notes.push(format!("The risk with {} (and its confidence interval) is based on the assumed risk with {} and the relative effect of the intervention (and its confidence interval).", grade.intervention, grade.comparator.as_deref().unwrap_or("the comparator")));
     }
     // A column with nothing to say in any row is left out (a review of continuous outcomes
     // has no risks and no relative effects); without risks, the intervention's column holds
@@ -322,6 +322,39 @@ impl Cells {
     }
 }
 
+/// The relative effect a measure's absolute effects come from (2×2 data's RR, OR or RD).
+pub fn relative(measure: &str) -> Option<Relative> {
+    match measure {
+        "RR" => Some(Relative::RiskRatio),
+        "OR" => Some(Relative::OddsRatio),
+        "RD" => Some(Relative::RiskDifference),
+        _ => None,
+    }
+}
+
+/// The comparator groups (events, people) of an analysis of 2×2 data; `None` for other data.
+pub fn comparator_groups(result: &AnalysisResult) -> Option<Vec<(f64, f64)>> {
+    result
+        .table
+        .studies
+        .iter()
+        .map(|s| match s.data {
+            StudyData::Binary { events2, n2, .. } => Some((events2, n2)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The absolute effect of an analysis of 2×2 data at the comparator risk of its included
+/// studies (pooled or median): what a summary of findings and a plain-language summary state.
+pub fn study_population_risks(result: &AnalysisResult, how: ComparatorRisk) -> Option<crate::stats::absolute::Absolute> {
+    let a = &result.analysis;
+    let p = a.pooled.as_ref()?;
+    let relative = relative(a.spec.measure.name())?;
+    let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
+    comparator_risk(&comparator_groups(result)?, how).and_then(|acr| absolute(acr, relative, shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper)))
+}
+
 /// GRADEpro's cells for an analysis: the risk (or mean) with the comparator, with the
 /// intervention, and the relative effect; and the footnote saying where the comparator's risk
 /// comes from.
@@ -342,22 +375,7 @@ fn absolute_cells(result: &AnalysisResult, outcome: &str, same_people: bool, how
     };
     let shown = |x: f64| if a.spec.log_scale() { x.exp() } else { x };
     let (est, lo, hi) = (shown(p.estimate), shown(p.ci_lower), shown(p.ci_upper));
-    let relative = match measure {
-        "RR" => Some(Relative::RiskRatio),
-        "OR" => Some(Relative::OddsRatio),
-        "RD" => Some(Relative::RiskDifference),
-        _ => None,
-    };
-    let groups: Option<Vec<(f64, f64)>> = result
-        .table
-        .studies
-        .iter()
-        .map(|s| match s.data {
-            StudyData::Binary { events2, n2, .. } => Some((events2, n2)),
-            _ => None,
-        })
-        .collect();
-    if let (Some(relative), Some(groups)) = (relative, groups) {
+    if let (Some(relative), Some(groups)) = (relative(measure), comparator_groups(result)) {
         let ratio_cell = if relative == Relative::RiskDifference { NONE.to_string() } else { format::effect_ci(measure, est, lo, hi, 2) };
         let rd = if relative == Relative::RiskDifference { format!("; {}", format::effect_ci(measure, est, lo, hi, 2)) } else { String::new() };
         let with = |abs: &crate::stats::absolute::Absolute| {

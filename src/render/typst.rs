@@ -10,11 +10,11 @@
 use super::chapter::{placeholder_number, safe_url, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run};
 use crate::book::Book;
-use crate::config::{Font as BookFont, Paper};
+use crate::config::Paper;
 use crate::diag::Diagnostic;
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
@@ -30,6 +30,84 @@ fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
         let fonts: Vec<Font> = typst_assets::fonts().flat_map(|data| Font::iter(Bytes::new(data))).collect();
         (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
     })
+}
+
+/// The fonts a PDF is set in: those embedded in metabook and the book's own (its fonts
+/// folder), for scripts the embedded ones do not cover. Typst takes a character the main font
+/// lacks from the first font that has it, so a book's Korean font sets its Korean text with no
+/// other setting.
+pub struct FontSet {
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+    /// A hash of the book's font files (names and bytes), for the PDF's cache key.
+    pub hash: u128,
+}
+
+impl FontSet {
+    /// The embedded fonts and the book's font files; an error for a file Typst cannot read.
+    pub fn new(files: Vec<crate::book::FontFile>) -> Result<Arc<FontSet>, Vec<Diagnostic>> {
+        static EMBEDDED: OnceLock<Arc<FontSet>> = OnceLock::new();
+        if files.is_empty() {
+            return Ok(Arc::clone(EMBEDDED.get_or_init(|| Arc::new(FontSet { book: LazyHash::new(FontBook::from_fonts(&fonts().1)), fonts: fonts().1.clone(), hash: 0 }))));
+        }
+        let mut all = fonts().1.clone();
+        let mut problems = Vec::new();
+        let mut names_and_hashes = Vec::new();
+        for file in files {
+            names_and_hashes.extend_from_slice(file.path.as_bytes());
+            names_and_hashes.push(0);
+            names_and_hashes.extend_from_slice(&crate::cache::hash(&file.bytes).to_le_bytes());
+            let before = all.len();
+            all.extend(Font::iter(Bytes::new(file.bytes)));
+            if all.len() == before {
+                problems.push(Diagnostic::error(format!("`{}` is not a font metabook can read", file.path)).hint("the fonts folder takes TrueType and OpenType fonts (.ttf, .otf, .ttc, .otc)"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Arc::new(FontSet { book: LazyHash::new(FontBook::from_fonts(&all)), fonts: all, hash: crate::cache::hash(&names_and_hashes) }))
+    }
+
+    /// Whether a family of that name (as Typst matches it: in any case) is in the set.
+    pub fn has_family(&self, family: &str) -> bool {
+        let family = family.to_lowercase();
+        self.book.families().any(|(name, _)| name.to_lowercase() == family)
+    }
+
+    /// The families of the set, for a hint.
+    pub fn families(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.book.families().map(|(name, _)| name.to_string()).collect();
+        names.dedup();
+        names
+    }
+
+    /// The characters of `text` that no font of the set has, in order of first use, at most
+    /// `limit`: what the PDF would show as empty boxes. ASCII and invisible format characters
+    /// (zero-width spaces, joiners, soft hyphens) are not looked at.
+    pub fn uncovered(&self, text: &str, limit: usize) -> Vec<char> {
+        let infos: Vec<&typst::text::FontInfo> = (0..self.fonts.len()).filter_map(|i| self.book.info(i)).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut missing = Vec::new();
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while let Some(offset) = bytes[at..].iter().position(|b| *b >= 0x80) {
+            let start = at + offset;
+            let Some(c) = text[start..].chars().next() else { break };
+            at = start + c.len_utf8();
+            let invisible = matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{fe00}'..='\u{fe0f}');
+            if invisible || !seen.insert(c) {
+                continue;
+            }
+            if !infos.iter().any(|info| info.coverage.contains(c as u32)) {
+                missing.push(c);
+                if missing.len() == limit {
+                    break;
+                }
+            }
+        }
+        missing
+    }
 }
 
 /// How wide `text` is set in the embedded font `family` (bold, italic) at `size` points, shaped
@@ -75,10 +153,11 @@ fn library() -> &'static LazyHash<Library> {
 }
 
 /// Everything the compiler may read: one source, the book's images (read by the load phase,
-/// at `/images/…`) and the embedded fonts.
+/// at `/images/…`) and the fonts.
 pub struct BookWorld {
     main: Source,
     files: HashMap<FileId, Bytes>,
+    fonts: Arc<FontSet>,
 }
 
 fn file_id(path: &str) -> Option<FileId> {
@@ -86,10 +165,10 @@ fn file_id(path: &str) -> Option<FileId> {
 }
 
 impl BookWorld {
-    pub fn new(typst_source: String, images: &BTreeMap<String, Vec<u8>>) -> BookWorld {
+    pub fn new(typst_source: String, images: &BTreeMap<String, Vec<u8>>, fonts: &Arc<FontSet>) -> BookWorld {
         let id = file_id("/main.typ").expect("a valid virtual path");
         let files = images.iter().filter_map(|(path, bytes)| Some((file_id(&format!("/{path}"))?, Bytes::new(bytes.clone())))).collect();
-        BookWorld { main: Source::new(id, typst_source), files }
+        BookWorld { main: Source::new(id, typst_source), files, fonts: Arc::clone(fonts) }
     }
 }
 
@@ -98,7 +177,7 @@ impl World for BookWorld {
         library()
     }
     fn book(&self) -> &LazyHash<FontBook> {
-        &fonts().0
+        &self.fonts.book
     }
     fn main(&self) -> FileId {
         self.main.id()
@@ -118,7 +197,7 @@ impl World for BookWorld {
         }
     }
     fn font(&self, index: usize) -> Option<Font> {
-        fonts().1.get(index).cloned()
+        self.fonts.fonts.get(index).cloned()
     }
     /// A fixed date: the document must not change with the day it is built.
     fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
@@ -168,8 +247,8 @@ pub fn check_image(bytes: &[u8], extension: &str) -> Result<(), String> {
 /// Compile Typst source to PDF bytes, deterministically. `chapters` are those the source was
 /// made from ([`document`], or the summary as one chapter for [`summary_document`]): an error
 /// is reported at the place of the chapter it comes from.
-pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, Vec<u8>>, chapters: &[PreparedChapter]) -> Result<Vec<u8>, Vec<Diagnostic>> {
-    let world = BookWorld::new(typst_source, images);
+pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, Vec<u8>>, fonts: &Arc<FontSet>, chapters: &[PreparedChapter]) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let world = BookWorld::new(typst_source, images, fonts);
     let document = typst::compile::<PagedDocument>(&world).output.map_err(|errors| {
         errors
             .iter()
@@ -692,10 +771,7 @@ fn preamble(book: &Book, title: &str) -> String {
         Paper::A4 => "a4",
         Paper::UsLetter => "us-letter",
     };
-    let font = match pdf.font {
-        BookFont::LibertinusSerif => "Libertinus Serif",
-        BookFont::NewComputerModern => "New Computer Modern",
-    };
+    let font = pdf.font_family();
     let authors: Vec<String> = meta.authors.iter().map(|a| string(a)).collect();
     let (language, region) = meta.language_parts();
     let region = region.map_or(String::new(), |r| format!(", region: {}", string(&r)));
@@ -728,7 +804,7 @@ mod tests {
         let text = "# A\n\nline two\n";
         let chapter = PreparedChapter { markdown: text.to_string(), source: Some(crate::diag::Source::new("report/c.md", text)), ..Default::default() };
         let typst = format!("#\"before\"\n{}#\"x\"\n#panic(\"broken\")\n", origin_marker(0, 5));
-        let e = compile_pdf(typst, "t", &BTreeMap::new(), &[chapter]).unwrap_err();
+        let e = compile_pdf(typst, "t", &BTreeMap::new(), &super::FontSet::new(Vec::new()).unwrap(), &[chapter]).unwrap_err();
         assert_eq!(e[0].position().as_deref(), Some("report/c.md:3:1"), "{e:?}");
         assert!(e[0].message.contains("broken"));
         // The Markdown's own markers give that place.

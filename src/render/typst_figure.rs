@@ -706,7 +706,7 @@ mod tests {
         // Every text is inside the box: nothing to clip.
         assert!(!data.contains("clip"), "{data}");
         // The same PDF, to the byte.
-        let pdf = |figure: &str| crate::render::typst::compile_pdf(format!("#{figure}"), "t", &Default::default(), &[]).ok().unwrap();
+        let pdf = |figure: &str| crate::render::typst::compile_pdf(format!("#{figure}"), "t", &Default::default(), &crate::render::typst::FontSet::new(Vec::new()).unwrap(), &[]).ok().unwrap();
         assert_eq!(pdf(&data), pdf(&written));
     }
 

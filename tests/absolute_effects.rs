@@ -1,0 +1,146 @@
+//! A dichotomous review end to end: the book `metabook import` makes of Fleiss 1993 (aspirin
+//! after a heart attack, 2×2 data, odds ratio), with a GRADE file, a summary of findings and a
+//! plain-language summary added (tests/fixtures/fleiss_pls). The absolute effects in the
+//! summary of findings and the natural frequencies in the plain-language summary are checked
+//! against a hand calculation from the pooled odds ratio and the comparator groups' risk, in
+//! English and in Spanish, in the site and in the PDF.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn metabook(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(args).env("NO_COLOR", "1").output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// The imported Fleiss book with the fixture's GRADE file, blocks and `[pls]` in `language`.
+fn book(language: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("metabook-absolute-{language}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (code, _, stderr) = metabook(&["import".as_ref(), fixtures().join("revman/Fleiss1993.rm5").as_os_str(), "--into".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{stderr}");
+    let extra = fixtures().join("fleiss_pls");
+    std::fs::copy(extra.join("grade.toml"), dir.join("data/grade.toml")).unwrap();
+    let chapter = std::fs::read_to_string(dir.join("report/comparison-1.md")).unwrap() + &std::fs::read_to_string(extra.join(format!("{language}.md"))).unwrap();
+    std::fs::write(dir.join("report/comparison-1.md"), chapter).unwrap();
+    let config = std::fs::read_to_string(dir.join("book.toml")).unwrap();
+    let config = config.replace("language = \"en\"", &format!("language = \"{language}\"\nsearch-date = \"1993-06-30\""));
+    let config = config + &std::fs::read_to_string(extra.join(format!("{language}.toml"))).unwrap();
+    std::fs::write(dir.join("book.toml"), config).unwrap();
+    dir
+}
+
+/// The hand calculation: the comparator groups' pooled risk (Σ events / Σ people of a1_1.csv's
+/// second groups) and the corresponding risk at the pooled OR and its CI, ACR·OR / (1 − ACR +
+/// ACR·OR), per 1,000: (comparator, intervention, lower, upper), unrounded.
+fn by_hand(dir: &Path) -> (f64, f64, f64, f64) {
+    let csv = std::fs::read_to_string(dir.join("data/a1_1.csv")).unwrap();
+    let (mut events, mut people) = (0.0, 0.0);
+    for line in csv.lines().skip(1) {
+        let f: Vec<f64> = line.split(',').skip(1).take(4).map(|x| x.parse().unwrap()).collect();
+        events += f[2];
+        people += f[3];
+    }
+    let acr = events / people;
+    let prepared = metabook::cmd::build::prepare(dir).unwrap_or_else(|d| panic!("{}", metabook::diag::render(&d, false)));
+    let v = metabook::render::json::value(prepared.analyses.get("a1_1").unwrap());
+    let or = |key: &str| v[key].as_f64().unwrap();
+    let risk = |or: f64| acr * or / (1.0 - acr + acr * or) * 1000.0;
+    (acr * 1000.0, risk(or("estimate_exp")), risk(or("ci_lower_exp")), risk(or("ci_upper_exp")))
+}
+
+/// Rounded to whole people, as printed.
+fn people((a, b, c, d): (f64, f64, f64, f64)) -> (u64, u64, u64, u64) {
+    let r = |x: f64| x.round() as u64;
+    (r(a), r(b), r(c), r(d))
+}
+
+fn build(dir: &Path) -> String {
+    let (code, stdout, stderr) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{stderr}");
+    stdout + &stderr
+}
+
+fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").args(["-layout".as_ref(), pdf.as_os_str(), "-".as_ref()]).output().expect("pdftotext (poppler-utils) is installed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn the_pdf(dir: &Path, ending: &str) -> PathBuf {
+    std::fs::read_dir(dir.join("book"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(ending))
+        .unwrap_or_else(|| panic!("no PDF ending in {ending}"))
+}
+
+#[test]
+fn a_dichotomous_review_states_risks_per_1000_computed_by_hand() {
+    let dir = book("en");
+    let exact = by_hand(&dir);
+    let (comparator, with, lower, upper) = people(exact);
+    // Fewer deaths with aspirin (OR 0.90, 0.84 to 0.96), the whole interval below the risk
+    // without it.
+    assert!(with < comparator && lower < with && with < upper && upper < comparator, "{comparator} {with} {lower} {upper}");
+    let output = build(&dir);
+    assert!(!output.contains("warning: the plain-language summary"), "within Cochrane's limits: {output}");
+
+    // The summary of findings: the comparator's risk, the intervention's with its CI and the
+    // difference, beside the relative effect.
+    let page = std::fs::read_to_string(dir.join("book/html/comparison-1.html")).unwrap();
+    assert!(page.contains(&format!("{comparator} per 1,000")), "{page}");
+    assert!(page.contains(&format!("{with} per 1,000 ({lower} to {upper})")), "{page}");
+    // The difference from the unrounded risks, as GRADEpro computes it.
+    let fewer = |x: f64| format!("{} fewer", (exact.0 - x).round());
+    assert!(page.contains(&format!("{} per 1,000 (from {} to {})", fewer(exact.1), fewer(exact.2), fewer(exact.3))), "{page}");
+    assert!(page.contains("OR 0.90 (0.84 to 0.96)"), "{page}");
+
+    // The plain-language summary: Cochrane's sections and the same risks as natural frequencies.
+    let summary = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
+    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
+    let headings = ["Key messages", "What is a heart attack?", "What did we want to find out?", "What did we do?", "What did we find?", "What are the limitations of the evidence?", "How up to date is this evidence?"];
+    let mut at = 0;
+    for h in headings {
+        let found = summary[at..].find(&format!(">{h}</h2>")).unwrap_or_else(|| panic!("{h} missing or out of order:\n{summary}"));
+        at += found;
+    }
+    let frequencies = format!("If 1,000 people do not have aspirin, about {comparator} of them die. If 1,000 people have it, about {with} die (between {lower} and {upper}).");
+    assert!(text.contains(&frequencies), "{frequencies}\n{text}");
+    assert!(text.contains("Aspirin probably reduces deaths."), "{text}");
+    assert!(text.contains("We found seven studies with 28,003 people in them. In all of them, chance decided which treatment each person had."), "{text}");
+    assert!(text.contains("The evidence is up to date to June 1993."), "{text}");
+    let pdf = pdf_text(&the_pdf(&dir, "plain-language-summary.pdf"));
+    assert!(pdf.contains("Key messages") && pdf.contains(&format!("about {comparator} of them die")), "{pdf}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_spanish_summary_in_cochranes_template_in_the_site_and_the_pdf() {
+    let dir = book("es");
+    let (comparator, with, lower, upper) = people(by_hand(&dir));
+    let output = build(&dir);
+    assert!(!output.contains("warning: the plain-language summary"), "within the limits: {output}");
+    assert!(output.contains("Szigriszt-Pazos (INFLESZ)"), "{output}");
+    let summary = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
+    assert!(summary.contains("lang=\"es\""), "{summary}");
+    let mut at = 0;
+    for h in ["Mensajes clave", "¿Qué es un infarto?", "¿Qué queríamos averiguar?", "¿Qué hicimos?", "¿Qué encontramos?", "¿Cuáles son las limitaciones de la evidencia?", "¿Cuán actualizada está esta evidencia?"] {
+        at += summary[at..].find(&format!(">{h}</h2>")).unwrap_or_else(|| panic!("{h} missing or out of order:\n{summary}"));
+    }
+    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
+    // Spanish numbers: no separator in a four-digit number, a thin space in a longer one.
+    let frequencies = format!("Si 1000 personas no reciben la aspirina, unas {comparator} mueren. Si 1000 personas reciben la aspirina, unas {with} mueren (entre {lower} y {upper}).");
+    assert!(text.contains(&frequencies), "{frequencies}\n{text}");
+    assert!(text.contains("La aspirina probablemente reduce las muertes."), "{text}");
+    assert!(text.contains("Encontramos siete estudios con 28\u{a0}003 personas."), "{text}");
+    assert!(text.contains("La evidencia está actualizada hasta junio de 1993."), "{text}");
+    let pdf = pdf_text(&the_pdf(&dir, "plain-language-summary.pdf"));
+    assert!(pdf.contains("Mensajes clave") && pdf.contains(&format!("unas {comparator} mueren")), "{pdf}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

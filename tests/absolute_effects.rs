@@ -144,3 +144,29 @@ fn a_spanish_summary_in_cochranes_template_in_the_site_and_the_pdf() {
     assert!(pdf.contains("Mensajes clave") && pdf.contains(&format!("unas {comparator} mueren")), "{pdf}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With the outcome's thresholds (per 1,000 people for 2×2 data), the size of the absolute
+/// difference words both tables: about 14 fewer deaths per 1,000 is a slight reduction against
+/// important = 10 and large = 50, and little or no difference against important = 20.
+#[test]
+fn thresholds_size_the_finding_in_both_summaries() {
+    let dir = book("en");
+    let (comparator, with, _, _) = by_hand(&dir);
+    let fewer = comparator - with;
+    assert!(fewer > 10.0 && fewer < 20.0, "the thresholds below bracket the difference: {fewer}");
+    let grade = std::fs::read_to_string(dir.join("data/grade.toml")).unwrap();
+    let with_thresholds = |important: u32| grade.replace("negative = \"reduction\"\n", &format!("negative = \"reduction\"\nimportant = {important}\nlarge = 50\n"));
+    std::fs::write(dir.join("data/grade.toml"), with_thresholds(10)).unwrap();
+    build(&dir);
+    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
+    assert!(text.contains("Aspirin probably reduces deaths. The change is small."), "{text}");
+    let page = std::fs::read_to_string(dir.join("book/html/comparison-1.html")).unwrap();
+    assert!(page.contains("Aspirin likely results in a slight reduction in death."), "{page}");
+    std::fs::write(dir.join("data/grade.toml"), with_thresholds(20)).unwrap();
+    build(&dir);
+    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
+    assert!(text.contains("Aspirin probably makes little or no difference to death."), "{text}");
+    let page = std::fs::read_to_string(dir.join("book/html/comparison-1.html")).unwrap();
+    assert!(page.contains("Aspirin likely results in little to no difference in death."), "{page}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,7 +4,8 @@
 //!
 //! Each `metabook pls` block names an analysis and says, in plain words, what its outcome means
 //! and what the intervention does to it. The finding per outcome is built from the direction of
-//! the pooled effect, its size (for an SMD) and the certainty of the evidence; 2×2 data are
+//! the pooled effect, its size (for an SMD, or against the GRADE file's `important` and `large`
+//! differences where it gives them) and the certainty of the evidence; 2×2 data are
 //! also said in natural frequencies ("If 1,000 people have …, about 160 of them …"), a mean
 //! difference in its units, and an SMD in a familiar scale's units where the GRADE file names
 //! one. The sentence patterns, headings and number marks come from a wording table
@@ -313,7 +314,15 @@ pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
                 None => None,
             }
         };
-        let finding = match read.direction {
+        // Against the outcome's thresholds (grade.toml `important`, `large`), the size of the
+        // absolute difference decides: little or no difference, a small change, a large one.
+        let judged = outcome.thresholds.zip(sof::thresholded_difference(result, outcome.comparator_risk)).map(|((important, large), d)| (sof::judged_size(d, important, large), d > 0.0));
+        let direction = match judged {
+            Some((sof::Size::Trivial, _)) => None,
+            Some((_, above)) => Some(above),
+            None => read.direction,
+        };
+        let finding = match direction {
             None => fill(words.no_difference.get(certainty), intervention, "", "", &p.outcome),
             Some(above) => {
                 let (base, third) = if above { (&p.positive, &p.positive_s) } else { (&p.negative, &p.negative_s) };
@@ -324,11 +333,16 @@ pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
                 fill(words.effect.get(certainty), intervention, &does, &r#do, &p.outcome)
             }
         };
-        let size = read.smd_size.map(|s| match s {
-            "small" => words.size.small.clone(),
-            "moderate" => words.size.moderate.clone(),
-            _ => words.size.large.clone(),
-        });
+        let size = match judged {
+            Some((sof::Size::Slight, _)) => Some(words.size.small.clone()),
+            Some((sof::Size::Large, _)) => Some(words.size.large.clone()),
+            Some(_) => None,
+            None => read.smd_size.map(|s| match s {
+                "small" => words.size.small.clone(),
+                "moderate" => words.size.moderate.clone(),
+                _ => words.size.large.clone(),
+            }),
+        };
         for j in &outcome.domains {
             let text = match (j.levels, j.domain) {
                 (None, _) => Some(&words.limits.not_reported),

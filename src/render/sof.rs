@@ -82,6 +82,38 @@ pub fn read_effect(result: &AnalysisResult) -> EffectReading {
     }
 }
 
+/// The size of an absolute difference against an outcome's thresholds (GRADE's informative
+/// statements, Santesso et al. 2020): below the smallest important difference it is trivial
+/// ("little to no difference"); from there to the large one, slight; at or above it, large.
+/// Without a large threshold, an important difference has no size word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    Trivial,
+    Slight,
+    Important,
+    Large,
+}
+
+pub fn judged_size(difference: f64, important: f64, large: Option<f64>) -> Size {
+    let d = difference.abs();
+    match large {
+        _ if d < important => Size::Trivial,
+        Some(l) if d >= l => Size::Large,
+        Some(_) => Size::Slight,
+        None => Size::Important,
+    }
+}
+
+/// The difference an outcome's thresholds are read against: per 1,000 people for 2×2 data at
+/// the study population's risk, the estimate for a mean difference; `None` for other measures.
+pub fn thresholded_difference(result: &AnalysisResult, how: ComparatorRisk) -> Option<f64> {
+    if let Some(abs) = study_population_risks(result, how) {
+        return Some(abs.difference().0 * 1000.0 / abs.per);
+    }
+    let a = &result.analysis;
+    (a.spec.measure.name() == "MD").then_some(a.pooled.as_ref()?.estimate)
+}
+
 /// "a"/"an" before a word.
 fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -225,15 +257,14 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                         let per = if cells.basis.is_some() { " per 1,000 people" } else { "" };
                         let large_words = large.map_or(String::new(), |l| format!(", a large one {}{per}", format::data_value(l)));
                         note(format!("Size judged against the smallest important difference, {}{per}{large_words}.", format::data_value(important)), &mut notes);
-                        (d.abs() >= important).then(|| {
-                            let direction = if d > 0.0 { positive } else { negative };
-                            let phrase = match large {
-                                Some(l) if d.abs() >= l => format!("large {direction}"),
-                                Some(_) => format!("slight {direction}"),
-                                None => direction.clone(),
-                            };
-                            format!("{} {phrase} in {outcome_words}", article(&phrase))
-                        })
+                        let direction = if d > 0.0 { positive } else { negative };
+                        let phrase = match judged_size(d, important, large) {
+                            Size::Trivial => None,
+                            Size::Slight => Some(format!("slight {direction}")),
+                            Size::Important => Some(direction.clone()),
+                            Size::Large => Some(format!("large {direction}")),
+                        };
+                        phrase.map(|phrase| format!("{} {phrase} in {outcome_words}", article(&phrase)))
                     }
                     (Some(_), None) => {
                         warnings.push(

@@ -134,8 +134,10 @@ fn prepare_remembering(root: &Path, identity: Option<&str>, memory: Option<&cach
             }
         }
     }
-    let fonts = book::read_fonts(&book).and_then(typst::FontSet::new).unwrap_or_else(|mut e| {
-        problems.append(&mut e);
+    let fonts = book::read_fonts(&book).and_then(typst::FontSet::new).unwrap_or_else(|e| {
+        // A font has no lines to point at: book.toml is, where it names the folder.
+        let folder = book.config.build.fonts.span();
+        problems.extend(e.into_iter().map(|d| if folder.is_empty() || d.location.is_some() { d } else { d.at(&book.config_source, folder.clone(), "the fonts folder") }));
         typst::FontSet::new(Vec::new()).expect("the embedded fonts")
     });
     let pdf = &book.config.output.pdf;

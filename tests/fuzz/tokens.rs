@@ -165,7 +165,7 @@ pub const BUILD_PATHS: &[&str] = &[
 ];
 
 /// Languages for `[book] language`: typst accepts two or three letters only.
-pub const LANGUAGES: &[&str] = &["en", "en-GB", "en_US", "EN", "de", "fr", "zh-Hans", "", "e", "english", "xx", "<b>"];
+pub const LANGUAGES: &[&str] = &["en", "en-GB", "en_US", "EN", "es", "es-MX", "ko", "de", "fr", "zh-Hans", "", "e", "english", "xx", "<b>"];
 
 pub const MEASURES: &[&str] = &["MD", "SMD", "SMCR", "ROM", "OR", "RR", "RD", "ZCOR", "GEN", "smd", "XX", ""];
 pub const METHODS: &[&str] = &["FE", "MH", "PETO", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM", "dl", "RE", ""];

@@ -100,18 +100,19 @@ fn default_template(name: &str) -> &'static str {
     match name {
         "page.html" => include_str!("../../../templates/page.html"),
         "pls.md" => include_str!("../../../templates/pls.md"),
+        "pls-es.toml" => include_str!("../../../templates/pls-es.toml"),
         _ => include_str!("../../../templates/pls-en.toml"),
     }
 }
 
 pub fn template(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
-    let name = *rng.weighted(&[(4, "page.html"), (3, "pls.md"), (2, "pls-en.toml")]);
+    let name = *rng.weighted(&[(4, "page.html"), (3, "pls.md"), (2, "pls-en.toml"), (1, "pls-es.toml")]);
     let path = format!("{}/{name}", draft.layout.templates);
     if !draft.files.contains_key(&path) {
         draft.set_text(&path, default_template(name).to_string());
     }
-    if name == "pls-en.toml" {
-        let what = mutate_doc(rng, draft, &path, "words", &["third-person-rules", "numbers", "high", "low", "moderate", "very-low"])?;
+    if name.starts_with("pls-") {
+        let what = mutate_doc(rng, draft, &path, "words", &["third-person-rules", "numbers", "high", "low", "moderate", "very-low", "decimal", "thousands", "months", "risks", "found", "up-to-date", "key-messages", "condition"])?;
         return Some(format!("{path}: {what}"));
     }
     let mut lines = split_lines(&draft.text(&path)?);
@@ -268,4 +269,31 @@ pub fn bytes(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
         }
     };
     Some(format!("{path}: {what}"))
+}
+
+/// A font in the book's fonts folder: one of the embedded fonts whole, cut short or with a byte
+/// changed, or a file that only has a font's name (later byte mutations damage it further).
+pub fn font(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
+    let fonts: Vec<&'static [u8]> = typst_assets::fonts().collect();
+    let mut bytes = rng.pick(&fonts).to_vec();
+    let what = match rng.below(4) {
+        0 => "a whole font".to_string(),
+        1 => {
+            let at = rng.below(bytes.len());
+            bytes.truncate(at);
+            format!("a font cut short at byte {at}")
+        }
+        2 => {
+            let at = rng.below(bytes.len());
+            bytes[at] ^= 0xff;
+            format!("a font with byte {at} changed")
+        }
+        _ => {
+            bytes = b"not a font".to_vec();
+            "a text file".to_string()
+        }
+    };
+    let name = format!("fonts/{}", rng.pick(&["a.ttf", "b.otf", "sub/c.TTC", "d.otc", "readme.txt"]));
+    draft.files.insert(name.clone(), bytes);
+    Some(format!("{name}: {what}"))
 }

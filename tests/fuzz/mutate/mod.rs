@@ -142,6 +142,7 @@ const MUTATIONS: &[(u32, (&str, Mutation))] = &[
     (4, ("data-toml", toml::data_toml)),
     (2, ("symlink", files::symlink)),
     (4, ("bytes", files::bytes)),
+    (1, ("font", files::font)),
 ];
 
 /// Apply one mutation (drawing again when the one drawn has nothing to work on).

@@ -147,6 +147,8 @@ pub fn value_for(rng: &mut Rng, draft: &Draft, context: &str, key: &str) -> Stri
             format!("[{}]", (0..n).map(|_| text(rng)).collect::<Vec<_>>().join(", "))
         }
         ("book", "language") => toml_string(rng.pick(LANGUAGES)),
+        ("book", "search-date") => toml_string(rng.pick(&["2022-02-28", "2022-02", "2024-02-29", "2023-02-29", "2022-13-01", "0000-01", "9999-12-31", "28/02/2022", "", "2022-02-28T00:00"])),
+        ("pls", "practice" | "question" | "background") if rng.chance(0.3) => toml_string(rng.pick(&["About 30 in 100 people got better (SF-36).", "1,631 records; 0.5 points", &"Short words. ".repeat(400), "Notwithstanding considerable methodological heterogeneity, comprehensive interdisciplinary rehabilitation."])),
         ("book", "authors") => rng.pick(&["[]", "[\"<script>alert(1)</script>\"]", "\"x\"", "[\"A\", \"B & <C>\"]", "[\"\"]"]).to_string(),
         ("book", "title") => toml_string(rng.pick(&["", "   ", "../../x", "a/b", "???", "<script>alert(1)</script>", "Ünïcödé – ∞ 10–20%", "CON", "x".repeat(300).as_str()])),
         // The decoy beside the book first: reading or writing there is what must not happen.
@@ -161,7 +163,7 @@ pub fn value_for(rng: &mut Rng, draft: &Draft, context: &str, key: &str) -> Stri
             toml_string(path.replace("{ROOT}", &draft.root))
         }
         ("output.pdf", "paper") => toml_string(rng.pick(&["a4", "us-letter", "a5", ""])),
-        ("output.pdf", "font") => toml_string(rng.pick(&["libertinus-serif", "new-computer-modern", "comic-sans"])),
+        ("output.pdf", "font") => toml_string(rng.pick(&["libertinus-serif", "new-computer-modern", "comic-sans", "Libertinus Serif", "DejaVu Sans Mono", ""])),
         ("bibliography", "style") => toml_string(rng.pick(&["vancouver", "apa", "american-medical-association", "ieee", "chicago-author-date", "nature", "bogus", "style.csl", "../x.csl", ""])),
         ("pls", "glossary") => rng.pick(&[
             "[{ term = \"<script>alert(1)</script>\", meaning = \"x\" }]",
@@ -193,12 +195,12 @@ pub fn value_for(rng: &mut Rng, draft: &Draft, context: &str, key: &str) -> Stri
 
 /// book.toml's tables and their keys.
 const BOOK_TABLES: &[(u32, (&str, &[&str]))] = &[
-    (4, ("book", &["title", "authors", "language", "description"])),
-    (4, ("build", &["src", "data", "build-dir", "templates"])),
+    (4, ("book", &["title", "authors", "language", "description", "search-date"])),
+    (4, ("build", &["src", "data", "build-dir", "templates", "fonts"])),
     (1, ("output.pdf", &["paper", "font"])),
     (2, ("analysis", &["method", "test", "convention", "level"])),
     (2, ("bibliography", &["file", "style"])),
-    (3, ("pls", &["title", "intervention", "question", "practice", "unknown", "glossary", "grade"])),
+    (3, ("pls", &["title", "intervention", "question", "practice", "unknown", "glossary", "grade", "condition", "background", "comparator"])),
 ];
 
 /// Set `key = value` in `[table]`, adding the table or the key where missing.

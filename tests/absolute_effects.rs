@@ -19,9 +19,10 @@ fn metabook(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
-/// The imported Fleiss book with the fixture's GRADE file, blocks and `[pls]` in `language`.
-fn book(language: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("metabook-absolute-{language}-{}", std::process::id()));
+/// The imported Fleiss book with the fixture's GRADE file, blocks and `[pls]` in `language`, in
+/// a scratch folder of its own (`tag`: one per test, which run at the same time).
+fn book(language: &str, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("metabook-absolute-{language}-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (code, _, stderr) = metabook(&["import".as_ref(), fixtures().join("revman/Fleiss1993.rm5").as_os_str(), "--into".as_ref(), dir.as_os_str()]);
     assert_eq!(code, 0, "{stderr}");
@@ -82,7 +83,7 @@ fn the_pdf(dir: &Path, ending: &str) -> PathBuf {
 
 #[test]
 fn a_dichotomous_review_states_risks_per_1000_computed_by_hand() {
-    let dir = book("en");
+    let dir = book("en", "risks");
     let exact = by_hand(&dir);
     let (comparator, with, lower, upper) = people(exact);
     // Fewer deaths with aspirin (OR 0.90, 0.84 to 0.96), the whole interval below the risk
@@ -122,7 +123,7 @@ fn a_dichotomous_review_states_risks_per_1000_computed_by_hand() {
 
 #[test]
 fn a_spanish_summary_in_cochranes_template_in_the_site_and_the_pdf() {
-    let dir = book("es");
+    let dir = book("es", "spanish");
     let (comparator, with, lower, upper) = people(by_hand(&dir));
     let output = build(&dir);
     assert!(!output.contains("warning: the plain-language summary"), "within the limits: {output}");
@@ -150,7 +151,7 @@ fn a_spanish_summary_in_cochranes_template_in_the_site_and_the_pdf() {
 /// important = 10 and large = 50, and little or no difference against important = 20.
 #[test]
 fn thresholds_size_the_finding_in_both_summaries() {
-    let dir = book("en");
+    let dir = book("en", "thresholds");
     let (comparator, with, _, _) = by_hand(&dir);
     let fewer = comparator - with;
     assert!(fewer > 10.0 && fewer < 20.0, "the thresholds below bracket the difference: {fewer}");
@@ -168,5 +169,27 @@ fn thresholds_size_the_finding_in_both_summaries() {
     assert!(text.contains("Aspirin probably makes little or no difference to death."), "{text}");
     let page = std::fs::read_to_string(dir.join("book/html/comparison-1.html")).unwrap();
     assert!(page.contains("Aspirin likely results in little to no difference in death."), "{page}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A data edit that moves the absolute effects is reported with the plain-language finding's
+/// numbers, old → new, in the changes report.
+#[test]
+fn moved_natural_frequencies_are_reported() {
+    let dir = book("en", "changes");
+    build(&dir);
+    let before = people(by_hand(&dir));
+    // ISIS-2: 1,570 of 8,587 died with aspirin; make it 1,370.
+    let data = dir.join("data/a1_1.csv");
+    let text = std::fs::read_to_string(&data).unwrap().replace("ISIS-2,1570,8587,", "ISIS-2,1370,8587,");
+    std::fs::write(&data, text).unwrap();
+    let output = build(&dir);
+    assert!(output.contains("changed since the previous build"), "{output}");
+    let after = people(by_hand(&dir));
+    assert!(after.1 < before.1, "{before:?} {after:?}");
+    let report = std::fs::read_to_string(dir.join("book/changes.md")).unwrap();
+    let said = |(c, w, l, u): (u64, u64, u64, u64)| format!("about {c} of them die. If 1,000 people have it, about {w} die (between {l} and {u}).");
+    let line = report.lines().find(|l| l.contains("death: the plain-language finding changed")).unwrap_or_else(|| panic!("{report}"));
+    assert!(line.contains(&said(before)) && line.contains(&said(after)), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ledger {
     pub analyses: Vec<AnalysisEntry>,
-    /// Plain-language findings by outcome: (outcome, certainty, finding).
+    /// Plain-language findings by outcome: (outcome, certainty, finding with its size and numbers).
     pub findings: Vec<(String, String, String)>,
 }
 
@@ -128,7 +128,10 @@ pub fn ledger(analyses: &Analyses, directives: &[Directive], summary: Option<&Su
             }
         })
         .collect();
-    let findings = summary.map_or_else(Vec::new, |s| s.outcomes.iter().map(|o| (o.name.clone(), o.certainty.clone(), o.finding.clone())).collect());
+    // The finding as the summary says it: the statement, its size and its numbers ("about 151
+    // die"), so that a change in any of them is reported.
+    let said = |o: &super::pls::PlsOutcome| [Some(&o.finding), o.size.as_ref(), o.numbers.as_ref()].into_iter().flatten().cloned().collect::<Vec<_>>().join(" ");
+    let findings = summary.map_or_else(Vec::new, |s| s.outcomes.iter().map(|o| (o.name.clone(), o.certainty.clone(), said(o))).collect());
     Ledger { analyses, findings }
 }
 

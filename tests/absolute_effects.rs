@@ -143,6 +143,9 @@ fn a_spanish_summary_in_cochranes_template_in_the_site_and_the_pdf() {
     assert!(text.contains("La evidencia está actualizada hasta junio de 1993."), "{text}");
     let pdf = pdf_text(&the_pdf(&dir, "plain-language-summary.pdf"));
     assert!(pdf.contains("Mensajes clave") && pdf.contains(&format!("unas {comparator} mueren")), "{pdf}");
+    // What the site and the PDF say around the summary is Spanish too.
+    assert!(summary.contains(">Resumen en lenguaje sencillo (PDF)</a>") && summary.contains(">Resumen en lenguaje sencillo</"), "{summary}");
+    assert!(pdf.contains("Resumen en lenguaje sencillo de «Examples from Fleiss 1993»"), "{pdf}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

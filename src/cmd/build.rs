@@ -204,6 +204,7 @@ fn plain_language_summary(
         config_source: &book.config_source,
         language: &language,
         search_date: book.config.book.search_date(),
+        review_title: &book.config.book.title,
         directives: &all,
         analyses,
         values,
@@ -465,15 +466,15 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     let summary = p.pls.as_ref().map(|s| (s, PreparedChapter { markdown: s.markdown.clone(), source: Some(Arc::clone(&s.template)), ..Default::default() }));
     let extras: Vec<html::ExtraPage> = summary
         .iter()
-        .map(|(_, c)| html::ExtraPage { title: "Plain-language summary".to_string(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files, raw_html) })
+        .map(|(s, c)| html::ExtraPage { title: s.page_title.clone(), file: PLS_PAGE.to_string(), body: html::chapter_body(c, &page_files, raw_html) })
         .collect();
     // The PDFs are also files of the site, linked from every page, so that the site alone
     // (what is published, and what `serve` shows) offers them.
     let pdf_file = format!("{}.pdf", slug(&book.config.book.title));
     let pls_file = format!("{}-plain-language-summary.pdf", slug(&book.config.book.title));
     let mut downloads = vec![html::Download { title: "The review (PDF)".to_string(), href: pdf_file.clone() }];
-    if summary.is_some() {
-        downloads.push(html::Download { title: "Plain-language summary (PDF)".to_string(), href: pls_file.clone() });
+    if let Some((s, _)) = &summary {
+        downloads.push(html::Download { title: s.pdf_link.clone(), href: pls_file.clone() });
     }
     let pages = html::site(book, &bodies, &extras, &downloads, &templates)?;
     drop((bodies, extras));
@@ -492,7 +493,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     let mut jobs = vec![Typeset { file: pdf_file, source: book_source, ident: book.config.book.title.clone(), images: &p.images, fonts: &p.fonts, chapters: &p.chapters }];
     let no_images = BTreeMap::new();
     if let Some((s, c)) = &summary {
-        jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, c), ident: s.title.clone(), images: &no_images, fonts: &p.fonts, chapters: std::slice::from_ref(c) });
+        jobs.push(Typeset { file: pls_file, source: typst::summary_document(book, &s.title, &s.colophon, c), ident: s.title.clone(), images: &no_images, fonts: &p.fonts, chapters: std::slice::from_ref(c) });
     }
     // A character no font has would be an empty box in the PDF: say which, and what to do.
     let mut missing: Vec<char> = Vec::new();

@@ -109,6 +109,11 @@ pub struct Sentences {
     pub not_known: String,
     pub up_to_date: String,
     pub date: String,
+    /// The summary's page in the site's contents, its PDF's link, and the line that closes
+    /// its PDF ({title}: the review's).
+    pub page_title: String,
+    pub pdf_link: String,
+    pub colophon: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -218,6 +223,10 @@ pub struct Summary {
     pub warnings: Vec<Diagnostic>,
     /// The page template the Markdown came from, to report a problem of the page there.
     pub template: Arc<Source>,
+    /// In the book's language: the page's title in the site, its PDF's link, the PDF's last line.
+    pub page_title: String,
+    pub pdf_link: String,
+    pub colophon: String,
 }
 
 /// What the summary is made from.
@@ -228,6 +237,8 @@ pub struct Inputs<'a> {
     /// The book's language code (`en`, `es`): which readability formula scores the text.
     pub language: &'a str,
     pub search_date: Option<SearchDate>,
+    /// The review's title, for the summary's closing line.
+    pub review_title: &'a str,
     pub directives: &'a [&'a Directive],
     pub analyses: &'a Analyses,
     /// The analyses as the prose sees them ([`super::chapter::prose_values`]), for the
@@ -455,7 +466,17 @@ pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
     let readability = readability::measure_with(&plain_text(&markdown), formula.unwrap_or(Formula::FleschKincaid));
     let mut warnings = checks(&readability, formula.is_some());
     warnings.extend(typed_numbers(inputs, &blocks));
-    Ok(Summary { title: config.title.get_ref().clone(), outcomes, markdown, readability, warnings, template: Arc::clone(template) })
+    Ok(Summary {
+        title: config.title.get_ref().clone(),
+        outcomes,
+        markdown,
+        readability,
+        warnings,
+        template: Arc::clone(template),
+        page_title: s.page_title.clone(),
+        pdf_link: s.pdf_link.clone(),
+        colophon: put(&s.colophon, &[("title", inputs.review_title)]),
+    })
 }
 
 /// The `pls` blocks of the book, in its order.

@@ -751,12 +751,12 @@ pub fn document(book: &Book, chapters: &[PreparedChapter]) -> String {
 /// The plain-language summary as its own short document: no title page or contents, a little
 /// larger type for reading, and the review it summarises named under its title. Its origin
 /// markers name chapter 0: the summary itself.
-pub fn summary_document(book: &Book, title: &str, summary: &PreparedChapter) -> String {
+pub fn summary_document(book: &Book, title: &str, colophon: &str, summary: &PreparedChapter) -> String {
     let mut out = preamble(book, title);
     out.push_str("#set text(size: 11.5pt)\n#set par(justify: false, leading: 0.75em)\n#show heading.where(level: 1): set text(size: 18pt)\n");
     let inline = |n: usize| summary.inlines.get(n).and_then(Option::as_ref).map_or(String::new(), inline_typst);
     out.push_str(&markdown(&summary.markdown, &|_| None, &inline, &summary.images, Some(0)));
-    out.push_str(&format!("\n#v(1em)#text(size: 9pt, fill: luma(90))[{}]\n", text(&format!("A plain-language summary of “{}”, made by metabook from the same analyses.", book.config.book.title))));
+    out.push_str(&format!("\n#v(1em)#text(size: 9pt, fill: luma(90))[{}]\n", text(colophon)));
     out
 }
 

@@ -1,6 +1,6 @@
 //! `metabook watch`: rebuild the book whenever one of its inputs changes.
 //!
-//! The inputs are book.toml and the source, data and templates folders. Whether they changed
+//! The inputs are book.toml and the source, data, templates and fonts folders. Whether they changed
 //! is decided by a fingerprint of every input file's path, size and modification time, so
 //! that output written into the book's folder causes nothing. The
 //! operating system's file events (inotify, FSEvents, … through `notify`) wake the check at
@@ -29,7 +29,7 @@ pub const SETTLE: Duration = Duration::from_millis(50);
 /// not, so that fixing a broken book.toml is noticed too).
 pub fn inputs(root: &Path) -> Vec<PathBuf> {
     let build = crate::book::build_folders(root);
-    vec![root.join("book.toml"), root.join(build.src), root.join(build.data), root.join(build.templates)]
+    vec![root.join("book.toml"), root.join(build.src), root.join(build.data), root.join(build.templates), root.join(build.fonts)]
 }
 
 /// Wakes the check as soon as the operating system reports a change under the inputs.
@@ -188,7 +188,12 @@ mod tests {
         std::fs::write(dir.join("notes.txt"), "x").unwrap();
         assert_eq!(fingerprint(&dir), first);
         std::fs::write(dir.join("data/a.csv"), "study,yi,vi\nA,1,1\n").unwrap();
-        assert_ne!(fingerprint(&dir), first);
+        let second = fingerprint(&dir);
+        assert_ne!(second, first);
+        // A font added to the fonts folder is an input too.
+        std::fs::create_dir_all(dir.join("fonts")).unwrap();
+        std::fs::write(dir.join("fonts/a.ttf"), "x").unwrap();
+        assert_ne!(fingerprint(&dir), second);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

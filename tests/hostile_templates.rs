@@ -218,22 +218,27 @@ fn markup_in_the_plain_language_summary_strings_stays_text() {
     let config = std::fs::read_to_string(dir.join("book.toml")).unwrap()
         .replace("Back pain is common.", "Back pain is common. <script>alert(1)</script>")
         .replace("\"the exercise plan\"", "\"the <b>exercise</b> plan\"")
-        .replace("a study that compares two groups.", "<img src=x onerror=alert(2)>");
+        .replace("a study that compares two groups.", "<img src=x onerror=alert(2)>")
+        .replace("[pls]\n", "[pls]\ncondition = \"<i>back</i> pain\"\nbackground = \"x\"\n");
     std::fs::write(dir.join("book.toml"), config).unwrap();
     let chapter = dir.join("report/results.md");
     let text = std::fs::read_to_string(&chapter).unwrap().replace("meaning = \"how much it hurts\"", "meaning = \"how much it <img src=y onerror=alert(3)> hurts\"");
     std::fs::write(&chapter, text).unwrap();
     std::fs::create_dir_all(dir.join("templates")).unwrap();
     let words = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/pls-en.toml")).unwrap()
-        .replace("large = \"The change is large.\"", "large = \"The change is <script>alert(4)</script> large.\"");
+        .replace("large = \"The change is large.\"", "large = \"The change is <script>alert(4)</script> large.\"")
+        .replace("page-title = \"Plain-language summary\"", "page-title = \"<script>alert(5)</script>\"");
     std::fs::write(dir.join("templates/pls-en.toml"), words).unwrap();
     let (code, out, _) = run("build", &dir);
     assert_eq!(code, 0, "{out}");
     let html = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
     let summary = &html[html.find("<main").unwrap()..];
-    for raw in ["<script", "<img", "<b>exercise"] {
+    for raw in ["<script", "<img", "<b>exercise", "<i>back"] {
         assert!(!summary.contains(raw), "`{raw}` reached the page as HTML: {summary}");
     }
+    // The page's title, in the contents of every page, is text too.
+    assert!(!html.contains("<script>alert(5)") && html.contains("&lt;script&gt;alert(5)"), "{html}");
+    assert!(summary.contains("What is &lt;i&gt;back&lt;/i&gt; pain?"), "{summary}");
     for shown in ["&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;exercise&lt;/b&gt;", "&lt;img src=x onerror=alert(2)&gt;", "&lt;img src=y onerror=alert(3)&gt;", "&lt;script&gt;alert(4)&lt;/script&gt;"] {
         assert!(summary.contains(shown), "`{shown}` is not shown as text: {summary}");
     }

@@ -62,6 +62,20 @@ fn people((a, b, c, d): (f64, f64, f64, f64)) -> (u64, u64, u64, u64) {
     (r(a), r(b), r(c), r(d))
 }
 
+/// The summary's text as a reader reads it.
+fn summary_text(dir: &Path) -> String {
+    let prepared = metabook::cmd::build::prepare(dir).unwrap_or_else(|d| panic!("{}", metabook::diag::render(&d, false)));
+    metabook::render::pls::plain_text(&prepared.pls.expect("[pls]").markdown)
+}
+
+/// Cochrane's sections, each a heading of the page, in this order.
+fn in_order(page: &str, headings: &[&str]) {
+    let mut at = 0;
+    for h in headings {
+        at += page[at..].find(&format!(">{h}</h2>")).unwrap_or_else(|| panic!("{h} missing or out of order:\n{page}"));
+    }
+}
+
 fn build(dir: &Path) -> String {
     let (code, stdout, stderr) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
     assert_eq!(code, 0, "{stderr}");
@@ -104,13 +118,8 @@ fn a_dichotomous_review_states_risks_per_1000_computed_by_hand() {
 
     // The plain-language summary: Cochrane's sections and the same risks as natural frequencies.
     let summary = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
-    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
-    let headings = ["Key messages", "What is a heart attack?", "What did we want to find out?", "What did we do?", "What did we find?", "What are the limitations of the evidence?", "How up to date is this evidence?"];
-    let mut at = 0;
-    for h in headings {
-        let found = summary[at..].find(&format!(">{h}</h2>")).unwrap_or_else(|| panic!("{h} missing or out of order:\n{summary}"));
-        at += found;
-    }
+    let text = summary_text(&dir);
+    in_order(&summary, &["Key messages", "What is a heart attack?", "What did we want to find out?", "What did we do?", "What did we find?", "What are the limitations of the evidence?", "How up to date is this evidence?"]);
     let frequencies = format!("If 1,000 people do not have aspirin, about {comparator} of them die. If 1,000 people have it, about {with} die (between {lower} and {upper}).");
     assert!(text.contains(&frequencies), "{frequencies}\n{text}");
     assert!(text.contains("Aspirin probably reduces deaths."), "{text}");
@@ -130,12 +139,9 @@ fn a_spanish_summary_in_cochranes_template_in_the_site_and_the_pdf() {
     assert!(output.contains("Szigriszt-Pazos (INFLESZ)"), "{output}");
     let summary = std::fs::read_to_string(dir.join("book/html/plain-language-summary.html")).unwrap();
     assert!(summary.contains("lang=\"es\""), "{summary}");
-    let mut at = 0;
-    for h in ["Mensajes clave", "¿Qué es un infarto?", "¿Qué queríamos averiguar?", "¿Qué hicimos?", "¿Qué encontramos?", "¿Cuáles son las limitaciones de la evidencia?", "¿Cuán actualizada está esta evidencia?"] {
-        at += summary[at..].find(&format!(">{h}</h2>")).unwrap_or_else(|| panic!("{h} missing or out of order:\n{summary}"));
-    }
-    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
-    // Spanish numbers: no separator in a four-digit number, a thin space in a longer one.
+    in_order(&summary, &["Mensajes clave", "¿Qué es un infarto?", "¿Qué queríamos averiguar?", "¿Qué hicimos?", "¿Qué encontramos?", "¿Cuáles son las limitaciones de la evidencia?", "¿Cuán actualizada está esta evidencia?"]);
+    let text = summary_text(&dir);
+    // Spanish numbers: no separator in a four-digit number, a no-break space in a longer one.
     let frequencies = format!("Si 1000 personas no reciben la aspirina, unas {comparator} mueren. Si 1000 personas reciben la aspirina, unas {with} mueren (entre {lower} y {upper}).");
     assert!(text.contains(&frequencies), "{frequencies}\n{text}");
     assert!(text.contains("La aspirina probablemente reduce las muertes."), "{text}");
@@ -162,13 +168,13 @@ fn thresholds_size_the_finding_in_both_summaries() {
     let with_thresholds = |important: u32| grade.replace("negative = \"reduction\"\n", &format!("negative = \"reduction\"\nimportant = {important}\nlarge = 50\n"));
     std::fs::write(dir.join("data/grade.toml"), with_thresholds(10)).unwrap();
     build(&dir);
-    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
+    let text = summary_text(&dir);
     assert!(text.contains("Aspirin probably reduces deaths. The change is small."), "{text}");
     let page = std::fs::read_to_string(dir.join("book/html/comparison-1.html")).unwrap();
     assert!(page.contains("Aspirin likely results in a slight reduction in death."), "{page}");
     std::fs::write(dir.join("data/grade.toml"), with_thresholds(20)).unwrap();
     build(&dir);
-    let text = metabook::render::pls::plain_text(&metabook::cmd::build::prepare(&dir).unwrap().pls.unwrap().markdown);
+    let text = summary_text(&dir);
     assert!(text.contains("Aspirin probably makes little or no difference to death."), "{text}");
     let page = std::fs::read_to_string(dir.join("book/html/comparison-1.html")).unwrap();
     assert!(page.contains("Aspirin likely results in little to no difference in death."), "{page}");

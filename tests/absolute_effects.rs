@@ -127,6 +127,11 @@ fn a_dichotomous_review_states_risks_per_1000_computed_by_hand() {
     assert!(text.contains("The evidence is up to date to June 1993."), "{text}");
     let pdf = pdf_text(&the_pdf(&dir, "plain-language-summary.pdf"));
     assert!(pdf.contains("Key messages") && pdf.contains(&format!("about {comparator} of them die")), "{pdf}");
+    // With the comparator named in [pls], the sentence names it.
+    let config = std::fs::read_to_string(dir.join("book.toml")).unwrap().replace("intervention = \"aspirin\"\n", "intervention = \"aspirin\"\ncomparator = \"no treatment\"\n");
+    std::fs::write(dir.join("book.toml"), config).unwrap();
+    let named = format!("If 1,000 people have no treatment, about {comparator} of them die. If 1,000 people have aspirin, about {with} die (between {lower} and {upper}).");
+    assert!(summary_text(&dir).contains(&named), "{named}\n{}", summary_text(&dir));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -199,3 +199,36 @@ fn the_example_follows_cochranes_template_within_its_limits() {
     assert!((2..=3).contains(&key.len()), "{key:?}");
     assert!(s.markdown.contains("The evidence is up to date to February 2022."));
 }
+
+/// Continuous outcomes in numbers a reader can picture: a mean difference in its units, and an
+/// SMD re-expressed on a familiar scale (the SMD × the scale's typical SD, given in the GRADE
+/// file), each with its interval, computed here from the analysis' own numbers.
+#[test]
+fn a_mean_difference_and_a_re_expressed_smd_in_the_outcomes_units() {
+    let (dir, p) = edited("units", |c| c);
+    drop(p);
+    let results = dir.join("report/results.md");
+    let grade = dir.join("data/grade.toml");
+    let original = std::fs::read_to_string(&results).unwrap();
+    let numbers = |p: &Prepared| -> String { p.pls.as_ref().unwrap().outcomes.iter().find(|o| o.name == "falls").unwrap().numbers.clone().unwrap_or_default() };
+    let falls = |p: &Prepared| -> (f64, f64, f64) {
+        let v = metabook::render::json::value(p.analyses.get("falls").unwrap());
+        (v["estimate"].as_f64().unwrap(), v["ci_lower"].as_f64().unwrap(), v["ci_upper"].as_f64().unwrap())
+    };
+    let higher = |x: f64| format!("{:.2} {}", x.abs(), if x < 0.0 { "lower" } else { "higher" });
+
+    // A mean difference: falls more often with the exercise plan, in the data's units.
+    std::fs::write(&results, original.replace("data = \"harm.csv\"\nmeasure = \"SMD\"", "data = \"harm.csv\"\nmeasure = \"MD\"")).unwrap();
+    let p = prepare(&dir).unwrap();
+    let (est, lo, hi) = falls(&p);
+    assert_eq!(numbers(&p), format!("On average, falls was {} with the exercise plan (between {} and {}).", higher(est), higher(lo), higher(hi)));
+
+    // An SMD on a familiar scale: × 3.5 points.
+    std::fs::write(&results, &original).unwrap();
+    let text = std::fs::read_to_string(&grade).unwrap().replace("name = \"Falls\"\nanalysis = \"falls\"\n", "name = \"Falls\"\nanalysis = \"falls\"\nscale = \"falls diary score\"\nscale_sd = 3.5\n");
+    std::fs::write(&grade, text).unwrap();
+    let p = prepare(&dir).unwrap();
+    let (est, lo, hi) = falls(&p);
+    assert_eq!(numbers(&p), format!("On the falls diary score, that is about {} (between {} and {}).", higher(est * 3.5), higher(lo * 3.5), higher(hi * 3.5)));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -104,7 +104,6 @@ pub struct Sentences {
     pub re_expressed_change: String,
     pub lower: String,
     pub higher: String,
-    pub interval: String,
     pub research: String,
     pub not_known: String,
     pub up_to_date: String,
@@ -178,9 +177,9 @@ impl Words {
         put(pattern, &[("amount", &amount)])
     }
 
-    /// A difference with its interval: "0.50 lower (between 0.90 lower and 0.10 lower)".
-    fn difference(&self, estimate: f64, lower: f64, upper: f64, decimals: usize) -> String {
-        put(&self.sentences.interval, &[("difference", &self.direction(estimate, decimals)), ("lower", &self.direction(lower, decimals)), ("upper", &self.direction(upper, decimals))])
+    /// A difference and the ends of its interval, each in words with its direction.
+    fn difference(&self, estimate: f64, lower: f64, upper: f64, decimals: usize) -> [(&'static str, String); 3] {
+        [("difference", self.direction(estimate, decimals)), ("lower", self.direction(lower, decimals)), ("upper", self.direction(upper, decimals))]
     }
 }
 
@@ -505,14 +504,18 @@ fn in_numbers(result: &crate::engine::AnalysisResult, outcome: &crate::data::gra
     }
     let (est, lo, hi) = (pooled.estimate, pooled.ci_lower, pooled.ci_upper);
     match a.spec.measure.name() {
-        "MD" if !same_people => Some(put(&s.mean_difference, &[("outcome", &p.outcome), ("difference", &words.difference(est, lo, hi, 2)), ("intervention", intervention)])),
+        "MD" if !same_people => {
+            let [d, l, u] = words.difference(est, lo, hi, 2);
+            Some(put(&s.mean_difference, &[("outcome", &p.outcome), (d.0, &d.1), (l.0, &l.1), (u.0, &u.1), ("intervention", intervention)]))
+        }
         "SMD" => {
             let (scale, sd) = outcome.scale.as_ref()?;
             Some(if same_people {
                 let n = |x: f64| words.number(&format::fixed(x * sd, 2));
                 put(&s.re_expressed_change, &[("scale", scale), ("amount", &n(est)), ("lower", &n(lo)), ("upper", &n(hi))])
             } else {
-                put(&s.re_expressed, &[("scale", scale), ("difference", &words.difference(est * sd, lo * sd, hi * sd, 2))])
+                let [d, l, u] = words.difference(est * sd, lo * sd, hi * sd, 2);
+                put(&s.re_expressed, &[("scale", scale), (d.0, &d.1), (l.0, &l.1), (u.0, &u.1)])
             })
         }
         _ => None,
@@ -675,8 +678,9 @@ mod tests {
     fn both_wording_tables_read_and_say_differences_in_their_words() {
         let en = parse_words(&Source::new("pls-en.toml", DEFAULT_WORDS_EN)).unwrap();
         let es = parse_words(&Source::new("pls-es.toml", DEFAULT_WORDS_ES)).unwrap();
-        assert_eq!(en.difference(-0.5, -0.9, 0.1, 2), "0.50 lower (between 0.90 lower and 0.10 higher)");
-        assert_eq!(es.difference(-0.5, -0.9, -0.1, 2), "0,50 menos (entre 0,90 menos y 0,10 menos)");
+        let said = |w: &Words, d: [(&str, String); 3]| put(&w.sentences.re_expressed, &[("scale", "scale"), (d[0].0, &d[0].1), (d[1].0, &d[1].1), (d[2].0, &d[2].1)]);
+        assert_eq!(said(&en, en.difference(-0.5, -0.9, 0.1, 2)), "On the scale, that is about 0.50 lower (between 0.90 lower and 0.10 higher).");
+        assert_eq!(said(&es, es.difference(-0.5, -0.9, -0.1, 2)), "En la scale, eso es unos 0,50 menos (entre 0,90 menos y 0,10 menos).");
         // A difference that rounds to nothing has no direction "lower".
         assert_eq!(en.direction(-0.001, 2), "0.00 higher");
         assert_eq!(es.count_words(3), "tres");

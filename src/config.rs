@@ -43,6 +43,10 @@ pub struct PlsConfig {
     pub question: Spanned<String>,
     /// The intervention as the sentences name it ("intrathecal baclofen").
     pub intervention: Spanned<String>,
+    /// Whether that name is plural ("antibiotics"): the verbs agree ("antibiotics probably
+    /// reduce", "make little or no difference").
+    #[serde(default)]
+    pub intervention_plural: bool,
     /// What the intervention was compared with, in plain words ("a dummy treatment"); the
     /// GRADE file's `comparator` when not given.
     pub comparator: Option<Spanned<String>>,

@@ -232,3 +232,16 @@ fn a_mean_difference_and_a_re_expressed_smd_in_the_outcomes_units() {
     assert_eq!(numbers(&p), format!("On the falls diary score, that is about {} (between {} and {}).", higher(est * 3.5), higher(lo * 3.5), higher(hi * 3.5)));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A plural intervention takes plural verbs: the base form of a block's verb, and the wording
+/// table's plural patterns.
+#[test]
+fn a_plural_intervention_agrees_with_its_verbs() {
+    let (dir, p) = edited("plural", |c| c.replace("intervention = \"the exercise plan\"", "intervention = \"exercises\"\nintervention-plural = true"));
+    let md = p.unwrap().pls.unwrap().markdown;
+    assert!(md.contains("Exercises reduce pain."), "{md}");
+    assert!(md.contains("Exercises probably lead to more falls."), "{md}");
+    assert!(md.contains("Exercises may make little or no difference to sleep."), "{md}");
+    assert!(md.contains("We are very uncertain whether exercises improve mood."), "{md}");
+    let _ = std::fs::remove_dir_all(dir);
+}

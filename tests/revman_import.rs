@@ -173,6 +173,12 @@ fn antibiotics_for_sore_throat_imports_text_studies_bias_and_subgroups() {
     assert!(report.contains("- SOF-01, \"Rheumatic fever\" → Analysis 4.1 (`a4_1`): 10101 participants in 16 studies (also Analysis 4.3; chosen by the name)"), "{report}");
     let sof = read(&dir, "report/summary-of-findings.md");
     assert!(sof.contains("```metabook sof\ndata = \"grade.toml\"") && sof.contains("### As stored in the RevMan file"), "{sof}");
+    // "antibiotics" reads as a plural: the statements' verbs agree.
+    assert!(grade.contains("intervention_plural = true"), "{grade}");
+    let (code, _, stderr) = metabook(&["build".as_ref(), "--book".as_ref(), dir.as_os_str()]);
+    assert_eq!(code, 0, "{stderr}");
+    let page = read(&dir, "book/html/summary-of-findings.html");
+    assert!(page.contains("Antibiotics result in") && !page.contains("Antibiotics results in"), "{page}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

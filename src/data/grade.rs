@@ -41,6 +41,10 @@ use toml::Spanned;
 pub struct GradeFile {
     /// The intervention as the statements name it ("Intrathecal baclofen …").
     pub intervention: Spanned<String>,
+    /// Whether that name is plural ("Antibiotics"): the statements say "result in", not
+    /// "results in".
+    #[serde(default)]
+    pub intervention_plural: bool,
     /// What the intervention is compared with, as the table's "Risk with …" names it
     /// ("placebo"); "the comparator" when not given.
     pub comparator: Option<Spanned<String>>,
@@ -252,6 +256,8 @@ pub struct Outcome {
 pub struct Grade {
     pub source: Arc<Source>,
     pub intervention: String,
+    /// Whether the intervention's name is plural.
+    pub plural: bool,
     /// What the intervention is compared with ("placebo"), where the file says.
     pub comparator: Option<String>,
     pub outcomes: Vec<Outcome>,
@@ -418,7 +424,7 @@ pub fn load_grade(source: &Arc<Source>) -> Result<Grade, Vec<Diagnostic>> {
     }
     if problems.is_empty() {
         let comparator = raw.comparator.as_ref().map(|c| c.get_ref().clone());
-        Ok(Grade { source: Arc::clone(source), intervention: raw.intervention.get_ref().clone(), comparator, outcomes })
+        Ok(Grade { source: Arc::clone(source), intervention: raw.intervention.get_ref().clone(), plural: raw.intervention_plural, comparator, outcomes })
     } else {
         Err(problems)
     }

@@ -145,6 +145,14 @@ pub fn read(table: &TitledTable, candidates: &[Candidate]) -> Read {
     read
 }
 
+/// Whether an intervention's name reads as an English plural ("Antibiotics", "Corticosteroids"),
+/// for the statements' verb; a guess the generated file says to check ("Physiotherapy",
+/// "Tuberculosis", "Stress" are not).
+fn looks_plural(name: &str) -> bool {
+    let last = name.split_whitespace().last().unwrap_or("").to_lowercase();
+    last.len() > 3 && last.ends_with('s') && !["ss", "us", "is"].iter().any(|e| last.ends_with(e))
+}
+
 /// The GRADE file for the usable rows, or None if there are none.
 pub fn grade_toml(read: &Read, table_title: &str, quote: impl Fn(&str) -> String) -> Option<String> {
     if read.usable().next().is_none() {
@@ -161,6 +169,9 @@ pub fn grade_toml(read: &Read, table_title: &str, quote: impl Fn(&str) -> String
         table_title.replace('\n', " "),
         quote(&intervention)
     );
+    if looks_plural(&intervention) {
+        let _ = writeln!(out, "intervention_plural = true   # \"{}\" reads as a plural (\"… result in\"); remove this line if it is not", intervention.replace(['"', '\\', '\n'], ""));
+    }
     if let Some(c) = &read.comparator {
         let _ = writeln!(out, "comparator = {}", quote(c));
     }
@@ -350,5 +361,12 @@ mod tests {
         let read = read(&t, &[]);
         assert!(read.rows.is_empty() && read.notes[0].contains("no heading row"), "{:?}", read.notes);
         assert_eq!(grade_toml(&read, "x", |s| s.to_string()), None);
+    }
+
+    #[test]
+    fn plural_interventions_are_guessed() {
+        for (name, plural) in [("Antibiotics", true), ("Corticosteroids", true), ("Oral iron supplements", true), ("Physiotherapy", false), ("Stress management", false), ("Acupressure", false), ("Tuberculosis vaccine", false), ("Stimulus", false), ("BCG", false), ("", false)] {
+            assert_eq!(looks_plural(name), plural, "{name}");
+        }
     }
 }

@@ -54,6 +54,12 @@ pub struct Words {
     pub sentences: Sentences,
     pub effect: ByCertainty,
     pub no_difference: ByCertainty,
+    /// The same for a plural intervention where the verb changes ("may make" → "pueden"); the
+    /// singular patterns where the table has none.
+    #[serde(default)]
+    pub effect_plural: Option<ByCertainty>,
+    #[serde(default)]
+    pub no_difference_plural: Option<ByCertainty>,
     pub size: Sizes,
     pub confidence: ByCertainty,
     pub limits: Limits,
@@ -267,12 +273,27 @@ pub fn third_person(phrase: &str) -> String {
     }
 }
 
-/// A pattern with its `{name}` placeholders filled.
+/// A pattern with its `{name}` placeholders filled, in one pass: a value is never read as a
+/// pattern (an intervention named "{outcome}" stays so); an unknown placeholder stays as written.
 fn put(pattern: &str, values: &[(&str, &str)]) -> String {
-    let mut out = pattern.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| values.iter().find(|(name, _)| *name == &after[..close]).map(|(_, v)| (close, v)));
+        match value {
+            Some((close, v)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -317,12 +338,22 @@ pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
         below_high |= certainty != Certainty::High;
         designs.push(outcome.randomised);
         let english = words.third_person_rules.as_deref() == Some("english");
+        let plural = config.intervention_plural;
+        // What the intervention does, as the verb after it ({does}) and in the base form ({do}):
+        // the block's `positive-s` as given, else made by the language's rule (a plural
+        // intervention takes the base form in English).
         let phrase = |base: &str, third: &Option<String>| -> Option<(String, String)> {
             match third {
                 Some(t) => Some((t.clone(), base.to_string())),
+                None if english && plural => Some((base.to_string(), base.to_string())),
                 None if english => Some((third_person(base), base.to_string())),
                 None => None,
             }
+        };
+        let (effect_words, no_difference_words) = if plural {
+            (words.effect_plural.as_ref().unwrap_or(&words.effect), words.no_difference_plural.as_ref().unwrap_or(&words.no_difference))
+        } else {
+            (&words.effect, &words.no_difference)
         };
         // Against the outcome's thresholds (grade.toml `important`, `large`), the size of the
         // absolute difference decides: little or no difference, a small change, a large one.
@@ -333,14 +364,14 @@ pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
             None => read.direction,
         };
         let finding = match direction {
-            None => fill(words.no_difference.get(certainty), intervention, "", "", &p.outcome),
+            None => fill(no_difference_words.get(certainty), intervention, "", "", &p.outcome),
             Some(above) => {
                 let (base, third) = if above { (&p.positive, &p.positive_s) } else { (&p.negative, &p.negative_s) };
                 let Some((does, r#do)) = phrase(base, third) else {
                     problems.push(d.error_at(p.analysis.span(), "this language has no rule for the third person", "here").hint("give positive-s and negative-s in the pls block"));
                     continue;
                 };
-                fill(words.effect.get(certainty), intervention, &does, &r#do, &p.outcome)
+                fill(effect_words.get(certainty), intervention, &does, &r#do, &p.outcome)
             }
         };
         let size = match judged {
@@ -689,5 +720,12 @@ mod tests {
         assert_eq!(en.people(None), "an unknown number of");
         assert_eq!(es.months[1], "febrero");
         assert_eq!(fill(es.effect.get(Certainty::Low), "la aspirina", "reduce las muertes", "reducir las muertes", "la muerte"), "La aspirina puede reducir las muertes.");
+    }
+
+    #[test]
+    fn a_pattern_is_filled_in_one_pass() {
+        assert_eq!(put("{Intervention} {does} {outcome}.", &[("Intervention", "{outcome}"), ("does", "helps"), ("outcome", "pain")]), "{outcome} helps pain.");
+        assert_eq!(put("{nope} {a} {", &[("a", "1")]), "{nope} 1 {");
+        assert_eq!(put("é{a}ü", &[("a", "ß")]), "éßü");
     }
 }

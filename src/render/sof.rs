@@ -134,13 +134,16 @@ pub fn smd_size(smd: f64) -> &'static str {
 }
 
 /// GRADE's statement for an effect of `certainty`: `change` is e.g. "a large reduction in
-/// spasticity", or None for little to no difference.
-pub fn statement(intervention: &str, outcome: &str, change: Option<&str>, certainty: Certainty) -> String {
-    let verb = match certainty {
-        Certainty::High => "results in",
-        Certainty::Moderate => "likely results in",
-        Certainty::Low => "may result in",
-        Certainty::VeryLow => return format!("The evidence is very uncertain about the effect of {intervention} on {outcome}."),
+/// spasticity", or None for little to no difference; the verb agrees with a `plural`
+/// intervention ("Antibiotics likely result in …").
+pub fn statement(intervention: &str, plural: bool, outcome: &str, change: Option<&str>, certainty: Certainty) -> String {
+    let verb = match (certainty, plural) {
+        (Certainty::High, false) => "results in",
+        (Certainty::High, true) => "result in",
+        (Certainty::Moderate, false) => "likely results in",
+        (Certainty::Moderate, true) => "likely result in",
+        (Certainty::Low, _) => "may result in",
+        (Certainty::VeryLow, _) => return format!("The evidence is very uncertain about the effect of {intervention} on {outcome}."),
     };
     let subject = capitalise(intervention);
     match change {
@@ -298,7 +301,7 @@ pub fn table(grade: &Grade, analyses: &Analyses) -> (Vec<String>, Vec<Vec<String
                 (count, (cells.comparator, cells.intervention, cells.relative), change)
             }
         };
-        let statement = statement(&grade.intervention, &o.words.0, change.as_deref(), o.certainty);
+        let statement = statement(&grade.intervention, grade.plural, &o.words.0, change.as_deref(), o.certainty);
         let marks: String = marks.iter().map(|&m| superscript(m)).collect();
         rows.push(vec![o.name.clone(), comparator, intervention, relative, participants, format!("{} {}{marks}", o.certainty.symbols(), o.certainty.name()), statement]);
         for (comparator, intervention) in extra {
@@ -694,12 +697,17 @@ mod tests {
 
     #[test]
     fn statements_in_grade_words() {
-        let s = |c| statement("intrathecal baclofen", "spasticity", Some("a large reduction in spasticity"), c);
+        let s = |c| statement("intrathecal baclofen", false, "spasticity", Some("a large reduction in spasticity"), c);
         assert_eq!(s(Certainty::High), "Intrathecal baclofen results in a large reduction in spasticity.");
         assert_eq!(s(Certainty::Moderate), "Intrathecal baclofen likely results in a large reduction in spasticity.");
         assert_eq!(s(Certainty::Low), "Intrathecal baclofen may result in a large reduction in spasticity.");
         assert_eq!(s(Certainty::VeryLow), "The evidence is very uncertain about the effect of intrathecal baclofen on spasticity.");
-        assert_eq!(statement("ITB", "gait speed", None, Certainty::Low), "ITB may result in little to no difference in gait speed.");
+        assert_eq!(statement("ITB", false, "gait speed", None, Certainty::Low), "ITB may result in little to no difference in gait speed.");
+        // A plural intervention takes a plural verb.
+        let p = |c| statement("antibiotics", true, "sore throat", Some("a reduction in sore throat"), c);
+        assert_eq!(p(Certainty::High), "Antibiotics result in a reduction in sore throat.");
+        assert_eq!(p(Certainty::Moderate), "Antibiotics likely result in a reduction in sore throat.");
+        assert_eq!(statement("antibiotics", true, "fever", None, Certainty::High), "Antibiotics result in little to no difference in fever.");
         assert_eq!((smd_size(-0.41), smd_size(0.5), smd_size(1.52)), ("small", "moderate", "large"));
         assert_eq!(article("increase"), "an");
     }

@@ -177,6 +177,10 @@ pub fn value_for(rng: &mut Rng, draft: &Draft, context: &str, key: &str) -> Stri
         ("grade", "certainty") => toml_string(rng.pick(&["high", "moderate", "low", "very low", "bogus", ""])),
         ("grade", "design") => toml_string(rng.pick(&["randomised", "non-randomised", "bogus", ""])),
         ("grade", "direction") => toml_string(rng.pick(&["positive", "negative", "none", "bogus"])),
+        ("grade", "comparator_risk") => toml_string(rng.pick(&["pooled", "median", "bogus", ""])),
+        ("grade", "comparator_risks") => rng.pick(&["[]", "[{ label = \"High risk\", risk = 0.2 }]", "[{ label = \"<b>x</b>\", risk = 0.0 }]", "[{ label = \"x\", risk = 1.5 }]", "[{ label = \"x\", risk = nan }]", "[{ risk = 0.1 }]", "\"x\""]).to_string(),
+        ("grade", "scale_sd" | "important" | "large") => rng.pick(&["0", "-1", "0.5", "10", "1e308", "nan", "inf", "\"10\""]).to_string(),
+        ("grade", "intervention_plural") | ("pls", "intervention-plural") => rng.pick(&["true", "false", "\"yes\"", "1"]).to_string(),
         ("grade", "risk_of_bias" | "inconsistency" | "indirectness" | "imprecision" | "publication_bias" | "large_effect" | "dose_response" | "confounding") => {
             rng.pick(GRADE_RATINGS).to_string()
         }
@@ -200,7 +204,7 @@ const BOOK_TABLES: &[(u32, (&str, &[&str]))] = &[
     (1, ("output.pdf", &["paper", "font"])),
     (2, ("analysis", &["method", "test", "convention", "level"])),
     (2, ("bibliography", &["file", "style"])),
-    (3, ("pls", &["title", "intervention", "question", "practice", "unknown", "glossary", "grade", "condition", "background", "comparator"])),
+    (3, ("pls", &["title", "intervention", "question", "practice", "unknown", "glossary", "grade", "condition", "background", "comparator", "intervention-plural"])),
 ];
 
 /// Set `key = value` in `[table]`, adding the table or the key where missing.
@@ -276,7 +280,8 @@ pub fn book_toml(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
 const GRADE_KEYS: &[&str] = &[
     "name", "analysis", "same_people", "design", "outcome", "positive", "negative", "direction", "narrative", "participants",
     "studies", "note", "certainty", "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
-    "large_effect", "dose_response", "confounding",
+    "large_effect", "dose_response", "confounding", "comparator_risk", "comparator_risks", "scale", "scale_sd", "important", "large",
+    "comparator", "intervention_plural",
 ];
 
 /// Mutate a TOML file of the data folder (the GRADE file).

@@ -684,7 +684,9 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
             // The figure's body is the table and, under it, its footnotes as a paragraph of their
             // own: in a cell they would widen the table's last column to their length.
             let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, ", caption_typst(caption), headings.len());
-            let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", text(h))).collect();
+            // Body cells may hyphenate a word longer than their column ("Glomerulo-nephritis");
+            // headings keep their words whole.
+            let cells: Vec<String> = headings.iter().map(|h| format!("[#text(hyphenate: false)[#strong[{}]]]", text(h))).collect();
             // On the pages after the first row's (the caption, set first, may stay a page
             // behind), the repeated headings say which table continues.
             let first = if rows.iter().any(|r| !r.is_empty()) { format!("table-{number}-rows") } else { format!("table-{number}") };
@@ -776,7 +778,7 @@ fn preamble(book: &Book, title: &str) -> String {
     let (language, region) = meta.language_parts();
     let region = region.map_or(String::new(), |r| format!(", region: {}", string(&r)));
     format!(
-        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {}{})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show figure.where(kind: table): set block(breakable: true)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
+        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {}{})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show figure.where(kind: table): set block(breakable: true)\n#show table: set par(justify: false)\n#show table: set text(hyphenate: true)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
         string(title),
         authors.iter().map(|a| format!("{a},")).collect::<String>(),
         string(paper),

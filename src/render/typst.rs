@@ -300,6 +300,36 @@ pub fn text(t: &str) -> String {
     }
 }
 
+/// Text in a table cell: as [`text`], but a word long enough to be wider than a narrow column
+/// ("Glomerulonephritis") may be hyphenated, where tables otherwise keep words whole (a column
+/// is no wider than its share of the page, and a word wider than that ran into the next).
+pub fn cell_text(t: &str) -> String {
+    if !t.split(|c: char| !c.is_alphabetic()).any(|w| w.chars().count() >= LONG_WORD) {
+        return text(t);
+    }
+    let mut out = String::new();
+    let mut plain = String::new();
+    let mut rest = t;
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| !c.is_alphabetic()).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        if word.chars().count() >= LONG_WORD {
+            out.push_str(&text(&std::mem::take(&mut plain)));
+            out.push_str(&format!("#text(hyphenate: true)[{}]", text(word)));
+        } else {
+            plain.push_str(word);
+        }
+        let gap = after.find(char::is_alphabetic).unwrap_or(after.len());
+        plain.push_str(&after[..gap]);
+        rest = &after[gap..];
+    }
+    out.push_str(&text(&plain));
+    out
+}
+
+/// How many letters make a word long in a table cell ([`cell_text`]).
+const LONG_WORD: usize = 14;
+
 /// The longest run of characters without a space that text keeps as it is; a longer one (a web
 /// address, a sequence, a word of a hostile file) gets a zero-width space (a break opportunity,
 /// invisible, taken only where the line needs it) after every this many characters. Typst does
@@ -348,6 +378,8 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
     let mut out = String::new();
     // Inside a code block the text continues one string literal.
     let mut in_code = false;
+    // Inside a table's cell a long word may hyphenate ([`cell_text`]).
+    let mut in_cell = false;
     // Footnotes: labels in order of first reference, their definitions, and the main text
     // while a definition is being written.
     let mut notes: Vec<String> = Vec::new();
@@ -437,7 +469,10 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                     out.push_str(&format!("\n#table(columns: {}, align: ({},), stroke: none, table.hline(), ", aligns.len(), align.join(", ")));
                 }
                 Tag::TableHead | Tag::TableRow => {}
-                Tag::TableCell => out.push('['),
+                Tag::TableCell => {
+                    in_cell = true;
+                    out.push('[');
+                }
                 Tag::FootnoteDefinition(label) => outside_note = Some((label.to_string(), std::mem::take(&mut out))),
                 _ => {}
             },
@@ -467,7 +502,10 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                     out.push_str("table.hline())\n");
                 }
                 TagEnd::TableHead => out.push_str("table.hline(), "),
-                TagEnd::TableCell => out.push_str("], "),
+                TagEnd::TableCell => {
+                    in_cell = false;
+                    out.push_str("], ");
+                }
                 TagEnd::FootnoteDefinition => {
                     if let Some((label, main)) = outside_note.take() {
                         definitions.insert(label, std::mem::replace(&mut out, main).trim().to_string());
@@ -484,6 +522,7 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 } else {
                     for piece in cite::pieces(&t) {
                         match piece {
+                            Piece::Text(t) if in_cell => out.push_str(&cell_text(t)),
                             Piece::Text(t) => out.push_str(&text(t)),
                             Piece::Ref(n) => out.push_str(&inline(n)),
                         }
@@ -684,9 +723,7 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
             // The figure's body is the table and, under it, its footnotes as a paragraph of their
             // own: in a cell they would widen the table's last column to their length.
             let mut out = format!("#figure(kind: table, caption: [{}], [#table(columns: {}, stroke: none, align: left, ", caption_typst(caption), headings.len());
-            // Body cells may hyphenate a word longer than their column ("Glomerulo-nephritis");
-            // headings keep their words whole.
-            let cells: Vec<String> = headings.iter().map(|h| format!("[#text(hyphenate: false)[#strong[{}]]]", text(h))).collect();
+            let cells: Vec<String> = headings.iter().map(|h| format!("[#strong[{}]]", cell_text(h))).collect();
             // On the pages after the first row's (the caption, set first, may stay a page
             // behind), the repeated headings say which table continues.
             let first = if rows.iter().any(|r| !r.is_empty()) { format!("table-{number}-rows") } else { format!("table-{number}") };
@@ -703,7 +740,7 @@ fn view_typst(v: &View, caption_typst: &dyn Fn(&str) -> String) -> String {
                     marked = true;
                     match table_cell(cell) {
                         (cell, true) if j > 0 => out.push_str(&format!("table.cell(align: right)[{mark}{label}{}], ", text(&cell))),
-                        (cell, _) => out.push_str(&format!("[{mark}{label}{}], ", text(&cell))),
+                        (cell, _) => out.push_str(&format!("[{mark}{label}{}], ", cell_text(&cell))),
                     }
                 }
             }
@@ -778,7 +815,7 @@ fn preamble(book: &Book, title: &str) -> String {
     let (language, region) = meta.language_parts();
     let region = region.map_or(String::new(), |r| format!(", region: {}", string(&r)));
     format!(
-        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {}{})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show figure.where(kind: table): set block(breakable: true)\n#show table: set par(justify: false)\n#show table: set text(hyphenate: true)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
+        "#set document(title: {}, author: ({}))\n#set page(paper: {}, margin: (x: 2.2cm, y: 2.5cm), numbering: \"1\")\n#set text(font: {}, size: 10.5pt, lang: {}{})\n#set par(justify: true)\n#set heading(numbering: none)\n#show heading.where(level: 1): set text(size: 16pt)\n#show figure: set block(breakable: false)\n#show figure.where(kind: table): set block(breakable: true)\n#show table: set par(justify: false)\n#show figure.where(kind: table): set figure.caption(position: top)\n#set figure.caption(separator: [. ])\n#show table: set text(size: 9pt)\n",
         string(title),
         authors.iter().map(|a| format!("{a},")).collect::<String>(),
         string(paper),
@@ -790,6 +827,14 @@ fn preamble(book: &Book, title: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_long_word_in_a_cell_may_hyphenate() {
+        assert_eq!(super::cell_text("non-randomised (pre/post)"), super::text("non-randomised (pre/post)"));
+        assert_eq!(super::cell_text("Glomerulonephritis"), "#text(hyphenate: true)[#\"Glomerulonephritis\"]");
+        assert_eq!(super::cell_text("may result in glomerulonephritis."), "#\"may result in \"#text(hyphenate: true)[#\"glomerulonephritis\"]#\".\"");
+        assert_eq!(super::cell_text(""), "");
+    }
+
     #[test]
     fn a_word_longer_than_the_pdf_writer_takes_gets_invisible_break_opportunities() {
         let word = "é".repeat(100_000);

@@ -20,6 +20,7 @@
 pub mod changes;
 pub mod chapter;
 pub mod cite;
+pub mod docx;
 pub mod forest;
 pub mod funnel;
 pub mod html;

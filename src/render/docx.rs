@@ -1,0 +1,627 @@
+//! The Word output (issue 15, in progress): the book as a `.docx` a journal's editor can edit,
+//! drawn from the same prepared chapters as the site and the PDF.
+//!
+//! The file format is docx-rs's (the most used Rust writer). What it lacks, this module adds
+//! after it has written the file, in [`finish`]: the header row of a table repeated on every
+//! page (`w:tblHeader`, which docx-rs cannot write: its header rows are written as rows that
+//! may not split, and only they are), and a figure's alternative text (`descr`, with a unique
+//! id per drawing). docx-rs numbers footnotes and images from counters of the process, so a
+//! second build in `serve` would number them differently: each is numbered here instead.
+//! Text is cleaned of the characters XML 1.0 cannot hold (control characters), which docx-rs
+//! writes as they are, making a file Word refuses.
+//!
+//! Still to do (see the issue): figures as PNG at print quality, styles from
+//! `templates/reference.docx`, double spacing and line numbers, the build, its cache and the
+//! site's link.
+
+use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
+use super::cite::{self, Inline, Piece, Run as StyledRun};
+use crate::book::Book;
+use crate::diag::Diagnostic;
+use docx_rs::{
+    AbstractNumbering, AlignmentType, BreakType, Docx, FieldCharType, Footnote, Hyperlink, HyperlinkType, IndentLevel, InstrText, Level, LevelJc, LevelText,
+    NumberFormat, Numbering, NumberingId, Paragraph, Run, RunFonts, Start, Style, StyleType, Table, TableCell, TableRow,
+};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+
+/// The abstract numbering of bullet lists and of numbered lists, and the first numbering
+/// instance's id: above docx-rs's own default numbering (1).
+const BULLETS: usize = 10;
+const NUMBERS: usize = 11;
+const FIRST_LIST: usize = 10;
+
+/// The text's width on the page, in twentieths of a point.
+const TEXT_WIDTH: usize = 9412;
+
+/// Text as XML 1.0 can hold it: control characters (but tab and line feed) and the
+/// noncharacters U+FFFE and U+FFFF removed.
+pub fn clean(text: &str) -> String {
+    text.chars().filter(|&c| !(c < ' ' && c != '\t' && c != '\n') && c != '\u{fffe}' && c != '\u{ffff}').collect()
+}
+
+/// Inline formatting in force.
+#[derive(Debug, Clone, Copy, Default)]
+struct Format {
+    italic: u8,
+    bold: u8,
+    strike: u8,
+    superscript: u8,
+    subscript: u8,
+}
+
+/// A run of `text` in the formatting in force.
+fn run(text: &str, f: Format) -> Run {
+    let mut r = Run::new().add_text(clean(text));
+    if f.italic > 0 {
+        r = r.italic();
+    }
+    if f.bold > 0 {
+        r = r.bold();
+    }
+    if f.strike > 0 {
+        r = r.strike();
+    }
+    if f.superscript > 0 {
+        r = r.style("Superscript");
+    } else if f.subscript > 0 {
+        r = r.style("Subscript");
+    }
+    r
+}
+
+/// A run of code, in the monospaced style.
+fn code_run(text: &str) -> Run {
+    Run::new().add_text(clean(text)).style("CodeChar")
+}
+
+/// The runs of a citation style's formatted text.
+fn styled_runs(runs: &[StyledRun]) -> Vec<Run> {
+    runs.iter()
+        .map(|r| {
+            let f = Format { italic: r.italic.into(), bold: r.bold.into(), superscript: r.superscript.into(), subscript: r.subscript.into(), ..Format::default() };
+            run(&r.text, f)
+        })
+        .collect()
+}
+
+/// What the writer holds: the document's blocks, and the numbering of footnotes and lists.
+struct Writer {
+    /// The next footnote's id (Word's ids 0 and 1 are its separators).
+    next_footnote: usize,
+    /// One numbering instance per numbered list, so that each starts at its own start.
+    numberings: Vec<(usize, u32)>,
+    /// Figures in order, with their alternative text, for [`finish`].
+    alt_texts: Vec<String>,
+}
+
+enum Block {
+    Paragraph(Box<Paragraph>),
+    Table(Box<Table>),
+}
+
+/// A paragraph being written, and where its runs go while a link is open.
+struct Open {
+    paragraph: Paragraph,
+    link: Option<Hyperlink>,
+}
+
+impl Open {
+    fn new(paragraph: Paragraph) -> Open {
+        Open { paragraph, link: None }
+    }
+
+    fn add(&mut self, r: Run) {
+        match self.link.take() {
+            Some(link) => self.link = Some(link.add_run(r)),
+            None => self.paragraph = std::mem::replace(&mut self.paragraph, Paragraph::new()).add_run(r),
+        }
+    }
+}
+
+/// The state of one Markdown text's walk (a chapter, a caption, a footnote's body).
+struct Walk<'a> {
+    inline: &'a dyn Fn(usize) -> Vec<Run>,
+    view: &'a dyn Fn(&mut Writer, usize) -> Vec<Block>,
+    footnotes: &'a std::collections::HashMap<String, Vec<Paragraph>>,
+}
+
+impl Writer {
+    fn new() -> Writer {
+        Writer { next_footnote: 2, numberings: Vec::new(), alt_texts: Vec::new() }
+    }
+
+    /// A numbering instance for a new list.
+    fn list(&mut self, start: Option<u64>) -> usize {
+        let id = FIRST_LIST + self.numberings.len();
+        self.numberings.push((if start.is_some() { NUMBERS } else { BULLETS }, start.unwrap_or(1).min(u64::from(u32::MAX)) as u32));
+        id
+    }
+
+    /// Walk `md`, adding its blocks.
+    fn markdown(&mut self, md: &str, walk: &Walk) -> Vec<Block> {
+        let options = super::chapter::markdown_options();
+        let mut out: Vec<Block> = Vec::new();
+        let mut open: Option<Open> = None;
+        let mut format = Format::default();
+        // Lists open: (numbering instance, depth).
+        let mut lists: Vec<usize> = Vec::new();
+        let mut quote = 0usize;
+        let mut code: Option<Vec<String>> = None;
+        // A Markdown table: its rows of cells, each cell's paragraph, and whether in the head.
+        let mut table: Option<(Vec<(Vec<Paragraph>, bool)>, bool)> = None;
+        let mut row: Vec<Paragraph> = Vec::new();
+        // Inside a footnote's definition everything is skipped (written where it is cited).
+        let mut in_definition = 0usize;
+        let mut image_alt: Option<String> = None;
+        let close = |open: &mut Option<Open>, out: &mut Vec<Block>, row: &mut Vec<Paragraph>, in_table: bool| {
+            if let Some(mut o) = open.take() {
+                if let Some(link) = o.link.take() {
+                    o.paragraph = o.paragraph.add_hyperlink(link);
+                }
+                if in_table {
+                    row.push(o.paragraph);
+                } else {
+                    out.push(Block::Paragraph(Box::new(o.paragraph)));
+                }
+            }
+        };
+        for (event, _) in cite::merge_text(Parser::new_ext(md, options).into_offset_iter()) {
+            if in_definition > 0 {
+                match event {
+                    Event::Start(Tag::FootnoteDefinition(_)) => in_definition += 1,
+                    Event::End(TagEnd::FootnoteDefinition) => in_definition -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let in_table = table.is_some();
+            match event {
+                Event::Start(tag) => match tag {
+                    Tag::Paragraph => {
+                        // Within an item, the item's own paragraph is open already.
+                        if open.is_none() {
+                            let p = if quote > 0 { Paragraph::new().style("Quote") } else { Paragraph::new().style("Normal") };
+                            open = Some(Open::new(p));
+                        }
+                    }
+                    Tag::Heading { level, .. } => {
+                        let n = match level {
+                            HeadingLevel::H1 => 1,
+                            HeadingLevel::H2 => 2,
+                            HeadingLevel::H3 => 3,
+                            HeadingLevel::H4 => 4,
+                            HeadingLevel::H5 => 5,
+                            HeadingLevel::H6 => 6,
+                        };
+                        open = Some(Open::new(Paragraph::new().style(&format!("Heading{n}"))));
+                    }
+                    Tag::BlockQuote(_) => quote += 1,
+                    Tag::CodeBlock(_kind @ (CodeBlockKind::Fenced(_) | CodeBlockKind::Indented)) => code = Some(Vec::new()),
+                    Tag::List(start) => {
+                        close(&mut open, &mut out, &mut row, in_table);
+                        lists.push(self.list(start));
+                    }
+                    Tag::Item => {
+                        // A tight list's item has no paragraph: open one.
+                        close(&mut open, &mut out, &mut row, in_table);
+                        let id = *lists.last().unwrap_or(&0);
+                        open = Some(Open::new(Paragraph::new().style("ListParagraph").numbering(NumberingId::new(id), IndentLevel::new(lists.len().saturating_sub(1).min(8)))));
+                    }
+                    Tag::Emphasis => format.italic += 1,
+                    Tag::Strong => format.bold += 1,
+                    Tag::Strikethrough => format.strike += 1,
+                    Tag::Superscript => format.superscript += 1,
+                    Tag::Subscript => format.subscript += 1,
+                    Tag::Link { dest_url, .. } if super::chapter::safe_url(&dest_url) && !dest_url.is_empty() => {
+                        let o = open.get_or_insert_with(|| Open::new(Paragraph::new()));
+                        o.link = Some(Hyperlink::new(clean(&dest_url), HyperlinkType::External));
+                    }
+                    Tag::Image { .. } => image_alt = Some(String::new()),
+                    Tag::Table(_) => {
+                        close(&mut open, &mut out, &mut row, in_table);
+                        table = Some((Vec::new(), false));
+                    }
+                    Tag::TableHead => {
+                        if let Some(t) = table.as_mut() {
+                            t.1 = true;
+                        }
+                    }
+                    Tag::TableCell => open = Some(Open::new(Paragraph::new())),
+                    Tag::FootnoteDefinition(_) => in_definition = 1,
+                    _ => {}
+                },
+                Event::End(tag) => match tag {
+                    TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::TableCell => close(&mut open, &mut out, &mut row, in_table),
+                    TagEnd::Item => close(&mut open, &mut out, &mut row, in_table),
+                    TagEnd::BlockQuote(_) => quote = quote.saturating_sub(1),
+                    TagEnd::CodeBlock => {
+                        let mut p = Paragraph::new().style("Code");
+                        for (i, line) in code.take().unwrap_or_default().concat().trim_end_matches('\n').split('\n').enumerate() {
+                            let mut r = code_run(line);
+                            if i > 0 {
+                                r = Run::new().add_break(BreakType::TextWrapping);
+                                p = p.add_run(r);
+                                r = code_run(line);
+                            }
+                            p = p.add_run(r);
+                        }
+                        out.push(Block::Paragraph(Box::new(p)));
+                    }
+                    TagEnd::List(_) => {
+                        lists.pop();
+                    }
+                    TagEnd::Emphasis => format.italic = format.italic.saturating_sub(1),
+                    TagEnd::Strong => format.bold = format.bold.saturating_sub(1),
+                    TagEnd::Strikethrough => format.strike = format.strike.saturating_sub(1),
+                    TagEnd::Superscript => format.superscript = format.superscript.saturating_sub(1),
+                    TagEnd::Subscript => format.subscript = format.subscript.saturating_sub(1),
+                    TagEnd::Link => {
+                        if let Some(o) = open.as_mut() {
+                            if let Some(link) = o.link.take() {
+                                o.paragraph = std::mem::replace(&mut o.paragraph, Paragraph::new()).add_hyperlink(link);
+                            }
+                        }
+                    }
+                    // An image in the text: its alternative text, as the PDF shows a remote one.
+                    TagEnd::Image => {
+                        if let Some(alt) = image_alt.take() {
+                            open.get_or_insert_with(|| Open::new(Paragraph::new())).add(run(&alt, format));
+                        }
+                    }
+                    TagEnd::TableHead => {
+                        if let Some(t) = table.as_mut() {
+                            t.0.push((std::mem::take(&mut row), true));
+                            t.1 = false;
+                        }
+                    }
+                    TagEnd::TableRow => {
+                        if let Some(t) = table.as_mut() {
+                            t.0.push((std::mem::take(&mut row), false));
+                        }
+                    }
+                    TagEnd::Table => {
+                        if let Some((rows, _)) = table.take() {
+                            out.push(Block::Table(Box::new(word_table(rows))));
+                        }
+                    }
+                    _ => {}
+                },
+                Event::Text(t) => {
+                    if let Some(alt) = image_alt.as_mut() {
+                        alt.push_str(&t);
+                    } else if let Some(lines) = code.as_mut() {
+                        lines.push(t.to_string());
+                    } else {
+                        let o = open.get_or_insert_with(|| Open::new(Paragraph::new()));
+                        for piece in cite::pieces(&t) {
+                            match piece {
+                                Piece::Text(t) => o.add(run(t, format)),
+                                Piece::Ref(n) => (walk.inline)(n).into_iter().for_each(|r| o.add(r)),
+                            }
+                        }
+                    }
+                }
+                Event::Code(t) => open.get_or_insert_with(|| Open::new(Paragraph::new())).add(code_run(&t)),
+                // A formula, as typed: Word's equations are a later step.
+                Event::InlineMath(t) => open.get_or_insert_with(|| Open::new(Paragraph::new())).add(code_run(&t)),
+                Event::DisplayMath(t) => {
+                    close(&mut open, &mut out, &mut row, in_table);
+                    out.push(Block::Paragraph(Box::new(Paragraph::new().style("Code").add_run(code_run(&t)))));
+                }
+                Event::Html(h) | Event::InlineHtml(h) => {
+                    if let Some(n) = placeholder_number(h.trim()) {
+                        close(&mut open, &mut out, &mut row, in_table);
+                        out.extend((walk.view)(self, n));
+                    }
+                }
+                Event::SoftBreak => open.get_or_insert_with(|| Open::new(Paragraph::new())).add(run(" ", format)),
+                Event::HardBreak => open.get_or_insert_with(|| Open::new(Paragraph::new())).add(Run::new().add_break(BreakType::TextWrapping)),
+                Event::Rule => {
+                    close(&mut open, &mut out, &mut row, in_table);
+                    out.push(Block::Paragraph(Box::new(Paragraph::new().style("Rule"))));
+                }
+                Event::FootnoteReference(label) => {
+                    let o = open.get_or_insert_with(|| Open::new(Paragraph::new()));
+                    match walk.footnotes.get(label.as_ref()) {
+                        Some(body) => {
+                            let id = self.next_footnote;
+                            self.next_footnote += 1;
+                            let note = Footnote { id, content: body.clone() };
+                            o.add(Run::new().add_footnote_reference(note));
+                        }
+                        None => o.add(run(&label, Format { superscript: 1, ..format })),
+                    }
+                }
+                Event::TaskListMarker(done) => open.get_or_insert_with(|| Open::new(Paragraph::new())).add(run(if done { "☑ " } else { "☐ " }, format)),
+            }
+        }
+        close(&mut open, &mut out, &mut row, false);
+        out
+    }
+}
+
+/// A Word table from rows of cells (one paragraph each); rows marked `true` are the header,
+/// repeated on every page ([`finish`]).
+fn word_table(rows: Vec<(Vec<Paragraph>, bool)>) -> Table {
+    let columns = rows.iter().map(|(cells, _)| cells.len()).max().unwrap_or(1).max(1);
+    let rows: Vec<TableRow> = rows
+        .into_iter()
+        .map(|(cells, head)| {
+            let row = TableRow::new(cells.into_iter().map(|p| TableCell::new().add_paragraph(p)).collect());
+            if head {
+                row.cant_split()
+            } else {
+                row
+            }
+        })
+        .collect();
+    // The columns share the text's width (A4 with 2.2 cm margins, in twentieths of a point).
+    Table::new(rows).style("MetabookTable").set_grid(vec![TEXT_WIDTH / columns; columns]).width(TEXT_WIDTH, docx_rs::WidthType::Dxa)
+}
+
+/// A caption: "Table 1. …" with the number as Word's SEQ field, so that Word renumbers it when
+/// a table is added, and the same number as the PDF's.
+fn caption(kind: &str, number: usize, text: Vec<Run>) -> Paragraph {
+    let mut p = Paragraph::new()
+        .style("Caption")
+        .add_run(Run::new().add_text(format!("{kind} ")))
+        .add_run(Run::new().add_field_char(FieldCharType::Begin, false))
+        .add_run(Run::new().add_instr_text(InstrText::Unsupported(format!(" SEQ {kind} \\* ARABIC "))))
+        .add_run(Run::new().add_field_char(FieldCharType::Separate, false))
+        .add_run(Run::new().add_text(number.to_string()))
+        .add_run(Run::new().add_field_char(FieldCharType::End, false))
+        .add_run(Run::new().add_text(". "));
+    for r in text {
+        p = p.add_run(r);
+    }
+    p
+}
+
+/// The styles the document uses, clean and journal-neutral: Word's own names, so that its
+/// navigation pane and a table of contents see the headings.
+fn styles(docx: Docx) -> Docx {
+    let heading = |n: usize, size: usize| {
+        Style::new(&format!("Heading{n}"), StyleType::Paragraph).name(format!("heading {n}")).based_on("Normal").next("Normal").bold().size(size).outline_lvl(n - 1)
+    };
+    docx.add_style(Style::new("Title", StyleType::Paragraph).name("Title").based_on("Normal").bold().size(40))
+        .add_style(heading(1, 32))
+        .add_style(heading(2, 28))
+        .add_style(heading(3, 24))
+        .add_style(heading(4, 22))
+        .add_style(heading(5, 22))
+        .add_style(heading(6, 22))
+        .add_style(Style::new("Caption", StyleType::Paragraph).name("caption").based_on("Normal").size(20))
+        .add_style(Style::new("Quote", StyleType::Paragraph).name("Quote").based_on("Normal").italic())
+        .add_style(Style::new("Code", StyleType::Paragraph).name("Code").based_on("Normal").fonts(RunFonts::new().ascii("Courier New").hi_ansi("Courier New")).size(20))
+        .add_style(Style::new("CodeChar", StyleType::Character).name("Code Char").fonts(RunFonts::new().ascii("Courier New").hi_ansi("Courier New")))
+        .add_style(vertical("Superscript", docx_rs::VertAlignType::SuperScript))
+        .add_style(vertical("Subscript", docx_rs::VertAlignType::SubScript))
+        .add_style(Style::new("ListParagraph", StyleType::Paragraph).name("List Paragraph").based_on("Normal"))
+        .add_style(Style::new("Rule", StyleType::Paragraph).name("Rule").based_on("Normal"))
+        .add_style(Style::new("Bibliography", StyleType::Paragraph).name("Bibliography").based_on("Normal").size(20))
+        .add_style(Style::new("TableNote", StyleType::Paragraph).name("Table note").based_on("Normal").size(16))
+        .add_style(Style::new("MetabookTable", StyleType::Table).name("metabook table"))
+}
+
+/// A character style raising or lowering its text.
+fn vertical(name: &str, align: docx_rs::VertAlignType) -> Style {
+    let mut style = Style::new(name, StyleType::Character).name(name);
+    style.run_property = style.run_property.vert_align(align);
+    style
+}
+
+/// The abstract numberings of bullet and numbered lists, nine levels each.
+fn numberings(mut docx: Docx, instances: &[(usize, u32)]) -> Docx {
+    for (id, format, text) in [(BULLETS, "bullet", "•"), (NUMBERS, "decimal", "")] {
+        let mut a = AbstractNumbering::new(id);
+        for level in 0..9 {
+            let text = if text.is_empty() { format!("%{}.", level + 1) } else { text.to_string() };
+            a = a.add_level(Level::new(level, Start::new(1), NumberFormat::new(format), LevelText::new(text), LevelJc::new("left")).indent(
+                Some(360 * (level as i32 + 1)),
+                Some(docx_rs::SpecialIndentType::Hanging(360)),
+                None,
+                None,
+            ));
+        }
+        docx = docx.add_abstract_numbering(a);
+    }
+    for (n, (abstract_id, start)) in instances.iter().enumerate() {
+        let mut numbering = Numbering::new(FIRST_LIST + n, *abstract_id);
+        if *abstract_id == NUMBERS {
+            numbering = numbering.add_override(docx_rs::LevelOverride::new(0).start(*start as usize));
+        }
+        docx = docx.add_numbering(numbering);
+    }
+    docx
+}
+
+/// The whole book as a Word document's bytes.
+pub fn document(book: &Book, chapters: &[PreparedChapter]) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let meta = &book.config.book;
+    let mut writer = Writer::new();
+    let mut body: Vec<Block> = vec![Block::Paragraph(Box::new(Paragraph::new().style("Title").add_run(Run::new().add_text(clean(&meta.title)))))];
+    if !meta.authors.is_empty() {
+        body.push(Block::Paragraph(Box::new(Paragraph::new().add_run(Run::new().add_text(clean(&meta.authors.join(", ")))))));
+    }
+    if let Some(d) = &meta.description {
+        body.push(Block::Paragraph(Box::new(Paragraph::new().add_run(Run::new().add_text(clean(d)).italic()))));
+    }
+    for (c, chapter) in chapters.iter().enumerate() {
+        let inline = |n: usize| -> Vec<Run> {
+            match chapter.inlines.get(n).and_then(Option::as_ref) {
+                Some(Inline::Citation { runs, .. }) => styled_runs(runs),
+                Some(Inline::CrossRef { text, .. }) => vec![run(text, Format::default())],
+                None => Vec::new(),
+            }
+        };
+        let no_notes = std::collections::HashMap::new();
+        let plain = Walk { inline: &inline, view: &|_, _| Vec::new(), footnotes: &no_notes };
+        // Footnotes: each definition's paragraphs, written where it is first cited.
+        let mut footnotes = std::collections::HashMap::new();
+        for (label, text) in definitions(&chapter.markdown) {
+            let paragraphs: Vec<Paragraph> = writer.markdown(&text, &plain).into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).collect();
+            footnotes.insert(label, paragraphs);
+        }
+        let captions = |w: &mut Writer, text: &str| -> Vec<Run> {
+            let blocks = w.markdown(text, &plain);
+            blocks.into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).flat_map(|p| paragraph_runs(&p)).collect()
+        };
+        let view = |w: &mut Writer, n: usize| -> Vec<Block> { chapter.views.get(n).map_or_else(Vec::new, |v| view_blocks(w, v, &captions)) };
+        let walk = Walk { inline: &inline, view: &view, footnotes: &footnotes };
+        let mut blocks = writer.markdown(&chapter.markdown, &walk);
+        // Each chapter on a new page, as in the PDF.
+        if c > 0 {
+            if let Some(Block::Paragraph(p)) = blocks.first_mut() {
+                **p = std::mem::replace(&mut **p, Paragraph::new()).page_break_before(true);
+            }
+        }
+        body.append(&mut blocks);
+    }
+    let mut docx = styles(Docx::new());
+    docx = numberings(docx, &writer.numberings);
+    for b in body {
+        docx = match b {
+            Block::Paragraph(p) => docx.add_paragraph(*p),
+            Block::Table(t) => docx.add_table(*t),
+        };
+    }
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    docx.build().pack(&mut bytes).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])?;
+    finish(&bytes.into_inner(), &writer.alt_texts).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])
+}
+
+/// The runs of a paragraph (a caption's inline Markdown is one paragraph).
+fn paragraph_runs(p: &Paragraph) -> Vec<Run> {
+    p.children
+        .iter()
+        .filter_map(|c| match c {
+            docx_rs::ParagraphChild::Run(r) => Some((**r).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The footnote definitions of a chapter's Markdown: (label, its text).
+fn definitions(md: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, usize)> = None;
+    let mut depth = 0usize;
+    for (event, span) in Parser::new_ext(md, super::chapter::markdown_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                if depth == 0 {
+                    current = Some((label.to_string(), span.start));
+                }
+                depth += 1;
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    if let Some((label, start)) = current.take() {
+                        let text = &md[start..span.end];
+                        // The body after the `[^label]:` marker.
+                        let body = text.split_once("]:").map_or(text, |(_, b)| b);
+                        out.push((label, body.trim().to_string()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A directive's view as Word blocks.
+fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str) -> Vec<Run>) -> Vec<Block> {
+    match v {
+        View::Nothing => Vec::new(),
+        View::Figure { number, caption: text, notes, .. } => {
+            // The figure itself (a PNG at print quality) is the next step: its caption and alt
+            // text are in place.
+            w.alt_texts.push(clean(text));
+            let runs = caption_runs(w, text);
+            let mut out = vec![Block::Paragraph(Box::new(caption("Figure", *number, runs)))];
+            out.extend(notes.iter().map(|n| Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(n, Format::default()))))));
+            out
+        }
+        View::Results { effect, method, k, lines } => {
+            let mut out = vec![Block::Paragraph(Box::new(
+                Paragraph::new().add_run(run(effect, Format { bold: 1, ..Format::default() })).add_run(run(&format!(" ({method}, {k} studies)"), Format::default())),
+            ))];
+            out.extend(lines.iter().map(|l| Block::Paragraph(Box::new(Paragraph::new().add_run(run(l, Format::default()))))));
+            out
+        }
+        View::References { entries } => entries
+            .iter()
+            .map(|e| {
+                let mut p = Paragraph::new().style("Bibliography");
+                if let Some(label) = &e.label {
+                    for r in styled_runs(label) {
+                        p = p.add_run(r);
+                    }
+                    p = p.add_run(Run::new().add_tab());
+                }
+                for r in styled_runs(&e.runs) {
+                    p = p.add_run(r);
+                }
+                Block::Paragraph(Box::new(p))
+            })
+            .collect(),
+        View::Table { number, caption: text, headings, rows, notes, .. } => {
+            let runs = caption_runs(w, text);
+            let mut out = vec![Block::Paragraph(Box::new(caption("Table", *number, runs).keep_next(true)))];
+            let head: Vec<Paragraph> = headings.iter().map(|h| Paragraph::new().add_run(run(h, Format { bold: 1, ..Format::default() }))).collect();
+            let mut all = vec![(head, true)];
+            for r in rows {
+                let cells = r
+                    .iter()
+                    .enumerate()
+                    .map(|(j, cell)| match table_cell(cell) {
+                        (cell, true) if j > 0 => Paragraph::new().align(AlignmentType::Right).add_run(run(&cell, Format::default())),
+                        (cell, _) => Paragraph::new().add_run(run(&cell, Format::default())),
+                    })
+                    .collect();
+                all.push((cells, false));
+            }
+            out.push(Block::Table(Box::new(word_table(all))));
+            out.extend(notes.iter().map(|n| Block::Paragraph(Box::new(Paragraph::new().style("TableNote").add_run(run(n, Format::default()))))));
+            out
+        }
+    }
+}
+
+/// What docx-rs cannot write, added to its file: header rows repeated on every page (its
+/// header rows are the only rows that may not split), and each drawing's unique id and
+/// alternative text (`alt_texts`, in the order of the drawings). The entries keep their order
+/// and a fixed date, so the file is the same for the same book.
+fn finish(packed: &[u8], alt_texts: &[String]) -> Result<Vec<u8>, String> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(packed)).map_err(|e| e.to_string())?;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| e.to_string())?;
+        let name = entry.name().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        if name == "word/document.xml" {
+            let mut xml = String::from_utf8(bytes).map_err(|e| e.to_string())?;
+            xml = xml.replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />");
+            let mut n = 0;
+            while let Some(at) = xml.find("<wp:docPr id=\"1\" name=\"Figure\" />") {
+                n += 1;
+                let alt = alt_texts.get(n - 1).map_or(String::new(), |a| attribute(a));
+                xml.replace_range(at..at + "<wp:docPr id=\"1\" name=\"Figure\" />".len(), &format!("<wp:docPr id=\"{n}\" name=\"Figure {n}\" descr=\"{alt}\" />"));
+            }
+            bytes = xml.into_bytes();
+        }
+        out.start_file(name, options).map_err(|e| e.to_string())?;
+        out.write_all(&bytes).map_err(|e| e.to_string())?;
+    }
+    Ok(out.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+/// Text as an XML attribute's value.
+fn attribute(text: &str) -> String {
+    clean(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -118,6 +118,9 @@ impl Open {
     }
 }
 
+/// A figure's SVG as a PNG: (bytes, width and height in pixels, width and height in points).
+pub type Png = (Vec<u8>, u32, u32, f64, f64);
+
 /// The state of one Markdown text's walk (a chapter, a caption, a footnote's body).
 struct Walk<'a> {
     inline: &'a dyn Fn(usize) -> Vec<Run>,
@@ -390,6 +393,7 @@ fn styles(docx: Docx) -> Docx {
         .add_style(heading(4, 22))
         .add_style(heading(5, 22))
         .add_style(heading(6, 22))
+        .add_style(Style::new("Figure", StyleType::Paragraph).name("Figure").based_on("Normal"))
         .add_style(Style::new("Caption", StyleType::Paragraph).name("caption").based_on("Normal").size(20))
         .add_style(Style::new("Quote", StyleType::Paragraph).name("Quote").based_on("Normal").italic())
         .add_style(Style::new("Code", StyleType::Paragraph).name("Code").based_on("Normal").fonts(RunFonts::new().ascii("Courier New").hi_ansi("Courier New")).size(20))
@@ -435,8 +439,8 @@ fn numberings(mut docx: Docx, instances: &[(usize, u32)]) -> Docx {
     docx
 }
 
-/// The whole book as a Word document's bytes.
-pub fn document(book: &Book, chapters: &[PreparedChapter]) -> Result<Vec<u8>, Vec<Diagnostic>> {
+/// The whole book as a Word document's bytes; `figure` draws a figure's SVG as a PNG.
+pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str) -> Result<Png, String>) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let meta = &book.config.book;
     let mut writer = Writer::new();
     let mut body: Vec<Block> = vec![Block::Paragraph(Box::new(Paragraph::new().style("Title").add_run(Run::new().add_text(clean(&meta.title)))))];
@@ -466,7 +470,7 @@ pub fn document(book: &Book, chapters: &[PreparedChapter]) -> Result<Vec<u8>, Ve
             let blocks = w.markdown(text, &plain);
             blocks.into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).flat_map(|p| paragraph_runs(&p)).collect()
         };
-        let view = |w: &mut Writer, n: usize| -> Vec<Block> { chapter.views.get(n).map_or_else(Vec::new, |v| view_blocks(w, v, &captions)) };
+        let view = |w: &mut Writer, n: usize| -> Vec<Block> { chapter.views.get(n).map_or_else(Vec::new, |v| view_blocks(w, v, &captions, figure)) };
         let walk = Walk { inline: &inline, view: &view, footnotes: &footnotes };
         let mut blocks = writer.markdown(&chapter.markdown, &walk);
         // Each chapter on a new page, as in the PDF.
@@ -532,15 +536,23 @@ fn definitions(md: &str) -> Vec<(String, String)> {
 }
 
 /// A directive's view as Word blocks.
-fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str) -> Vec<Run>) -> Vec<Block> {
+fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str) -> Vec<Run>, figure: &dyn Fn(&str) -> Result<Png, String>) -> Vec<Block> {
     match v {
         View::Nothing => Vec::new(),
-        View::Figure { number, caption: text, notes, .. } => {
-            // The figure itself (a PNG at print quality) is the next step: its caption and alt
-            // text are in place.
-            w.alt_texts.push(clean(text));
+        View::Figure { number, svg, caption: text, notes, .. } => {
             let runs = caption_runs(w, text);
-            let mut out = vec![Block::Paragraph(Box::new(caption("Figure", *number, runs)))];
+            let mut out = Vec::new();
+            match figure(svg) {
+                Ok((png, width_px, height_px, width_pt, height_pt)) => {
+                    w.alt_texts.push(super::pls::plain_text(text).trim().to_string());
+                    // English Metric Units: 12,700 to the point.
+                    let mut pic = docx_rs::Pic::new_with_dimensions(png, width_px, height_px).size((width_pt * 12_700.0).round() as u32, (height_pt * 12_700.0).round() as u32);
+                    pic.id = format!("rIdImage{}", w.alt_texts.len());
+                    out.push(Block::Paragraph(Box::new(Paragraph::new().style("Figure").align(AlignmentType::Center).keep_next(true).add_run(Run::new().add_image(pic)))));
+                }
+                Err(why) => out.push(Block::Paragraph(Box::new(Paragraph::new().style("Normal").add_run(run(&format!("[The figure could not be drawn: {why}]"), Format::default()))))),
+            }
+            out.push(Block::Paragraph(Box::new(caption("Figure", *number, runs))));
             out.extend(notes.iter().map(|n| Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(n, Format::default()))))));
             out
         }

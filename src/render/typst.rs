@@ -273,6 +273,23 @@ pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, 
     typst_pdf::pdf(&document, &options).map_err(|errors| errors.iter().map(|e| Diagnostic::error(format!("PDF export failed: {}", e.message))).collect())
 }
 
+/// A figure as a PNG at `dpi` dots per inch, drawn as the PDF draws it ([`drawing`]: its
+/// shapes, its text set by Typst in the same fonts) on a page of its own size: (the PNG, its
+/// width and height in pixels, its width and height in points). For the Word file, whose
+/// figures are images.
+pub fn figure_png(svg: &str, dpi: f64, fonts: &Arc<FontSet>) -> Result<(Vec<u8>, u32, u32, f64, f64), String> {
+    let width = figure_width_pt(svg);
+    let source = format!("#set page(width: {width}pt, height: auto, margin: 1pt)\n#set text(font: \"Libertinus Serif\", size: 10.5pt)\n#{}\n", drawing(svg, width));
+    let world = BookWorld::new(source, &BTreeMap::new(), fonts);
+    let document = typst::compile::<PagedDocument>(&world).output.map_err(|e| e.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))?;
+    let page = document.pages().first().ok_or("the figure has no page")?;
+    let options = typst_render::RenderOptions { pixel_per_pt: typst::utils::Scalar::new(dpi / 72.0), render_bleed: false };
+    let pixmap = typst_render::render(page, &options);
+    let size = page.frame.size();
+    let png = pixmap.encode_png().map_err(|e| e.to_string())?;
+    Ok((png, pixmap.width(), pixmap.height(), size.x.to_pt(), size.y.to_pt()))
+}
+
 /// A Typst string literal holding `text` exactly.
 pub fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);

@@ -221,7 +221,15 @@ pub struct Output {
     pub html: HtmlOutput,
     #[serde(default)]
     pub pdf: PdfOutput,
+    /// `[output.docx]`: the book as a Word file too (`book/<title>.docx`).
+    pub docx: Option<DocxOutput>,
 }
+
+/// `[output.docx]`: the Word file for journal submission. (Its options — a reference document's
+/// styles, double spacing, line numbers — are still to come: issue 15.)
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DocxOutput {}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -476,12 +476,23 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     if let Some((s, _)) = &summary {
         downloads.push(html::Download { title: s.pdf_link.clone(), href: pls_file.clone() });
     }
+    let docx_file = format!("{}.docx", slug(&book.config.book.title));
+    if book.config.output.docx.is_some() {
+        downloads.push(html::Download { title: "The review (Word)".to_string(), href: docx_file.clone() });
+    }
     let pages = html::site(book, &bodies, &extras, &downloads, &templates)?;
     drop((bodies, extras));
     let page_count = pages.len() - 1;
     let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|page| (format!("html/{}", page.file), page.html.into_bytes())).collect();
     files.extend(p.images.iter().map(|(path, bytes)| (format!("html/{path}"), bytes.clone())));
     site_made(&files);
+    if book.config.output.docx.is_some() {
+        step("writing the Word file");
+        let bytes = word_file(&p.book, &p.chapters, &p.fonts, &mut p.cache)?;
+        files.push((format!("html/{docx_file}"), bytes.clone()));
+        files.push((docx_file, bytes));
+    }
+    let book = &p.book;
     step("typesetting the PDF");
     let build_dir = book.root.join(&book.config.build.build_dir);
     let book_source = typst::document(book, &p.chapters);
@@ -567,6 +578,39 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     }
     files.push((RESULTS_FILE.to_string(), json::render_book(p.analyses.by_name.iter().map(|(name, r)| (name.as_str(), r))).into_bytes()));
     Ok(Rendered { files, pages: page_count, pdfs, typeset })
+}
+
+/// The book as a Word file. Its figures are PNGs at 300 dpi, drawn by Typst as the PDF draws
+/// them; each is kept in the build cache under its SVG and the fonts, and those not there are
+/// drawn on every core at once.
+fn word_file(book: &Book, chapters: &[PreparedChapter], fonts: &Arc<typst::FontSet>, cache: &mut Cache) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    type Cached = (ciborium::Value, u32, u32, f64, f64);
+    let svgs: Vec<&str> = chapters.iter().flat_map(|c| &c.views).filter_map(|v| if let chapter::View::Figure { svg, .. } = v { Some(svg.as_str()) } else { None }).collect();
+    let mut pngs: std::collections::HashMap<&str, Result<crate::render::docx::Png, String>> = std::collections::HashMap::new();
+    let mut todo: Vec<(&str, cache::Key)> = Vec::new();
+    for svg in svgs {
+        let key = cache.key("figure-png").text(svg).number(fonts.hash).finish();
+        match cache.get::<Cached>(key) {
+            Some((ciborium::Value::Bytes(png), w, h, wp, hp)) => {
+                pngs.insert(svg, Ok((png, w, h, wp, hp)));
+            }
+            _ => todo.push((svg, key)),
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).max(1);
+    let chunk = todo.len().div_ceil(threads).max(1);
+    let drawn: Vec<(&str, cache::Key, Result<crate::render::docx::Png, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = todo.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(|&(svg, key)| (svg, key, typst::figure_png(svg, 300.0, fonts))).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    for (svg, key, png) in drawn {
+        if let Ok((bytes, w, h, wp, hp)) = &png {
+            cache.put(key, &(ciborium::Value::Bytes(bytes.clone()), *w, *h, *wp, *hp));
+        }
+        pngs.insert(svg, png);
+    }
+    let figure = |svg: &str| pngs.get(svg).cloned().unwrap_or_else(|| Err("not drawn".to_string()));
+    crate::render::docx::document(book, chapters, &figure)
 }
 
 fn build(

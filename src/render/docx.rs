@@ -94,6 +94,9 @@ struct Writer {
     alt_texts: Vec<String>,
 }
 
+/// A table's row: its cells' paragraphs, and whether it is the header.
+type Row = (Vec<Paragraph>, bool);
+
 enum Block {
     Paragraph(Box<Paragraph>),
     Table(Box<Table>),
@@ -151,7 +154,7 @@ impl Writer {
         let mut quote = 0usize;
         let mut code: Option<Vec<String>> = None;
         // A Markdown table: its rows of cells, each cell's paragraph, and whether in the head.
-        let mut table: Option<(Vec<(Vec<Paragraph>, bool)>, bool)> = None;
+        let mut table: Option<(Vec<Row>, bool)> = None;
         let mut row: Vec<Paragraph> = Vec::new();
         // Inside a footnote's definition everything is skipped (written where it is cited).
         let mut in_definition = 0usize;
@@ -180,12 +183,10 @@ impl Writer {
             let in_table = table.is_some();
             match event {
                 Event::Start(tag) => match tag {
-                    Tag::Paragraph => {
-                        // Within an item, the item's own paragraph is open already.
-                        if open.is_none() {
-                            let p = if quote > 0 { Paragraph::new().style("Quote") } else { Paragraph::new().style("Normal") };
-                            open = Some(Open::new(p));
-                        }
+                    // Within an item, the item's own paragraph is open already.
+                    Tag::Paragraph if open.is_none() => {
+                        let p = if quote > 0 { Paragraph::new().style("Quote") } else { Paragraph::new().style("Normal") };
+                        open = Some(Open::new(p));
                     }
                     Tag::Heading { level, .. } => {
                         let n = match level {
@@ -345,7 +346,7 @@ impl Writer {
 
 /// A Word table from rows of cells (one paragraph each); rows marked `true` are the header,
 /// repeated on every page ([`finish`]).
-fn word_table(rows: Vec<(Vec<Paragraph>, bool)>) -> Table {
+fn word_table(rows: Vec<Row>) -> Table {
     let columns = rows.iter().map(|(cells, _)| cells.len()).max().unwrap_or(1).max(1);
     let rows: Vec<TableRow> = rows
         .into_iter()
@@ -384,7 +385,7 @@ fn caption(kind: &str, number: usize, text: Vec<Run>) -> Paragraph {
 /// navigation pane and a table of contents see the headings.
 fn styles(docx: Docx) -> Docx {
     let heading = |n: usize, size: usize| {
-        Style::new(&format!("Heading{n}"), StyleType::Paragraph).name(format!("heading {n}")).based_on("Normal").next("Normal").bold().size(size).outline_lvl(n - 1)
+        Style::new(format!("Heading{n}"), StyleType::Paragraph).name(format!("heading {n}")).based_on("Normal").next("Normal").bold().size(size).outline_lvl(n - 1)
     };
     docx.add_style(Style::new("Title", StyleType::Paragraph).name("Title").based_on("Normal").bold().size(40))
         .add_style(heading(1, 32))

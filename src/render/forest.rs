@@ -91,6 +91,9 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // What XML 1.0 cannot hold (a control character from a data file) is left out: an
+            // SVG with it is not XML, and its figure could not be drawn.
+            c if (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{fffe}' || c == '\u{ffff}' => {}
             c => out.push(c),
         }
     }

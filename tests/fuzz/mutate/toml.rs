@@ -264,6 +264,12 @@ pub fn book_toml(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
             lines.extend(split_lines(&example[start..]));
             "[pls] of the example added".to_string()
         }
+        5 if !text.contains("[output.docx]") => {
+            // The Word output, for books without it.
+            lines.push(String::new());
+            lines.push("[output.docx]".to_string());
+            "[output.docx] added".to_string()
+        }
         _ => {
             let (table, keys) = *rng.weighted(BOOK_TABLES);
             let key = *rng.pick(keys);

@@ -1,0 +1,164 @@
+//! The Word file (issue 15, in progress): the example review with `[output.docx]`, read back
+//! from its XML. Headings carry Word's heading styles; every table of the site is a Word table
+//! whose header row repeats on every page; every figure is a 300-dpi PNG with its caption as
+//! alternative text; the results chapter's numbers are the PDF's; hostile text stays text; two
+//! builds give the same bytes.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn example(tag: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("metabook-docx-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for part in ["report", "data", "templates"] {
+        common::copy_dir(&root.join(part), &dir.join(part));
+    }
+    let config = std::fs::read_to_string(root.join("book.toml")).unwrap() + "\n[output.docx]\n";
+    std::fs::write(dir.join("book.toml"), config).unwrap();
+    dir
+}
+
+fn build(dir: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(dir).env("NO_COLOR", "1").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+fn the_docx(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "docx")).expect("book/<title>.docx")
+}
+
+/// The files of a .docx: (name, bytes), in the archive's order.
+fn entries(docx: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(docx).unwrap()).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut e = archive.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            e.read_to_end(&mut bytes).unwrap();
+            (e.name().to_string(), bytes)
+        })
+        .collect()
+}
+
+fn document_xml(docx: &Path) -> String {
+    let (_, bytes) = entries(docx).into_iter().find(|(n, _)| n == "word/document.xml").expect("word/document.xml");
+    String::from_utf8(bytes).unwrap()
+}
+
+/// The text of Word XML as a reader reads it, paragraph by paragraph (a field's result, not
+/// its instruction).
+fn text_of(xml: &str) -> String {
+    let mut out = String::new();
+    let mut rest = xml;
+    let mut instruction = false;
+    while let Some(open) = rest.find('<') {
+        if !instruction {
+            out.push_str(&rest[..open]);
+        }
+        let close = rest[open..].find('>').map_or(rest.len(), |i| open + i + 1);
+        let tag = &rest[open..close];
+        if tag.starts_with("</w:p>") {
+            out.push('\n');
+        }
+        if tag.starts_with("<w:instrText") && !tag.ends_with("/>") {
+            instruction = true;
+        } else if tag.starts_with("</w:instrText") {
+            instruction = false;
+        }
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+}
+
+#[test]
+fn the_example_review_as_a_word_file() {
+    let dir = example("example");
+    build(&dir);
+    let docx = the_docx(&dir);
+    let xml = document_xml(&docx);
+    let text = text_of(&xml);
+
+    // Headings in Word's heading styles, in the chapters' order.
+    for (style, heading) in [("Heading1", "Abstract"), ("Heading1", "Results"), ("Heading2", "Spasticity"), ("Heading1", "References")] {
+        assert!(xml.contains(&format!("<w:pStyle w:val=\"{style}\" />")), "{style}");
+        assert!(text.lines().any(|l| l == heading), "{heading}");
+    }
+    let styles = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/styles.xml").unwrap().1).unwrap();
+    assert!(styles.contains("<w:name w:val=\"heading 1\" />") && styles.contains("<w:outlineLvl w:val=\"0\" />"), "Word's own names, outline levels for the navigation pane");
+
+    // Every table of the site is a Word table with the same cells, its header row repeated.
+    let html: String = std::fs::read_dir(dir.join("book/html")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "html")).map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    let site_tables = html.matches("<table").count();
+    assert_eq!(xml.matches("<w:tbl>").count(), site_tables, "every table");
+    assert_eq!(xml.matches("<w:tblHeader />").count(), site_tables, "each with a header row that repeats");
+    for cell in ["Creamer 2018 (SISTERS; pain and QoL)", "conventional medical management", "Certainty of the evidence (GRADE)", "Lower 95% CI"] {
+        assert!(text.contains(cell), "{cell}");
+    }
+    // Numbers right-aligned, with the true minus sign.
+    assert!(xml.contains("<w:jc w:val=\"right\" />"));
+    assert!(text.contains("SMD \u{2212}0.41 (95% CI \u{2212}0.77 to \u{2212}0.05)"), "{text}");
+
+    // Every figure: a PNG at 300 dpi, its caption as a Word caption under it and as its alt text.
+    let media: Vec<(String, Vec<u8>)> = entries(&docx).into_iter().filter(|(n, _)| n.starts_with("word/media/") && n.ends_with(".png")).collect();
+    assert_eq!(media.len(), 6, "six figures");
+    for (name, png) in &media {
+        assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+        let width_px = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert!(width_px >= 1000, "{name}: {width_px} px wide, print quality");
+    }
+    for n in 1..=6 {
+        assert!(xml.contains(&format!("<wp:docPr id=\"{n}\" name=\"Figure {n}\" descr=\"")), "figure {n} has its own id and alt text");
+    }
+    assert!(xml.contains("descr=\"Spasticity (Ashworth or Modified Ashworth score), before versus after intrathecal baclofen"), "the caption is the alt text");
+    assert!(xml.contains(" SEQ Figure \\* ARABIC ") && xml.contains(" SEQ Table \\* ARABIC "), "captions numbered by Word's fields");
+    assert!(text.contains("Figure 4. Spasticity") && text.contains("Table 1. Characteristics of the included studies"), "numbered as in the PDF");
+
+    // The results chapter's numbers are the PDF's: each number of its page in the site is in the
+    // Word file.
+    let mut results = std::fs::read_to_string(dir.join("book/html/results.html")).unwrap();
+    // Not the figures' own text: in the Word file it is in their images.
+    while let Some(start) = results.find("<svg") {
+        let end = results[start..].find("</svg>").map_or(results.len(), |i| start + i + 6);
+        results.replace_range(start..end, "");
+    }
+    // Each element's text apart (a table's cells).
+    let results_text = text_of(&results.replace('<', " <"));
+    let numbers: Vec<&str> = results_text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '\u{2212}')).map(|t| t.trim_end_matches('.')).filter(|t| t.chars().any(|c| c.is_ascii_digit())).collect();
+    assert!(numbers.len() > 50, "{numbers:?}");
+    for n in numbers {
+        assert!(text.contains(n), "{n} is in the site's results but not in the Word file");
+    }
+    // The reference list.
+    assert!(text.contains("Stokic DS, Yablon SA, Hayes A."), "the references");
+
+    // The site links the file, and a second build gives the same bytes.
+    assert!(html.contains(">The review (Word)</a>"));
+    let first = std::fs::read(&docx).unwrap();
+    std::fs::remove_dir_all(dir.join("book")).unwrap();
+    build(&dir);
+    assert!(std::fs::read(the_docx(&dir)).unwrap() == first, "two builds, the same bytes");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Study labels with markup, XML's own delimiters and control characters stay text, and the
+/// file stays well-formed XML (no control character in it).
+#[test]
+fn hostile_text_stays_text_in_the_word_file() {
+    let dir = example("hostile");
+    let data = dir.join("data/spasticity.csv");
+    let text = std::fs::read_to_string(&data).unwrap().replacen("Stokic 2005", "Stokic <b>&amp; ]]> \u{1}\u{1b}2005", 1);
+    std::fs::write(&data, text).unwrap();
+    build(&dir);
+    let xml = document_xml(&the_docx(&dir));
+    assert!(!xml.contains("<b>") && !xml.chars().any(|c| c < ' ' && c != '\n' && c != '\t' && c != '\r'), "no markup, no control characters");
+    assert!(text_of(&xml).contains("Stokic <b>&amp; ]]> 2005"), "the label as typed, less its control characters");
+    let _ = std::fs::remove_dir_all(&dir);
+}

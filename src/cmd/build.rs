@@ -585,7 +585,12 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
 /// drawn on every core at once.
 fn word_file(book: &Book, chapters: &[PreparedChapter], fonts: &Arc<typst::FontSet>, cache: &mut Cache) -> Result<Vec<u8>, Vec<Diagnostic>> {
     type Cached = (ciborium::Value, u32, u32, f64, f64);
-    let svgs: Vec<&str> = chapters.iter().flat_map(|c| &c.views).filter_map(|v| if let chapter::View::Figure { svg, .. } = v { Some(svg.as_str()) } else { None }).collect();
+    let svgs: Vec<&str> = chapters
+        .iter()
+        .flat_map(|c| &c.views)
+        .filter_map(|v| if let chapter::View::Figure { svg, parts, .. } = v { Some(crate::render::docx::figure_pieces(svg, parts.as_ref())) } else { None })
+        .flatten()
+        .collect();
     let mut pngs: std::collections::HashMap<&str, Result<crate::render::docx::Png, String>> = std::collections::HashMap::new();
     let mut todo: Vec<(&str, cache::Key)> = Vec::new();
     for svg in svgs {

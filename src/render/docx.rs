@@ -10,9 +10,8 @@
 //! Text is cleaned of the characters XML 1.0 cannot hold (control characters), which docx-rs
 //! writes as they are, making a file Word refuses.
 //!
-//! Still to do (see the issue): figures as PNG at print quality, styles from
-//! `templates/reference.docx`, double spacing and line numbers, the build, its cache and the
-//! site's link.
+//! Still to do (see the issue): styles from `templates/reference.docx`, double spacing and
+//! line numbers, Word equations (formulas are shown as typed).
 
 use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run as StyledRun};
@@ -32,6 +31,19 @@ const FIRST_LIST: usize = 10;
 
 /// The text's width on the page, in twentieths of a point.
 const TEXT_WIDTH: usize = 9412;
+
+/// The text's height on an A4 page with the PDF's margins, less room for a caption, in points:
+/// a figure taller than this is set in its parts.
+const PAGE_HEIGHT_PT: f64 = 620.0;
+
+/// The images a figure is set as: the whole, or, for one taller than a page that has parts (a
+/// forest plot of many studies), its heading and its bands, which Word sets across pages.
+pub fn figure_pieces<'a>(svg: &'a str, parts: Option<&'a super::svg::Parts>) -> Vec<&'a str> {
+    match parts {
+        Some(parts) if super::typst::figure_height_pt(svg) > PAGE_HEIGHT_PT => std::iter::once(parts.head.as_str()).chain(parts.bands.iter().map(String::as_str)).collect(),
+        _ => vec![svg],
+    }
+}
 
 /// Text as XML 1.0 can hold it: control characters (but tab and line feed) and the
 /// noncharacters U+FFFE and U+FFFF removed.
@@ -387,7 +399,8 @@ fn styles(docx: Docx) -> Docx {
     let heading = |n: usize, size: usize| {
         Style::new(format!("Heading{n}"), StyleType::Paragraph).name(format!("heading {n}")).based_on("Normal").next("Normal").bold().size(size).outline_lvl(n - 1)
     };
-    docx.add_style(Style::new("Title", StyleType::Paragraph).name("Title").based_on("Normal").bold().size(40))
+    docx.add_style(Style::new("Title", StyleType::Paragraph).name("Title").based_on("Normal").bold().size(40).align(AlignmentType::Center))
+        .add_style(Style::new("Subtitle", StyleType::Paragraph).name("Subtitle").based_on("Normal").size(24).align(AlignmentType::Center))
         .add_style(heading(1, 32))
         .add_style(heading(2, 28))
         .add_style(heading(3, 24))
@@ -444,14 +457,15 @@ fn numberings(mut docx: Docx, instances: &[(usize, u32)]) -> Docx {
 pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str) -> Result<Png, String>) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let meta = &book.config.book;
     let mut writer = Writer::new();
+    // The title page: title, authors, description, as the PDF's.
     let mut body: Vec<Block> = vec![Block::Paragraph(Box::new(Paragraph::new().style("Title").add_run(Run::new().add_text(clean(&meta.title)))))];
     if !meta.authors.is_empty() {
-        body.push(Block::Paragraph(Box::new(Paragraph::new().add_run(Run::new().add_text(clean(&meta.authors.join(", ")))))));
+        body.push(Block::Paragraph(Box::new(Paragraph::new().style("Subtitle").add_run(Run::new().add_text(clean(&meta.authors.join(", ")))))));
     }
     if let Some(d) = &meta.description {
-        body.push(Block::Paragraph(Box::new(Paragraph::new().add_run(Run::new().add_text(clean(d)).italic()))));
+        body.push(Block::Paragraph(Box::new(Paragraph::new().style("Subtitle").add_run(Run::new().add_text(clean(d)).italic()))));
     }
-    for (c, chapter) in chapters.iter().enumerate() {
+    for chapter in chapters {
         let inline = |n: usize| -> Vec<Run> {
             match chapter.inlines.get(n).and_then(Option::as_ref) {
                 Some(Inline::Citation { runs, .. }) => styled_runs(runs),
@@ -474,15 +488,23 @@ pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str)
         let view = |w: &mut Writer, n: usize| -> Vec<Block> { chapter.views.get(n).map_or_else(Vec::new, |v| view_blocks(w, v, &captions, figure)) };
         let walk = Walk { inline: &inline, view: &view, footnotes: &footnotes };
         let mut blocks = writer.markdown(&chapter.markdown, &walk);
-        // Each chapter on a new page, as in the PDF.
-        if c > 0 {
-            if let Some(Block::Paragraph(p)) = blocks.first_mut() {
-                **p = std::mem::replace(&mut **p, Paragraph::new()).page_break_before(true);
-            }
+        // Each chapter on a new page, as in the PDF (the first after the title page).
+        if let Some(Block::Paragraph(p)) = blocks.first_mut() {
+            **p = std::mem::replace(&mut **p, Paragraph::new()).page_break_before(true);
         }
         body.append(&mut blocks);
     }
-    let mut docx = styles(Docx::new());
+    // Page numbers at the foot of each page, centred (Word's PAGE field).
+    let number = Paragraph::new()
+        .align(AlignmentType::Center)
+        .add_run(Run::new().add_field_char(FieldCharType::Begin, false))
+        .add_run(Run::new().add_instr_text(InstrText::PAGE(docx_rs::InstrPAGE::new())))
+        .add_run(Run::new().add_field_char(FieldCharType::Separate, false))
+        .add_run(Run::new().add_text("1"))
+        .add_run(Run::new().add_field_char(FieldCharType::End, false));
+    // A4, with the PDF's margins (2.2 cm across, 2.5 cm down), in twentieths of a point.
+    let margins = docx_rs::PageMargin::new().top(1417).bottom(1417).left(1247).right(1247);
+    let mut docx = styles(Docx::new()).page_size(11906, 16838).page_margin(margins).footer(docx_rs::Footer::new().add_paragraph(number));
     docx = numberings(docx, &writer.numberings);
     for b in body {
         docx = match b {
@@ -540,18 +562,27 @@ fn definitions(md: &str) -> Vec<(String, String)> {
 fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str) -> Vec<Run>, figure: &dyn Fn(&str) -> Result<Png, String>) -> Vec<Block> {
     match v {
         View::Nothing => Vec::new(),
-        View::Figure { number, svg, caption: text, notes, .. } => {
+        View::Figure { number, svg, caption: text, notes, parts, .. } => {
             let runs = caption_runs(w, text);
+            let alt = super::pls::plain_text(text).trim().to_string();
             let mut out = Vec::new();
-            match figure(svg) {
-                Ok((png, width_px, height_px, width_pt, height_pt)) => {
-                    w.alt_texts.push(super::pls::plain_text(text).trim().to_string());
-                    // English Metric Units: 12,700 to the point.
-                    let mut pic = docx_rs::Pic::new_with_dimensions(png, width_px, height_px).size((width_pt * 12_700.0).round() as u32, (height_pt * 12_700.0).round() as u32);
-                    pic.id = format!("rIdImage{}", w.alt_texts.len());
-                    out.push(Block::Paragraph(Box::new(Paragraph::new().style("Figure").align(AlignmentType::Center).keep_next(true).add_run(Run::new().add_image(pic)))));
+            // A figure taller than a page (a forest plot of many studies) is its parts, one
+            // image each, which Word sets across pages as the PDF does.
+            let pieces: Vec<(&str, Result<Png, String>)> = figure_pieces(svg, parts.as_ref()).into_iter().map(|s| (s, figure(s))).collect();
+            let count = pieces.len();
+            for (i, (_, png)) in pieces.into_iter().enumerate() {
+                match png {
+                    Ok((png, width_px, height_px, width_pt, height_pt)) => {
+                        w.alt_texts.push(if i == 0 { alt.clone() } else { format!("{alt} (continued, part {} of {count})", i + 1) });
+                        // English Metric Units: 12,700 to the point.
+                        let mut pic = docx_rs::Pic::new_with_dimensions(png, width_px, height_px).size((width_pt * 12_700.0).round() as u32, (height_pt * 12_700.0).round() as u32);
+                        pic.id = format!("rIdImage{}", w.alt_texts.len());
+                        // The last image stays with the caption under it; the parts before may
+                        // break across pages.
+                        out.push(Block::Paragraph(Box::new(Paragraph::new().style("Figure").align(AlignmentType::Center).keep_next(i + 1 == count).add_run(Run::new().add_image(pic)))));
+                    }
+                    Err(why) => out.push(Block::Paragraph(Box::new(Paragraph::new().style("Normal").add_run(run(&format!("[The figure could not be drawn: {why}]"), Format::default()))))),
                 }
-                Err(why) => out.push(Block::Paragraph(Box::new(Paragraph::new().style("Normal").add_run(run(&format!("[The figure could not be drawn: {why}]"), Format::default()))))),
             }
             out.push(Block::Paragraph(Box::new(caption("Figure", *number, runs))));
             out.extend(notes.iter().map(|n| Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(n, Format::default()))))));

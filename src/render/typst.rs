@@ -651,7 +651,7 @@ const TEXT_WIDTH_PT: f64 = 470.0;
 const PAGE_FIGURE_PT: f64 = 560.0;
 
 /// A figure's height as set: its SVG's height at the scale [`figure_width_pt`] gives it.
-fn figure_height_pt(svg: &str) -> f64 {
+pub fn figure_height_pt(svg: &str) -> f64 {
     let view_box: Vec<f64> = svg.split_once("viewBox=\"").and_then(|(_, rest)| rest.split('"').next()).map_or_else(Vec::new, |v| v.split_whitespace().filter_map(|n| n.parse().ok()).collect());
     match view_box[..] {
         [_, _, w, h] if w > 0.0 => h * (0.8f64).min(TEXT_WIDTH_PT / w),

@@ -162,3 +162,55 @@ fn hostile_text_stays_text_in_the_word_file() {
     assert!(text_of(&xml).contains("Stokic <b>&amp; ]]> 2005"), "the label as typed, less its control characters");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The file as a user opens it: python-docx reads its headings (Word's style names), its
+/// tables (the same header cells as the site's) and its pictures; LibreOffice converts it to
+/// a PDF whose text has the captions and the results. (CI installs python3-docx and
+/// libreoffice-writer-nogui.)
+#[test]
+fn python_docx_and_libreoffice_read_the_word_file() {
+    let dir = example("readers");
+    build(&dir);
+    let docx = the_docx(&dir);
+    let python = if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/docx_outline.py");
+    let out = Command::new(python).arg(&script).arg(&docx).output().expect("python3 with python-docx (apt-get install python3-docx)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let outline: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let headings: Vec<(String, String)> = outline["headings"].as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_str().unwrap().to_string())).collect();
+    assert!(headings.contains(&("Heading 1".to_string(), "Results".to_string())) && headings.contains(&("Heading 2".to_string(), "Summary of findings".to_string())), "{headings:?}");
+    assert_eq!(outline["pictures"], 6);
+    // Each table's header row is the site's: its cells are the <th> cells of the site's pages.
+    let site: String = std::fs::read_dir(dir.join("book/html")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "html")).map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    let site_headings: Vec<String> = site
+        .split("<th")
+        .skip(1)
+        .filter(|t| t.starts_with('>') || t.starts_with(' '))
+        .filter_map(|t| t.split_once('>').map(|(_, rest)| text_of(rest.split("</th>").next().unwrap())))
+        .collect();
+    let tables = outline["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), site.matches("<table").count());
+    for t in tables {
+        for cell in t[0].as_array().unwrap() {
+            assert!(site_headings.iter().any(|h| h == cell.as_str().unwrap()), "{cell} is not a heading cell of the site ({site_headings:?})");
+        }
+    }
+    assert!(tables.iter().any(|t| t.as_array().unwrap().iter().any(|row| row[0] == "Stokic 2005")), "{tables:?}");
+
+    // LibreOffice opens it and sets it: the captions and the results are on its pages.
+    let converted = dir.join("converted");
+    let status = Command::new("soffice")
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&converted)
+        .arg(&docx)
+        .env("HOME", &dir)
+        .output()
+        .expect("LibreOffice (apt-get install libreoffice-writer-nogui)");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let pdf = std::fs::read_dir(&converted).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("a PDF");
+    let text = String::from_utf8(Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout).unwrap();
+    for shown in ["Table 1. Characteristics of the included studies", "Figure 4. Spasticity", "SMD 1.52 (95% CI 1.09 to 1.96)"] {
+        assert!(text.contains(shown), "{shown}:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

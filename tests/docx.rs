@@ -139,8 +139,14 @@ fn the_example_review_as_a_word_file() {
     // The reference list.
     assert!(text.contains("Stokic DS, Yablon SA, Hayes A."), "the references");
 
-    // The site links the file, and a second build gives the same bytes.
-    assert!(html.contains(">The review (Word)</a>"));
+    // The plain-language summary as its own Word file.
+    let summary = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("-plain-language-summary.docx")).expect("the summary's .docx");
+    let summary_text = text_of(&document_xml(&summary));
+    assert!(summary_text.lines().any(|l| l == "Key messages") && summary_text.contains("The baclofen pump probably reduces muscle stiffness."), "{summary_text}");
+    assert!(summary_text.contains("A plain-language summary of “Intrathecal baclofen"), "{summary_text}");
+
+    // The site links the files, and a second build gives the same bytes.
+    assert!(html.contains(">The review (Word)</a>") && html.contains(">Plain-language summary (Word)</a>"));
     let first = std::fs::read(&docx).unwrap();
     std::fs::remove_dir_all(dir.join("book")).unwrap();
     build(&dir);

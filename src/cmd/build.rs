@@ -477,8 +477,12 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         downloads.push(html::Download { title: s.pdf_link.clone(), href: pls_file.clone() });
     }
     let docx_file = format!("{}.docx", slug(&book.config.book.title));
+    let pls_docx_file = format!("{}-plain-language-summary.docx", slug(&book.config.book.title));
     if book.config.output.docx.is_some() {
         downloads.push(html::Download { title: "The review (Word)".to_string(), href: docx_file.clone() });
+        if let Some((s, _)) = &summary {
+            downloads.push(html::Download { title: s.docx_link.clone(), href: pls_docx_file.clone() });
+        }
     }
     let pages = html::site(book, &bodies, &extras, &downloads, &templates)?;
     drop((bodies, extras));
@@ -491,6 +495,11 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         let bytes = word_file(&p.book, &p.chapters, &p.fonts, &mut p.cache)?;
         files.push((format!("html/{docx_file}"), bytes.clone()));
         files.push((docx_file, bytes));
+        if let Some((s, c)) = &summary {
+            let bytes = crate::render::docx::summary_document(c, &s.colophon)?;
+            files.push((format!("html/{pls_docx_file}"), bytes.clone()));
+            files.push((pls_docx_file, bytes));
+        }
     }
     let book = &p.book;
     step("typesetting the PDF");

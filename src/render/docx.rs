@@ -466,34 +466,55 @@ pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str)
         body.push(Block::Paragraph(Box::new(Paragraph::new().style("Subtitle").add_run(Run::new().add_text(clean(d)).italic()))));
     }
     for chapter in chapters {
-        let inline = |n: usize| -> Vec<Run> {
-            match chapter.inlines.get(n).and_then(Option::as_ref) {
-                Some(Inline::Citation { runs, .. }) => styled_runs(runs),
-                Some(Inline::CrossRef { text, .. }) => vec![run(text, Format::default())],
-                None => Vec::new(),
-            }
-        };
-        let no_notes = std::collections::HashMap::new();
-        let plain = Walk { inline: &inline, view: &|_, _| Vec::new(), footnotes: &no_notes };
-        // Footnotes: each definition's paragraphs, written where it is first cited.
-        let mut footnotes = std::collections::HashMap::new();
-        for (label, text) in definitions(&chapter.markdown) {
-            let paragraphs: Vec<Paragraph> = writer.markdown(&text, &plain).into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).collect();
-            footnotes.insert(label, paragraphs);
-        }
-        let captions = |w: &mut Writer, text: &str| -> Vec<Run> {
-            let blocks = w.markdown(text, &plain);
-            blocks.into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).flat_map(|p| paragraph_runs(&p)).collect()
-        };
-        let view = |w: &mut Writer, n: usize| -> Vec<Block> { chapter.views.get(n).map_or_else(Vec::new, |v| view_blocks(w, v, &captions, figure)) };
-        let walk = Walk { inline: &inline, view: &view, footnotes: &footnotes };
-        let mut blocks = writer.markdown(&chapter.markdown, &walk);
+        let mut blocks = chapter_blocks(&mut writer, chapter, figure);
         // Each chapter on a new page, as in the PDF (the first after the title page).
         if let Some(Block::Paragraph(p)) = blocks.first_mut() {
             **p = std::mem::replace(&mut **p, Paragraph::new()).page_break_before(true);
         }
         body.append(&mut blocks);
     }
+    pack(writer, body)
+}
+
+/// The plain-language summary as a Word file of its own: its page, then the line naming the
+/// review it summarises (`colophon`), as its PDF has them.
+pub fn summary_document(summary: &PreparedChapter, colophon: &str) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let mut writer = Writer::new();
+    let mut body = chapter_blocks(&mut writer, summary, &|_| Err("the summary has no figures".to_string()));
+    body.push(Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(colophon, Format::default())))));
+    pack(writer, body)
+}
+
+/// One chapter's blocks: its Markdown walked, its views drawn, its footnotes written where they
+/// are cited.
+fn chapter_blocks(writer: &mut Writer, chapter: &PreparedChapter, figure: &dyn Fn(&str) -> Result<Png, String>) -> Vec<Block> {
+    let inline = |n: usize| -> Vec<Run> {
+        match chapter.inlines.get(n).and_then(Option::as_ref) {
+            Some(Inline::Citation { runs, .. }) => styled_runs(runs),
+            Some(Inline::CrossRef { text, .. }) => vec![run(text, Format::default())],
+            None => Vec::new(),
+        }
+    };
+    let no_notes = std::collections::HashMap::new();
+    let plain = Walk { inline: &inline, view: &|_, _| Vec::new(), footnotes: &no_notes };
+    // Footnotes: each definition's paragraphs, written where it is first cited.
+    let mut footnotes = std::collections::HashMap::new();
+    for (label, text) in definitions(&chapter.markdown) {
+        let paragraphs: Vec<Paragraph> = writer.markdown(&text, &plain).into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).collect();
+        footnotes.insert(label, paragraphs);
+    }
+    let captions = |w: &mut Writer, text: &str| -> Vec<Run> {
+        let blocks = w.markdown(text, &plain);
+        blocks.into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).flat_map(|p| paragraph_runs(&p)).collect()
+    };
+    let view = |w: &mut Writer, n: usize| -> Vec<Block> { chapter.views.get(n).map_or_else(Vec::new, |v| view_blocks(w, v, &captions, figure)) };
+    let walk = Walk { inline: &inline, view: &view, footnotes: &footnotes };
+    writer.markdown(&chapter.markdown, &walk)
+}
+
+/// The document's blocks as a Word file: styles, lists' numbering, A4 pages with the PDF's
+/// margins and page numbers, then what docx-rs cannot write ([`finish`]).
+fn pack(writer: Writer, body: Vec<Block>) -> Result<Vec<u8>, Vec<Diagnostic>> {
     // Page numbers at the foot of each page, centred (Word's PAGE field).
     let number = Paragraph::new()
         .align(AlignmentType::Center)

@@ -118,6 +118,7 @@ pub struct Sentences {
     /// its PDF ({title}: the review's).
     pub page_title: String,
     pub pdf_link: String,
+    pub docx_link: String,
     pub colophon: String,
 }
 
@@ -231,6 +232,7 @@ pub struct Summary {
     /// In the book's language: the page's title in the site, its PDF's link, the PDF's last line.
     pub page_title: String,
     pub pdf_link: String,
+    pub docx_link: String,
     pub colophon: String,
 }
 
@@ -505,6 +507,7 @@ pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
         template: Arc::clone(template),
         page_title: s.page_title.clone(),
         pdf_link: s.pdf_link.clone(),
+        docx_link: s.docx_link.clone(),
         colophon: put(&s.colophon, &[("title", inputs.review_title)]),
     })
 }

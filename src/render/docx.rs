@@ -21,7 +21,7 @@ use docx_rs::{
     AbstractNumbering, AlignmentType, BreakType, Docx, FieldCharType, Footnote, Hyperlink, HyperlinkType, IndentLevel, InstrText, Level, LevelJc, LevelText,
     NumberFormat, Numbering, NumberingId, Paragraph, Run, RunFonts, Start, Style, StyleType, Table, TableCell, TableRow,
 };
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
 /// The abstract numbering of bullet lists and of numbered lists, and the first numbering
 /// instance's id: above docx-rs's own default numbering (1).
@@ -201,14 +201,7 @@ impl Writer {
                         open = Some(Open::new(p));
                     }
                     Tag::Heading { level, .. } => {
-                        let n = match level {
-                            HeadingLevel::H1 => 1,
-                            HeadingLevel::H2 => 2,
-                            HeadingLevel::H3 => 3,
-                            HeadingLevel::H4 => 4,
-                            HeadingLevel::H5 => 5,
-                            HeadingLevel::H6 => 6,
-                        };
+                        let n = level as usize; // H1 is 1
                         open = Some(Open::new(Paragraph::new().style(&format!("Heading{n}"))));
                     }
                     Tag::BlockQuote(_) => quote += 1,

@@ -12,7 +12,7 @@ use super::cite::{self, Inline, Piece, Run};
 use crate::book::Book;
 use crate::config::Paper;
 use crate::diag::Diagnostic;
-use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, CodeBlockKind, Event, Parser, Tag, TagEnd};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 use typst::diag::{FileError, FileResult};
@@ -430,14 +430,7 @@ pub fn markdown(md: &str, placeholder: &dyn Fn(&str) -> Option<String>, inline: 
                 }
                 Tag::Paragraph => {}
                 Tag::Heading { level, .. } => {
-                    let n = match level {
-                        HeadingLevel::H1 => 1,
-                        HeadingLevel::H2 => 2,
-                        HeadingLevel::H3 => 3,
-                        HeadingLevel::H4 => 4,
-                        HeadingLevel::H5 => 5,
-                        HeadingLevel::H6 => 6,
-                    };
+                    let n = level as usize; // H1 is 1
                     out.push_str(&format!("\n#heading(level: {n})["));
                 }
                 Tag::BlockQuote(_) => out.push_str("\n#quote(block: true)["),

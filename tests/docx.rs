@@ -220,3 +220,35 @@ fn python_docx_and_libreoffice_read_the_word_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A book's `templates/reference.docx` gives the Word file its styles (as pandoc's does):
+/// where it defines a style, that one is used; metabook's fill in the rest. A file that is not
+/// a Word document is an error naming it, and the previous output stays.
+#[test]
+fn a_reference_document_gives_its_styles() {
+    let dir = example("reference");
+    let mut reference = std::io::Cursor::new(Vec::new());
+    docx_rs::Docx::new()
+        .add_style(docx_rs::Style::new("Heading1", docx_rs::StyleType::Paragraph).name("heading 1").color("C00000").size(36).outline_lvl(0))
+        .build()
+        .pack(&mut reference)
+        .unwrap();
+    std::fs::write(dir.join("templates/reference.docx"), reference.into_inner()).unwrap();
+    build(&dir);
+    let docx = the_docx(&dir);
+    let styles = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/styles.xml").unwrap().1).unwrap();
+    let heading = styles.split("<w:style ").find(|s| s.contains("w:styleId=\"Heading1\"")).unwrap();
+    assert!(heading.contains("<w:color w:val=\"C00000\" />") && heading.contains("<w:sz w:val=\"36\" />"), "the reference's heading: {heading}");
+    assert_eq!(styles.matches("w:styleId=\"Heading1\"").count(), 1, "once");
+    assert!(styles.contains("w:styleId=\"Caption\"") && styles.contains("w:styleId=\"Heading2\""), "metabook's own for the rest");
+
+    // Not a Word document: an error naming it, nothing written.
+    let before = std::fs::read(&docx).unwrap();
+    std::fs::write(dir.join("templates/reference.docx"), "not a Word document").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).env("NO_COLOR", "1").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("templates/reference.docx is not a Word document metabook can read"), "{stderr}");
+    assert!(std::fs::read(&docx).unwrap() == before, "the previous Word file is left as it was");
+    let _ = std::fs::remove_dir_all(&dir);
+}

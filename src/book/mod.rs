@@ -381,6 +381,21 @@ fn book_template(book: &Book, name: &str) -> Result<Option<Arc<Source>>, Vec<Dia
         .map_err(|e| vec![e.locate(Diagnostic::error(format!("cannot read {}: {e}", folder.join(name).display()))).hint("the book's templates are UTF-8 text files inside its templates folder")])
 }
 
+/// The book's reference document for the Word file's styles (`templates/reference.docx`), as
+/// pandoc takes one: its bytes, or `None` where the book has none.
+pub fn reference_docx(book: &Book) -> Result<Option<(String, Vec<u8>)>, Vec<Diagnostic>> {
+    let folder = &book.config.build.templates;
+    let name = Path::new("reference.docx");
+    if std::fs::symlink_metadata(book.root.join(folder).join(name)).is_err() {
+        return Ok(None);
+    }
+    let shown = folder.join(name).display().to_string();
+    let bytes = resolve_inside(&book.root.join(folder), name)
+        .and_then(|path| std::fs::read(path).map_err(|e| e.to_string()))
+        .map_err(|why| vec![Diagnostic::error(format!("cannot read {shown}: {why}")).hint("the Word file's styles come from this Word document in the templates folder")])?;
+    Ok(Some((shown, bytes)))
+}
+
 /// Load the HTML templates, preferring the book's overrides.
 pub fn templates(book: &Book) -> Result<Templates, Vec<Diagnostic>> {
     let read = |name: &str| book_template(book, name);

@@ -492,11 +492,15 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     site_made(&files);
     if book.config.output.docx.is_some() {
         step("writing the Word file");
-        let bytes = word_file(&p.book, &p.chapters, &p.fonts, &mut p.cache)?;
+        let reference = match book::reference_docx(&p.book)? {
+            Some((name, bytes)) => Some(crate::render::docx::reference_styles(&name, &bytes)?),
+            None => None,
+        };
+        let bytes = word_file(&p.book, &p.chapters, &p.fonts, &mut p.cache, reference.as_ref())?;
         files.push((format!("html/{docx_file}"), bytes.clone()));
         files.push((docx_file, bytes));
         if let Some((s, c)) = &summary {
-            let bytes = crate::render::docx::summary_document(c, &s.colophon)?;
+            let bytes = crate::render::docx::summary_document(c, &s.colophon, reference.as_ref())?;
             files.push((format!("html/{pls_docx_file}"), bytes.clone()));
             files.push((pls_docx_file, bytes));
         }
@@ -592,7 +596,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
 /// The book as a Word file. Its figures are PNGs at 300 dpi, drawn by Typst as the PDF draws
 /// them; each is kept in the build cache under its SVG and the fonts, and those not there are
 /// drawn on every core at once.
-fn word_file(book: &Book, chapters: &[PreparedChapter], fonts: &Arc<typst::FontSet>, cache: &mut Cache) -> Result<Vec<u8>, Vec<Diagnostic>> {
+fn word_file(book: &Book, chapters: &[PreparedChapter], fonts: &Arc<typst::FontSet>, cache: &mut Cache, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
     type Cached = (ciborium::Value, u32, u32, f64, f64);
     let svgs: Vec<&str> = chapters
         .iter()
@@ -624,7 +628,7 @@ fn word_file(book: &Book, chapters: &[PreparedChapter], fonts: &Arc<typst::FontS
         pngs.insert(svg, png);
     }
     let figure = |svg: &str| pngs.get(svg).cloned().unwrap_or_else(|| Err("not drawn".to_string()));
-    crate::render::docx::document(book, chapters, &figure)
+    crate::render::docx::document(book, chapters, &figure, reference)
 }
 
 fn build(

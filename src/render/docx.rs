@@ -10,8 +10,10 @@
 //! Text is cleaned of the characters XML 1.0 cannot hold (control characters), which docx-rs
 //! writes as they are, making a file Word refuses.
 //!
-//! Still to do (see the issue): styles from `templates/reference.docx`, double spacing and
-//! line numbers, Word equations (formulas are shown as typed).
+//! Its styles are metabook's, or a book's `templates/reference.docx`'s where it has them.
+//!
+//! Still to do (see the issue): double spacing and line numbers, Word equations (formulas are
+//! shown as typed).
 
 use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run as StyledRun};
@@ -386,9 +388,34 @@ fn caption(kind: &str, number: usize, text: Vec<Run>) -> Paragraph {
     p
 }
 
-/// The styles the document uses, clean and journal-neutral: Word's own names, so that its
-/// navigation pane and a table of contents see the headings.
-fn styles(docx: Docx) -> Docx {
+/// The styles of a reference document (a book's `templates/reference.docx`, as pandoc takes
+/// one): read from its bytes, for the Word file to use instead of its own where it has them.
+pub fn reference_styles(name: &str, bytes: &[u8]) -> Result<docx_rs::Styles, Vec<Diagnostic>> {
+    // A damaged file must be an error, not a crash: the reader is not ours.
+    let read = std::panic::catch_unwind(|| docx_rs::read_docx(bytes).map(|d| d.styles));
+    match read {
+        Ok(Ok(styles)) => Ok(styles),
+        Ok(Err(e)) => Err(vec![Diagnostic::error(format!("{name} is not a Word document metabook can read: {e}")).hint("save it from Word or LibreOffice as a .docx; only its styles are used")]),
+        Err(_) => Err(vec![Diagnostic::error(format!("{name} is not a Word document metabook can read")).hint("save it from Word or LibreOffice as a .docx; only its styles are used")]),
+    }
+}
+
+/// The document's styles: a reference document's where it has them, else metabook's own, clean
+/// and journal-neutral. Word's own names, so that its navigation pane and a table of contents
+/// see the headings.
+fn styles(docx: Docx, reference: Option<&docx_rs::Styles>) -> Docx {
+    let Some(reference) = reference else { return own_styles(docx) };
+    let own = own_styles(Docx::new()).styles.styles;
+    let mut styles = reference.clone();
+    for style in own {
+        if styles.find_style_by_id(&style.style_id).is_none() {
+            styles = styles.add_style(style);
+        }
+    }
+    docx.styles(styles)
+}
+
+fn own_styles(docx: Docx) -> Docx {
     let heading = |n: usize, size: usize| {
         Style::new(format!("Heading{n}"), StyleType::Paragraph).name(format!("heading {n}")).based_on("Normal").next("Normal").bold().size(size).outline_lvl(n - 1)
     };
@@ -447,7 +474,7 @@ fn numberings(mut docx: Docx, instances: &[(usize, u32)]) -> Docx {
 }
 
 /// The whole book as a Word document's bytes; `figure` draws a figure's SVG as a PNG.
-pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str) -> Result<Png, String>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str) -> Result<Png, String>, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let meta = &book.config.book;
     let mut writer = Writer::new();
     // The title page: title, authors, description, as the PDF's.
@@ -466,16 +493,16 @@ pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str)
         }
         body.append(&mut blocks);
     }
-    pack(writer, body)
+    pack(writer, body, reference)
 }
 
 /// The plain-language summary as a Word file of its own: its page, then the line naming the
 /// review it summarises (`colophon`), as its PDF has them.
-pub fn summary_document(summary: &PreparedChapter, colophon: &str) -> Result<Vec<u8>, Vec<Diagnostic>> {
+pub fn summary_document(summary: &PreparedChapter, colophon: &str, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let mut writer = Writer::new();
     let mut body = chapter_blocks(&mut writer, summary, &|_| Err("the summary has no figures".to_string()));
     body.push(Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(colophon, Format::default())))));
-    pack(writer, body)
+    pack(writer, body, reference)
 }
 
 /// One chapter's blocks: its Markdown walked, its views drawn, its footnotes written where they
@@ -507,7 +534,7 @@ fn chapter_blocks(writer: &mut Writer, chapter: &PreparedChapter, figure: &dyn F
 
 /// The document's blocks as a Word file: styles, lists' numbering, A4 pages with the PDF's
 /// margins and page numbers, then what docx-rs cannot write ([`finish`]).
-fn pack(writer: Writer, body: Vec<Block>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+fn pack(writer: Writer, body: Vec<Block>, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
     // Page numbers at the foot of each page, centred (Word's PAGE field).
     let number = Paragraph::new()
         .align(AlignmentType::Center)
@@ -518,7 +545,7 @@ fn pack(writer: Writer, body: Vec<Block>) -> Result<Vec<u8>, Vec<Diagnostic>> {
         .add_run(Run::new().add_field_char(FieldCharType::End, false));
     // A4, with the PDF's margins (2.2 cm across, 2.5 cm down), in twentieths of a point.
     let margins = docx_rs::PageMargin::new().top(1417).bottom(1417).left(1247).right(1247);
-    let mut docx = styles(Docx::new()).page_size(11906, 16838).page_margin(margins).footer(docx_rs::Footer::new().add_paragraph(number));
+    let mut docx = styles(Docx::new(), reference).page_size(11906, 16838).page_margin(margins).footer(docx_rs::Footer::new().add_paragraph(number));
     docx = numberings(docx, &writer.numberings);
     for b in body {
         docx = match b {

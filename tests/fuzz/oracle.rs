@@ -45,6 +45,7 @@ pub const BOOK_UNLOCATED_ALLOWED: &[(&str, &str)] = &[
     ("leads out of", "a file or folder that is a symbolic link out of the book (book.toml is pointed at when it names the folder)"),
     ("cannot read", "a file missing or unreadable where no text names it (book.toml, SUMMARY.md of the default folder); a chapter or data file is pointed at where it is named"),
     ("is not a font metabook can read", "a font file is binary, with no lines: the message names the file (book.toml is pointed at when it names the fonts folder)"),
+    ("is not a Word document metabook can read", "templates/reference.docx is binary, with no lines: the message names the file"),
 ];
 
 /// Files a failed build may change in its build folder (paths relative to it, by prefix).

@@ -297,3 +297,30 @@ pub fn font(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
     draft.files.insert(name.clone(), bytes);
     Some(format!("{name}: {what}"))
 }
+
+/// A reference document for the Word file's styles: a real one (made by docx-rs), damaged or
+/// not, or a file that only has the name.
+pub fn reference_docx(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    docx_rs::Docx::new()
+        .add_style(docx_rs::Style::new("Heading1", docx_rs::StyleType::Paragraph).name("heading 1").color("C00000"))
+        .build()
+        .pack(&mut bytes)
+        .ok()?;
+    let mut bytes = bytes.into_inner();
+    let what = match rng.below(3) {
+        0 => "a Word document".to_string(),
+        1 => {
+            let at = rng.below(bytes.len());
+            bytes.truncate(at);
+            format!("a Word document cut short at byte {at}")
+        }
+        _ => {
+            bytes = b"not a Word document".to_vec();
+            "a text file".to_string()
+        }
+    };
+    let name = format!("{}/reference.docx", draft.layout.templates);
+    draft.files.insert(name.clone(), bytes);
+    Some(format!("{name}: {what}"))
+}

@@ -143,6 +143,7 @@ const MUTATIONS: &[(u32, (&str, Mutation))] = &[
     (2, ("symlink", files::symlink)),
     (4, ("bytes", files::bytes)),
     (1, ("font", files::font)),
+    (1, ("reference-docx", files::reference_docx)),
 ];
 
 /// Apply one mutation (drawing again when the one drawn has nothing to work on).

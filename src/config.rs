@@ -225,11 +225,18 @@ pub struct Output {
     pub docx: Option<DocxOutput>,
 }
 
-/// `[output.docx]`: the Word file for journal submission. (Its options — a reference document's
-/// styles, double spacing, line numbers — are still to come: issue 15.)
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[output.docx]`: the Word file for journal submission; its styles may come from the book's
+/// `templates/reference.docx`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct DocxOutput {}
+pub struct DocxOutput {
+    /// Lines double-spaced, as many journals ask of a manuscript.
+    #[serde(default)]
+    pub double_spacing: bool,
+    /// Lines numbered in the margin, for reviewers to point at.
+    #[serde(default)]
+    pub line_numbers: bool,
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -252,3 +252,25 @@ fn a_reference_document_gives_its_styles() {
     assert!(std::fs::read(&docx).unwrap() == before, "the previous Word file is left as it was");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The manuscript options journals ask for: double spacing and line numbers; and the page's
+/// section properties in the order Word's schema has them (the footer's reference first).
+#[test]
+fn double_spacing_and_line_numbers() {
+    let dir = example("options");
+    build(&dir);
+    let xml = document_xml(&the_docx(&dir));
+    assert!(xml.contains("<w:sectPr><w:footerReference"), "references first");
+    assert!(!xml.contains("lnNumType"));
+    let config = std::fs::read_to_string(dir.join("book.toml")).unwrap().replace("[output.docx]\n", "[output.docx]\ndouble-spacing = true\nline-numbers = true\n");
+    std::fs::write(dir.join("book.toml"), config).unwrap();
+    build(&dir);
+    let docx = the_docx(&dir);
+    let xml = document_xml(&docx);
+    let section = &xml[xml.rfind("<w:sectPr>").unwrap()..];
+    assert!(section.contains("<w:lnNumType w:countBy=\"1\" w:restart=\"continuous\" /><w:cols"), "{section}");
+    let styles = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/styles.xml").unwrap().1).unwrap();
+    let defaults = &styles[styles.find("<w:docDefaults>").unwrap()..styles.find("</w:docDefaults>").unwrap()];
+    assert!(defaults.contains("w:line=\"480\""), "{defaults}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

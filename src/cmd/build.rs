@@ -500,7 +500,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         files.push((format!("html/{docx_file}"), bytes.clone()));
         files.push((docx_file, bytes));
         if let Some((s, c)) = &summary {
-            let bytes = crate::render::docx::summary_document(c, &s.colophon, reference.as_ref())?;
+            let bytes = crate::render::docx::summary_document(c, &s.colophon, reference.as_ref(), p.book.config.output.docx.unwrap_or_default())?;
             files.push((format!("html/{pls_docx_file}"), bytes.clone()));
             files.push((pls_docx_file, bytes));
         }

@@ -18,6 +18,7 @@
 use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run as StyledRun};
 use crate::book::Book;
+use crate::config::DocxOutput;
 use crate::diag::Diagnostic;
 use docx_rs::{
     AbstractNumbering, AlignmentType, BreakType, Docx, FieldCharType, Footnote, Hyperlink, HyperlinkType, IndentLevel, InstrText, Level, LevelJc, LevelText,
@@ -475,6 +476,7 @@ fn numberings(mut docx: Docx, instances: &[(usize, u32)]) -> Docx {
 
 /// The whole book as a Word document's bytes; `figure` draws a figure's SVG as a PNG.
 pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str) -> Result<Png, String>, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let options = book.config.output.docx.unwrap_or_default();
     let meta = &book.config.book;
     let mut writer = Writer::new();
     // The title page: title, authors, description, as the PDF's.
@@ -493,16 +495,16 @@ pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str)
         }
         body.append(&mut blocks);
     }
-    pack(writer, body, reference)
+    pack(writer, body, reference, options)
 }
 
 /// The plain-language summary as a Word file of its own: its page, then the line naming the
 /// review it summarises (`colophon`), as its PDF has them.
-pub fn summary_document(summary: &PreparedChapter, colophon: &str, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+pub fn summary_document(summary: &PreparedChapter, colophon: &str, reference: Option<&docx_rs::Styles>, options: DocxOutput) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let mut writer = Writer::new();
     let mut body = chapter_blocks(&mut writer, summary, &|_| Err("the summary has no figures".to_string()));
     body.push(Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(colophon, Format::default())))));
-    pack(writer, body, reference)
+    pack(writer, body, reference, options)
 }
 
 /// One chapter's blocks: its Markdown walked, its views drawn, its footnotes written where they
@@ -534,7 +536,7 @@ fn chapter_blocks(writer: &mut Writer, chapter: &PreparedChapter, figure: &dyn F
 
 /// The document's blocks as a Word file: styles, lists' numbering, A4 pages with the PDF's
 /// margins and page numbers, then what docx-rs cannot write ([`finish`]).
-fn pack(writer: Writer, body: Vec<Block>, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+fn pack(writer: Writer, body: Vec<Block>, reference: Option<&docx_rs::Styles>, options: DocxOutput) -> Result<Vec<u8>, Vec<Diagnostic>> {
     // Page numbers at the foot of each page, centred (Word's PAGE field).
     let number = Paragraph::new()
         .align(AlignmentType::Center)
@@ -545,7 +547,12 @@ fn pack(writer: Writer, body: Vec<Block>, reference: Option<&docx_rs::Styles>) -
         .add_run(Run::new().add_field_char(FieldCharType::End, false));
     // A4, with the PDF's margins (2.2 cm across, 2.5 cm down), in twentieths of a point.
     let margins = docx_rs::PageMargin::new().top(1417).bottom(1417).left(1247).right(1247);
-    let mut docx = styles(Docx::new(), reference).page_size(11906, 16838).page_margin(margins).footer(docx_rs::Footer::new().add_paragraph(number));
+    let mut docx = styles(Docx::new(), reference);
+    if options.double_spacing {
+        // Twice a single line (240 twentieths of a point).
+        docx = docx.default_line_spacing(docx_rs::LineSpacing::new().line(480).line_rule(docx_rs::LineSpacingType::Auto));
+    }
+    docx = docx.page_size(11906, 16838).page_margin(margins).footer(docx_rs::Footer::new().add_paragraph(number));
     docx = numberings(docx, &writer.numberings);
     for b in body {
         docx = match b {
@@ -555,7 +562,7 @@ fn pack(writer: Writer, body: Vec<Block>, reference: Option<&docx_rs::Styles>) -
     }
     let mut bytes = std::io::Cursor::new(Vec::new());
     docx.build().pack(&mut bytes).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])?;
-    finish(&bytes.into_inner(), &writer.alt_texts).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])
+    finish(&bytes.into_inner(), &writer.alt_texts, options.line_numbers).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])
 }
 
 /// The runs of a paragraph (a caption's inline Markdown is one paragraph).
@@ -679,7 +686,7 @@ fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str
 /// header rows are the only rows that may not split), and each drawing's unique id and
 /// alternative text (`alt_texts`, in the order of the drawings). The entries keep their order
 /// and a fixed date, so the file is the same for the same book.
-fn finish(packed: &[u8], alt_texts: &[String]) -> Result<Vec<u8>, String> {
+fn finish(packed: &[u8], alt_texts: &[String], line_numbers: bool) -> Result<Vec<u8>, String> {
     use std::io::{Read, Write};
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(packed)).map_err(|e| e.to_string())?;
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -692,6 +699,7 @@ fn finish(packed: &[u8], alt_texts: &[String]) -> Result<Vec<u8>, String> {
         if name == "word/document.xml" {
             let mut xml = String::from_utf8(bytes).map_err(|e| e.to_string())?;
             xml = xml.replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />");
+            xml = section(&xml, line_numbers);
             let mut n = 0;
             while let Some(at) = xml.find("<wp:docPr id=\"1\" name=\"Figure\" />") {
                 n += 1;
@@ -704,6 +712,33 @@ fn finish(packed: &[u8], alt_texts: &[String]) -> Result<Vec<u8>, String> {
         out.write_all(&bytes).map_err(|e| e.to_string())?;
     }
     Ok(out.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+/// The body's section properties in the schema's order (docx-rs writes the footer's reference
+/// last; Word wants the references first), with the lines numbered if asked.
+fn section(xml: &str, line_numbers: bool) -> String {
+    let Some(start) = xml.rfind("<w:sectPr>") else { return xml.to_string() };
+    let Some(end) = xml[start..].find("</w:sectPr>").map(|i| start + i) else { return xml.to_string() };
+    let inner = &xml[start + "<w:sectPr>".len()..end];
+    let mut references = String::new();
+    let mut rest = String::new();
+    let mut tail = inner;
+    while let Some(open) = tail.find('<') {
+        rest.push_str(&tail[..open]);
+        let close = tail[open..].find("/>").map_or(tail.len(), |i| open + i + 2);
+        let element = &tail[open..close];
+        if element.starts_with("<w:footerReference") || element.starts_with("<w:headerReference") {
+            references.push_str(element);
+        } else {
+            if line_numbers && element.starts_with("<w:cols") {
+                rest.push_str("<w:lnNumType w:countBy=\"1\" w:restart=\"continuous\" />");
+            }
+            rest.push_str(element);
+        }
+        tail = &tail[close..];
+    }
+    rest.push_str(tail);
+    format!("{}<w:sectPr>{references}{rest}{}", &xml[..start], &xml[end..])
 }
 
 /// Text as an XML attribute's value.

@@ -274,3 +274,35 @@ fn double_spacing_and_line_numbers() {
     assert!(defaults.contains("w:line=\"480\""), "{defaults}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two Word files of the same book made in one process (as `serve` makes them, build after
+/// build) are the same bytes: links, footnotes and pictures are numbered per file, not by
+/// counters of the process.
+#[test]
+fn the_same_file_twice_in_one_process() {
+    let dir = example("process");
+    let chapter = dir.join("report/introduction.md");
+    let text = std::fs::read_to_string(&chapter).unwrap() + "\nSee [the guideline](https://example.org/guideline) and a note.[^n]\n\n[^n]: A footnote with [a link](https://example.org/note).\n";
+    std::fs::write(&chapter, text).unwrap();
+    let make = || {
+        let p = metabook::cmd::build::prepare(&dir).unwrap_or_else(|d| panic!("{}", metabook::diag::render(&d, false)));
+        let figure = |svg: &str| metabook::render::typst::figure_png(svg, 300.0, &p.fonts);
+        metabook::render::docx::document(&p.book, &p.chapters, &figure, None).unwrap()
+    };
+    let first = make();
+    assert!(make() == first);
+    let xml = {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&first)).unwrap();
+        let mut xml = String::new();
+        archive.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
+        xml
+    };
+    assert!(xml.contains("r:id=\"rIdHyperlink1\"") && xml.contains("<w:footnoteReference w:id=\"2\" />"), "numbered from the start in each file");
+    // A footnote's link keeps its address as text: docx-rs gives the footnotes' part no
+    // relationships, so a hyperlink there would point nowhere.
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&first)).unwrap();
+    let mut notes = String::new();
+    archive.by_name("word/footnotes.xml").unwrap().read_to_string(&mut notes).unwrap();
+    assert!(!notes.contains("<w:hyperlink") && text_of(&notes).contains("A footnote with a link (https://example.org/note)."), "{notes}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

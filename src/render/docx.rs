@@ -107,6 +107,11 @@ struct Writer {
     numberings: Vec<(usize, u32)>,
     /// Figures in order, with their alternative text, for [`finish`].
     alt_texts: Vec<String>,
+    /// Links so far, for their relationship ids.
+    links: usize,
+    /// Whether a link may be a Word hyperlink: not in a footnote, whose part docx-rs gives no
+    /// relationships (there the address follows the text).
+    hyperlinks: bool,
 }
 
 /// A table's row: its cells' paragraphs, and whether it is the header.
@@ -148,7 +153,7 @@ struct Walk<'a> {
 
 impl Writer {
     fn new() -> Writer {
-        Writer { next_footnote: 2, numberings: Vec::new(), alt_texts: Vec::new() }
+        Writer { links: 0, hyperlinks: true, next_footnote: 2, numberings: Vec::new(), alt_texts: Vec::new() }
     }
 
     /// A numbering instance for a new list.
@@ -174,6 +179,9 @@ impl Writer {
         // Inside a footnote's definition everything is skipped (written where it is cited).
         let mut in_definition = 0usize;
         let mut image_alt: Option<String> = None;
+        // For each link open: the address to write after its text, where it cannot be a
+        // hyperlink (an unsafe or empty one is its text only).
+        let mut after_link: Vec<Option<String>> = Vec::new();
         let close = |open: &mut Option<Open>, out: &mut Vec<Block>, row: &mut Vec<Paragraph>, in_table: bool| {
             if let Some(mut o) = open.take() {
                 if let Some(link) = o.link.take() {
@@ -224,10 +232,23 @@ impl Writer {
                     Tag::Strikethrough => format.strike += 1,
                     Tag::Superscript => format.superscript += 1,
                     Tag::Subscript => format.subscript += 1,
-                    Tag::Link { dest_url, .. } if super::chapter::safe_url(&dest_url) && !dest_url.is_empty() => {
-                        let o = open.get_or_insert_with(|| Open::new(Paragraph::new()));
-                        o.link = Some(Hyperlink::new(clean(&dest_url), HyperlinkType::External));
+                    Tag::Link { dest_url, .. } if !self.hyperlinks && super::chapter::safe_url(&dest_url) && !dest_url.is_empty() => {
+                        after_link.push(Some(format!(" ({dest_url})")));
                     }
+                    Tag::Link { dest_url, .. } if super::chapter::safe_url(&dest_url) && !dest_url.is_empty() => {
+                        after_link.push(None);
+                        let o = open.get_or_insert_with(|| Open::new(Paragraph::new()));
+                        let mut link = Hyperlink::new(clean(&dest_url), HyperlinkType::External);
+                        // docx-rs numbers links from a counter of the process: number them here,
+                        // so that a rebuild in `serve` gives the same file.
+                        self.links += 1;
+                        if let docx_rs::HyperlinkData::External { rid, .. } = &mut link.link {
+                            *rid = format!("rIdHyperlink{}", self.links);
+                        }
+                        o.link = Some(link);
+                    }
+                    // A link that could run code, or one without a target: its text only.
+                    Tag::Link { .. } => after_link.push(None),
                     Tag::Image { .. } => image_alt = Some(String::new()),
                     Tag::Table(_) => {
                         close(&mut open, &mut out, &mut row, in_table);
@@ -268,6 +289,9 @@ impl Writer {
                     TagEnd::Superscript => format.superscript = format.superscript.saturating_sub(1),
                     TagEnd::Subscript => format.subscript = format.subscript.saturating_sub(1),
                     TagEnd::Link => {
+                        if let Some(Some(address)) = after_link.pop() {
+                            open.get_or_insert_with(|| Open::new(Paragraph::new())).add(run(&address, format));
+                        }
                         if let Some(o) = open.as_mut() {
                             if let Some(link) = o.link.take() {
                                 o.paragraph = std::mem::replace(&mut o.paragraph, Paragraph::new()).add_hyperlink(link);
@@ -521,10 +545,12 @@ fn chapter_blocks(writer: &mut Writer, chapter: &PreparedChapter, figure: &dyn F
     let plain = Walk { inline: &inline, view: &|_, _| Vec::new(), footnotes: &no_notes };
     // Footnotes: each definition's paragraphs, written where it is first cited.
     let mut footnotes = std::collections::HashMap::new();
+    writer.hyperlinks = false;
     for (label, text) in definitions(&chapter.markdown) {
         let paragraphs: Vec<Paragraph> = writer.markdown(&text, &plain).into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).collect();
         footnotes.insert(label, paragraphs);
     }
+    writer.hyperlinks = true;
     let captions = |w: &mut Writer, text: &str| -> Vec<Run> {
         let blocks = w.markdown(text, &plain);
         blocks.into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).flat_map(|p| paragraph_runs(&p)).collect()

@@ -1,19 +1,22 @@
 //! The Word output (issue 15, in progress): the book as a `.docx` a journal's editor can edit,
-//! drawn from the same prepared chapters as the site and the PDF.
+//! drawn from the same prepared chapters as the site and the PDF; the figures are PNGs that
+//! Typst draws as in the PDF ([`super::typst::figure_png`]).
 //!
 //! The file format is docx-rs's (the most used Rust writer). What it lacks, this module adds
 //! after it has written the file, in [`finish`]: the header row of a table repeated on every
 //! page (`w:tblHeader`, which docx-rs cannot write: its header rows are written as rows that
-//! may not split, and only they are), and a figure's alternative text (`descr`, with a unique
-//! id per drawing). docx-rs numbers footnotes and images from counters of the process, so a
-//! second build in `serve` would number them differently: each is numbered here instead.
-//! Text is cleaned of the characters XML 1.0 cannot hold (control characters), which docx-rs
-//! writes as they are, making a file Word refuses.
+//! may not split, and only they are), a figure's alternative text (`descr`, with a unique id
+//! per drawing), the section's properties in the schema's order and its line numbers.
+//! docx-rs numbers footnotes, images and links from counters of the process, so a second build
+//! in `serve` would number them differently: each is numbered here instead. It gives the
+//! footnotes' part no relationships, so a link in a footnote keeps its address as text. Text
+//! is cleaned of the characters XML 1.0 cannot hold (control characters), which docx-rs writes
+//! as they are, making a file Word refuses.
 //!
 //! Its styles are metabook's, or a book's `templates/reference.docx`'s where it has them.
 //!
-//! Still to do (see the issue): double spacing and line numbers, Word equations (formulas are
-//! shown as typed).
+//! Still to do (see the issue): Word equations (formulas are shown as typed), cross-references
+//! and citations as Word links.
 
 use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run as StyledRun};

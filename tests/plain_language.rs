@@ -245,3 +245,18 @@ fn a_plural_intervention_agrees_with_its_verbs() {
     assert!(md.contains("We are very uncertain whether exercises improve mood."), "{md}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A language without a readability formula (a book's own German table, say) is not scored by
+/// the English one: no grade warning, and the build says so.
+#[test]
+fn a_language_without_a_formula_is_not_scored() {
+    let (dir, _) = edited("unscored", |c| c.replace("[book]\n", "[book]\nlanguage = \"de\"\n"));
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/pls-en.toml"), dir.join("templates/pls-de.toml")).unwrap();
+    let p = prepare(&dir).unwrap_or_else(|d| panic!("{}", metabook::diag::render(&d, false)));
+    let s = p.pls.as_ref().unwrap();
+    assert!(!s.scored && !warnings(&p).iter().any(|w| w.contains("grade")), "{:?}", warnings(&p));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no readability formula for the book's language"), "{}", String::from_utf8_lossy(&out.stdout));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -680,7 +680,7 @@ fn build(
             book.config.build.build_dir.join(&pdfs[1]).display(),
             s.readability.words,
             s.readability.mean_sentence(),
-            s.readability.describe()
+            if s.scored { s.readability.describe() } else { "no readability formula for the book's language".to_string() }
         );
     }
     let ran: Vec<String> = analyses.executed.iter().map(|n| format!("analysis `{n}`")).chain(counters.executed.iter().cloned()).collect();

@@ -226,6 +226,9 @@ pub struct Summary {
     pub outcomes: Vec<PlsOutcome>,
     pub markdown: String,
     pub readability: Readability,
+    /// Whether the language has a readability formula (English, Spanish); the counts of words
+    /// and sentences hold in any.
+    pub scored: bool,
     pub warnings: Vec<Diagnostic>,
     /// The page template the Markdown came from, to report a problem of the page there.
     pub template: Arc<Source>,
@@ -503,6 +506,7 @@ pub fn summary(inputs: &Inputs) -> Result<Summary, Vec<Diagnostic>> {
         outcomes,
         markdown,
         readability,
+        scored: formula.is_some(),
         warnings,
         template: Arc::clone(template),
         page_title: s.page_title.clone(),

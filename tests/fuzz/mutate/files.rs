@@ -271,35 +271,40 @@ pub fn bytes(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
     Some(format!("{path}: {what}"))
 }
 
-/// A font in the book's fonts folder: one of the embedded fonts whole, cut short or with a byte
-/// changed, or a file that only has a font's name (later byte mutations damage it further).
-pub fn font(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
-    let fonts: Vec<&'static [u8]> = typst_assets::fonts().collect();
-    let mut bytes = rng.pick(&fonts).to_vec();
+/// A binary file as the author may have it: whole, cut short, with a byte changed, or only a
+/// text with its name (later byte mutations damage it further); and what was done, for the log.
+fn damaged(rng: &mut Rng, mut bytes: Vec<u8>, kind: &str) -> (Vec<u8>, String) {
     let what = match rng.below(4) {
-        0 => "a whole font".to_string(),
-        1 => {
+        0 => format!("a whole {kind}"),
+        1 if !bytes.is_empty() => {
             let at = rng.below(bytes.len());
             bytes.truncate(at);
-            format!("a font cut short at byte {at}")
+            format!("a {kind} cut short at byte {at}")
         }
-        2 => {
+        2 if !bytes.is_empty() => {
             let at = rng.below(bytes.len());
             bytes[at] ^= 0xff;
-            format!("a font with byte {at} changed")
+            format!("a {kind} with byte {at} changed")
         }
         _ => {
-            bytes = b"not a font".to_vec();
+            bytes = b"not a binary file".to_vec();
             "a text file".to_string()
         }
     };
+    (bytes, what)
+}
+
+/// A font in the book's fonts folder: one of the embedded fonts, maybe damaged.
+pub fn font(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
+    let fonts: Vec<&'static [u8]> = typst_assets::fonts().collect();
+    let font = rng.pick(&fonts).to_vec();
+    let (bytes, what) = damaged(rng, font, "font");
     let name = format!("fonts/{}", rng.pick(&["a.ttf", "b.otf", "sub/c.TTC", "d.otc", "readme.txt"]));
     draft.files.insert(name.clone(), bytes);
     Some(format!("{name}: {what}"))
 }
 
-/// A reference document for the Word file's styles: a real one (made by docx-rs), damaged or
-/// not, or a file that only has the name.
+/// A reference document for the Word file's styles: a real one (made by docx-rs), maybe damaged.
 pub fn reference_docx(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
     let mut bytes = std::io::Cursor::new(Vec::new());
     docx_rs::Docx::new()
@@ -307,19 +312,7 @@ pub fn reference_docx(rng: &mut Rng, draft: &mut Draft) -> Option<String> {
         .build()
         .pack(&mut bytes)
         .ok()?;
-    let mut bytes = bytes.into_inner();
-    let what = match rng.below(3) {
-        0 => "a Word document".to_string(),
-        1 => {
-            let at = rng.below(bytes.len());
-            bytes.truncate(at);
-            format!("a Word document cut short at byte {at}")
-        }
-        _ => {
-            bytes = b"not a Word document".to_vec();
-            "a text file".to_string()
-        }
-    };
+    let (bytes, what) = damaged(rng, bytes.into_inner(), "Word document");
     let name = format!("{}/reference.docx", draft.layout.templates);
     draft.files.insert(name.clone(), bytes);
     Some(format!("{name}: {what}"))

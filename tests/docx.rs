@@ -1,4 +1,4 @@
-//! The Word file (issue 15, in progress): the example review with `[output.docx]`, read back
+//! The Word file (issue 15): the example review, which has `[output.docx]`, read back
 //! from its XML. Headings carry Word's heading styles; every table of the site is a Word table
 //! whose header row repeats on every page; every figure is a 300-dpi PNG with its caption as
 //! alternative text; the results chapter's numbers are the PDF's; hostile text stays text; two
@@ -18,7 +18,8 @@ fn example(tag: &str) -> PathBuf {
     for part in ["report", "data", "templates"] {
         common::copy_dir(&root.join(part), &dir.join(part));
     }
-    let config = std::fs::read_to_string(root.join("book.toml")).unwrap() + "\n[output.docx]\n";
+    let config = std::fs::read_to_string(root.join("book.toml")).unwrap();
+    assert!(config.contains("\n[output.docx]\n"), "the example review makes its Word file");
     std::fs::write(dir.join("book.toml"), config).unwrap();
     dir
 }

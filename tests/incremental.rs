@@ -145,6 +145,7 @@ fn a_template_rewrites_the_pages_and_runs_no_directive() {
     let pages: Vec<&String> = first.pages_written.iter().filter(|p| p.ends_with(".html")).collect();
     assert_eq!(built.pages_written.iter().collect::<Vec<_>>(), pages, "every page and nothing else");
     assert!(built.typeset.is_empty(), "the PDFs do not use the HTML template: {:?}", built.typeset);
+    assert!(built.words_written.is_empty(), "nor do the Word files: {:?}", built.words_written);
     assert_same(&outputs(&dir), &clean_build(&dir, "template"));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -161,6 +162,7 @@ fn a_parameter_reruns_its_directive_and_a_default_every_analysis() {
     assert!(built.ran[0].starts_with("forest `spasticity` at report/results.md:"), "{:?}", built.ran);
     assert_eq!(built.pages_written, ["results.html"]);
     assert_eq!(built.typeset, [PDF], "the summary does not show the figure");
+    assert_eq!(built.words_written, [PDF.replace(".pdf", ".docx")], "the summary's Word file has no figure either");
     assert_same(&outputs(&dir), &clean_build(&dir, "parameter"));
     // The book's default method: every analysis and everything computed from one.
     edit(&dir.join("book.toml"), "method = \"DL\"", "method = \"FE\"");

@@ -389,6 +389,8 @@ pub struct Built {
     pub pages_written: Vec<String>,
     /// The PDFs typeset in this build (the others were unchanged).
     pub typeset: Vec<String>,
+    /// The Word files written in this build because they are new or changed.
+    pub words_written: Vec<String>,
     /// From the start to the site's pages made in memory (what `serve` shows at once), to
     /// every output made in memory (the site's pages, the PDFs), and to all of them written.
     pub site_time: Duration,
@@ -444,6 +446,8 @@ pub struct Rendered {
     pub pages: usize,
     /// The file names of the PDFs (the book's first).
     pub pdfs: Vec<String>,
+    /// The file names of the Word files (none without `[output.docx]`).
+    pub words: Vec<String>,
     /// The PDFs typeset now (the others were current on disk), with their cache keys.
     typeset: Vec<(String, cache::Key, u128)>,
 }
@@ -490,30 +494,31 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     let mut files: Vec<(String, Vec<u8>)> = pages.into_iter().map(|page| (format!("html/{}", page.file), page.html.into_bytes())).collect();
     files.extend(p.images.iter().map(|(path, bytes)| (format!("html/{path}"), bytes.clone())));
     site_made(&files);
-    if book.config.output.docx.is_some() {
-        step("writing the Word file");
-        let reference = match book::reference_docx(&p.book)? {
-            Some((name, bytes)) => Some(crate::render::docx::reference_styles(&name, &bytes)?),
-            None => None,
-        };
-        let bytes = word_file(&p.book, &p.chapters, &p.fonts, &mut p.cache, reference.as_ref())?;
-        files.push((format!("html/{docx_file}"), bytes.clone()));
-        files.push((docx_file, bytes));
-        if let Some((s, c)) = &summary {
-            let bytes = crate::render::docx::summary_document(c, &s.colophon, reference.as_ref(), p.book.config.output.docx.unwrap_or_default())?;
-            files.push((format!("html/{pls_docx_file}"), bytes.clone()));
-            files.push((pls_docx_file, bytes));
-        }
-    }
-    let book = &p.book;
-    step("typesetting the PDF");
     let build_dir = book.root.join(&book.config.build.build_dir);
     let book_source = typst::document(book, &p.chapters);
-    // The figures and tables are in the two outputs now; what typesetting may still need of a
-    // chapter is where its text stands, to report a problem there.
-    for c in &mut p.chapters {
-        c.views = Vec::new();
+    // The figures and tables are in the site and the PDF's source now; what typesetting may still
+    // need of a chapter is where its text stands, to report a problem there. The Word file, made
+    // beside the typesetting, still reads them.
+    if book.config.output.docx.is_none() {
+        for c in &mut p.chapters {
+            c.views = Vec::new();
+        }
     }
+    // The Word files are made while the PDFs typeset, on the cores typesetting leaves idle: what
+    // needs the cache is looked up first, what the figures' drawing adds to it is put after.
+    let word = match p.book.config.output.docx {
+        Some(options) => {
+            let reference = match book::reference_docx(&p.book)? {
+                Some((name, bytes)) => Some(crate::render::docx::reference_styles(&name, &bytes)?),
+                None => None,
+            };
+            let (pngs, todo) = word_figures(&p.chapters, &p.fonts, &mut p.cache);
+            Some(WordWork { options, reference, pngs, todo })
+        }
+        None => None,
+    };
+    step(if word.is_some() { "typesetting the PDF and writing the Word file" } else { "typesetting the PDF" });
+    let book = &p.book;
     let mut jobs = vec![Typeset { file: pdf_file, source: book_source, ident: book.config.book.title.clone(), images: &p.images, fonts: &p.fonts, chapters: &p.chapters }];
     let no_images = BTreeMap::new();
     if let Some((s, c)) = &summary {
@@ -546,7 +551,10 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         .map(|(j, k)| p.cache.get::<u128>(*k).and_then(|h| std::fs::read(build_dir.join(&j.file)).ok().filter(|b| cache::hash(b) == h)))
         .collect();
     // The book and the summary are typeset at the same time, each on its own core.
-    let outcomes: Vec<Result<Option<Vec<u8>>, Vec<Diagnostic>>> = std::thread::scope(|scope| {
+    let (outcomes, word) = std::thread::scope(|scope| {
+        let summary_chapter = summary.as_ref().map(|(s, c)| (c, s.colophon.as_str()));
+        let (chapters, fonts) = (&p.chapters, &p.fonts);
+        let word = word.map(|w| scope.spawn(move || word_files(w, book, chapters, summary_chapter, fonts)));
         let mut todo: Vec<_> = jobs.iter().zip(&current).zip(sources).map(|((j, on_disk), source)| on_disk.is_none().then_some((j, source))).collect();
         // The first on this thread, whose memory the rest of the build has freed.
         let first = todo.iter_mut().position(|t| t.is_some()).and_then(|i| Some((i, todo[i].take()?)));
@@ -565,8 +573,26 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         if let Some((i, outcome)) = here {
             outcomes[i] = outcome.map(Some);
         }
-        outcomes
+        let word = word.map(|handle| handle.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("writing the Word file failed")])));
+        (outcomes, word)
     });
+    let mut words = Vec::new();
+    if let Some(word) = word {
+        let WordFiles { review, summary: summary_bytes, drawn } = word?;
+        words.push(docx_file.clone());
+        if summary_bytes.is_some() {
+            words.push(pls_docx_file.clone());
+        }
+        for (key, png) in drawn {
+            p.cache.put(key, &png);
+        }
+        files.push((format!("html/{docx_file}"), review.clone()));
+        files.push((docx_file, review));
+        if let Some(bytes) = summary_bytes {
+            files.push((format!("html/{pls_docx_file}"), bytes.clone()));
+            files.push((pls_docx_file, bytes));
+        }
+    }
     let mut problems = Vec::new();
     let mut typeset = Vec::new();
     let pdfs: Vec<String> = jobs.iter().map(|j| j.file.clone()).collect();
@@ -590,45 +616,76 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         return Err(problems);
     }
     files.push((RESULTS_FILE.to_string(), json::render_book(p.analyses.by_name.iter().map(|(name, r)| (name.as_str(), r))).into_bytes()));
-    Ok(Rendered { files, pages: page_count, pdfs, typeset })
+    Ok(Rendered { files, pages: page_count, pdfs, words, typeset })
 }
 
-/// The book as a Word file. Its figures are PNGs at 300 dpi, drawn by Typst as the PDF draws
-/// them; each is kept in the build cache under its SVG and the fonts, and those not there are
-/// drawn on every core at once.
-fn word_file(book: &Book, chapters: &[PreparedChapter], fonts: &Arc<typst::FontSet>, cache: &mut Cache, reference: Option<&docx_rs::Styles>) -> Result<Vec<u8>, Vec<Diagnostic>> {
-    type Cached = (ciborium::Value, u32, u32, f64, f64);
-    let svgs: Vec<&str> = chapters
+/// A figure's PNG as the build cache keeps it: the PNG's bytes (as CBOR bytes, not a list of
+/// numbers), its size in pixels and in points.
+type CachedPng = (ciborium::Value, u32, u32, f64, f64);
+
+/// What the Word files need that is made beside the PDF's typesetting.
+struct WordWork<'a> {
+    options: crate::config::DocxOutput,
+    reference: Option<docx_rs::Styles>,
+    /// Each figure's PNG, by its SVG, as far as the cache holds them.
+    pngs: std::collections::HashMap<&'a str, Result<crate::render::docx::Png, String>>,
+    /// The figures (SVGs, and the cache key of their PNG) still to draw.
+    todo: Vec<(&'a str, cache::Key)>,
+}
+
+/// The Word files, and the PNGs drawn for them, for the cache.
+struct WordFiles {
+    review: Vec<u8>,
+    summary: Option<Vec<u8>>,
+    drawn: Vec<(cache::Key, CachedPng)>,
+}
+
+/// The Word file's figures: the PNGs the cache holds (each under its SVG and the fonts), and
+/// those still to draw.
+fn word_figures<'a>(chapters: &'a [PreparedChapter], fonts: &typst::FontSet, cache: &mut Cache) -> (std::collections::HashMap<&'a str, Result<crate::render::docx::Png, String>>, Vec<(&'a str, cache::Key)>) {
+    let mut pngs = std::collections::HashMap::new();
+    let mut todo = Vec::new();
+    let svgs = chapters
         .iter()
         .flat_map(|c| &c.views)
         .filter_map(|v| if let chapter::View::Figure { svg, parts, .. } = v { Some(crate::render::docx::figure_pieces(svg, parts.as_ref())) } else { None })
-        .flatten()
-        .collect();
-    let mut pngs: std::collections::HashMap<&str, Result<crate::render::docx::Png, String>> = std::collections::HashMap::new();
-    let mut todo: Vec<(&str, cache::Key)> = Vec::new();
+        .flatten();
     for svg in svgs {
         let key = cache.key("figure-png").text(svg).number(fonts.hash).finish();
-        match cache.get::<Cached>(key) {
+        match cache.get::<CachedPng>(key) {
             Some((ciborium::Value::Bytes(png), w, h, wp, hp)) => {
                 pngs.insert(svg, Ok((png, w, h, wp, hp)));
             }
             _ => todo.push((svg, key)),
         }
     }
+    (pngs, todo)
+}
+
+/// The book and its plain-language summary as Word files. Figures are PNGs at 300 dpi, drawn by
+/// Typst as the PDF draws them; those the cache does not hold are drawn on every core.
+fn word_files(work: WordWork, book: &Book, chapters: &[PreparedChapter], summary: Option<(&PreparedChapter, &str)>, fonts: &Arc<typst::FontSet>) -> Result<WordFiles, Vec<Diagnostic>> {
+    let WordWork { options, reference, mut pngs, todo } = work;
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).max(1);
     let chunk = todo.len().div_ceil(threads).max(1);
-    let drawn: Vec<(&str, cache::Key, Result<crate::render::docx::Png, String>)> = std::thread::scope(|scope| {
+    let drawn_now: Vec<(&str, cache::Key, Result<crate::render::docx::Png, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = todo.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(|&(svg, key)| (svg, key, typst::figure_png(svg, 300.0, fonts))).collect::<Vec<_>>())).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
-    for (svg, key, png) in drawn {
+    let mut drawn = Vec::new();
+    for (svg, key, png) in drawn_now {
         if let Ok((bytes, w, h, wp, hp)) = &png {
-            cache.put(key, &(ciborium::Value::Bytes(bytes.clone()), *w, *h, *wp, *hp));
+            drawn.push((key, (ciborium::Value::Bytes(bytes.clone()), *w, *h, *wp, *hp)));
         }
         pngs.insert(svg, png);
     }
     let figure = |svg: &str| pngs.get(svg).cloned().unwrap_or_else(|| Err("not drawn".to_string()));
-    crate::render::docx::document(book, chapters, &figure, reference)
+    let review = crate::render::docx::document(book, chapters, &figure, reference.as_ref())?;
+    let summary = match summary {
+        Some((c, colophon)) => Some(crate::render::docx::summary_document(c, colophon, reference.as_ref(), options)?),
+        None => None,
+    };
+    Ok(WordFiles { review, summary, drawn })
 }
 
 fn build(
@@ -642,7 +699,7 @@ fn build(
 ) -> Result<Built, Vec<Diagnostic>> {
     let mut prepared = prepare_remembering(root, Some(identity), memory)?;
     let mut site_time = Duration::ZERO;
-    let Rendered { mut files, pages: page_count, pdfs, typeset } = render(&mut prepared, step, &mut |files| {
+    let Rendered { mut files, pages: page_count, pdfs, words, typeset } = render(&mut prepared, step, &mut |files| {
         site_time = start.elapsed();
         site_made(files);
     })?;
@@ -656,10 +713,13 @@ fn build(
         files.push((CHANGES_FILE.to_string(), report.as_bytes().to_vec()));
     }
     files.push((LEDGER_FILE.to_string(), serde_json::to_vec_pretty(&ledger).expect("the ledger is plain data")));
-    let site_files = files.iter().filter(|(f, _)| f.starts_with("html/") && !pdfs.iter().any(|p| f.ends_with(p.as_str()))).count();
+    // The site's own files; its copies of the PDFs and Word files are counted as those.
+    let document = |f: &str| pdfs.iter().chain(&words).any(|d| d == f);
+    let site_files = files.iter().filter(|(f, _)| f.strip_prefix("html/").is_some_and(|f| !document(f))).count();
     let written = output::update_build(&book.root, &build_dir, &files, &[CHANGES_FILE.to_string()])
         .map_err(|e| vec![Diagnostic::error(format!("cannot write the book into {}: {e}", build_dir.display())).hint("nothing else was changed; the previous output is as it was where it could not be written")])?;
-    let pages_written: Vec<String> = written.iter().filter_map(|f| f.strip_prefix("html/")).filter(|f| !pdfs.iter().any(|p| p == f)).map(str::to_string).collect();
+    let pages_written: Vec<String> = written.iter().filter_map(|f| f.strip_prefix("html/")).filter(|f| !document(f)).map(str::to_string).collect();
+    let words_written: Vec<String> = written.iter().filter(|f| words.contains(f)).cloned().collect();
     if written.iter().any(|f| f.starts_with("html/")) {
         site_written();
     }
@@ -701,18 +761,19 @@ fn build(
     ) + &closing_pls
         + &crate::review::revman::closing_line(&counters.reproductions).unwrap_or_default()
         + &format!(
-            "rebuilt: {} of {} directives run ({} from the cache), {} of {} site files written, {} of {} PDFs typeset\n",
+            "rebuilt: {} of {} directives run ({} from the cache), {} of {} site files written, {} of {} PDFs typeset{}\n",
             ran.len(),
             ran.len() + reused,
             reused,
             pages_written.len(),
             site_files,
             typeset.len(),
-            pdfs.len()
+            pdfs.len(),
+            if words.is_empty() { String::new() } else { format!(", {} of {} Word files written", words_written.len(), words.len()) }
         )
         + &ran_line(&ran, reused)
         + &changes.terminal.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
-    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, site_time, made_time: rendered_time, written_time })
+    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, words_written, site_time, made_time: rendered_time, written_time })
 }
 
 

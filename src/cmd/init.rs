@@ -35,6 +35,10 @@ build-dir = "book"
 [output.pdf]
 paper = "a4"
 
+# A Word file of the review (book/<title>.docx); `double-spacing = true` and `line-numbers =
+# true` if the journal asks for them.
+[output.docx]
+
 [analysis]
 # Defaults for every `metabook analysis` block (a block may set its own).
 method = "DL"

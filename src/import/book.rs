@@ -212,7 +212,7 @@ fn book_toml(review: &Review, file_name: &str) -> String {
          # the file holds that the book does not show.\n\n\
          [book]\ntitle = {title}\nauthors = [{authors}]\nlanguage = \"en\"\ndescription = {desc}\n\n\
          [build]\nsrc = \"report\"\ndata = \"data\"\nbuild-dir = \"book\"\ntemplates = \"templates\"\n\n\
-         [output.html]\n\n[output.pdf]\n\n\
+         [output.html]\n\n[output.pdf]\n\n[output.docx]\n\n\
          [analysis]\n# Every analysis follows RevMan 5's formulas (Deeks & Higgins 2010) and names its own method.\nconvention = \"revman5\"\n\n\
          [bibliography]\nfile = \"references.bib\"\n",
         file = file_name.replace('\n', " "),

@@ -274,19 +274,36 @@ pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, 
 }
 
 /// A figure as a PNG at `dpi` dots per inch, drawn as the PDF draws it ([`drawing`]: its
-/// shapes, its text set by Typst in the same fonts) on a page of its own size: (the PNG, its
-/// width and height in pixels, its width and height in points). For the Word file, whose
+/// shapes, its text set by Typst in the same fonts) on a white page of its own size: (the PNG,
+/// its width and height in pixels, its width and height in points). For the Word file, whose
 /// figures are images.
+///
+/// The page is white, not transparent: a transparent figure is black on black in a dark-mode
+/// Word. So the PNG is RGB, a quarter smaller than RGBA before compression, and written with
+/// deflate level 1 and the Up filter: at 300 dpi, encoding at tiny-skia's default settings took
+/// 87 ms of the 240 the example's six figures took; this takes 33 ms for 1.36 MB of PNG against
+/// 0.88 MB (fdeflate: 33 ms, 1.55 MB; level 3: 49 ms, 1.03 MB).
 pub fn figure_png(svg: &str, dpi: f64, fonts: &Arc<FontSet>) -> Result<(Vec<u8>, u32, u32, f64, f64), String> {
     let width = figure_width_pt(svg);
-    let source = format!("#set page(width: {width}pt, height: auto, margin: 1pt)\n#set text(font: \"Libertinus Serif\", size: 10.5pt)\n#{}\n", drawing(svg, width));
+    let source = format!("#set page(width: {width}pt, height: auto, margin: 1pt, fill: white)\n#set text(font: \"Libertinus Serif\", size: 10.5pt)\n#{}\n", drawing(svg, width));
     let world = BookWorld::new(source, &BTreeMap::new(), fonts);
     let document = typst::compile::<PagedDocument>(&world).output.map_err(|e| e.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))?;
     let page = document.pages().first().ok_or("the figure has no page")?;
     let options = typst_render::RenderOptions { pixel_per_pt: typst::utils::Scalar::new(dpi / 72.0), render_bleed: false };
     let pixmap = typst_render::render(page, &options);
     let size = page.frame.size();
-    let png = pixmap.encode_png().map_err(|e| e.to_string())?;
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, pixmap.width(), pixmap.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_deflate_compression(png::DeflateCompression::Level(1));
+    encoder.set_filter(png::Filter::Up);
+    // pHYs: the resolution, so that an image editor opens it at its printed size.
+    let per_metre = (dpi / 0.0254).round() as u32;
+    encoder.set_pixel_dims(Some(png::PixelDimensions { xppu: per_metre, yppu: per_metre, unit: png::Unit::Meter }));
+    // Opaque (the page is filled), so premultiplied RGBA is plain RGBA: drop the alpha.
+    let rgb: Vec<u8> = pixmap.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    encoder.write_header().and_then(|mut w| w.write_image_data(&rgb)).map_err(|e| e.to_string())?;
     Ok((png, pixmap.width(), pixmap.height(), size.x.to_pt(), size.y.to_pt()))
 }
 

@@ -307,3 +307,47 @@ fn the_same_file_twice_in_one_process() {
     assert!(!notes.contains("<w:hyperlink") && text_of(&notes).contains("A footnote with a link (https://example.org/note)."), "{notes}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Formulas are Word equations (Office Math), in the text and in a footnote, and a display
+/// formula is a paragraph of its own; one metabook cannot read is shown as typed, as in the PDF
+/// and the site. Markup in a formula stays text; no text can pass for a formula's place. Each
+/// footnote starts with its number, in a superscript style the file defines.
+#[test]
+fn formulas_are_word_equations() {
+    let dir = example("math");
+    let methods = dir.join("report/methods.md");
+    let text = std::fs::read_to_string(&methods).unwrap()
+        + "\nHeterogeneity: $I^2 = \\frac{Q - df}{Q}$ and $\\text{<b>\\&}$, and\n\
+           $$\\hat{\\theta} = \\frac{\\sum_{i=1}^{k} w_i y_i}{\\sum_{i=1}^{k} w_i}$$\n\
+           with $\\hat\\theta \\pm 1.96 \\sqrt{1 / \\sum w_i}$, not $\\foo{x}$; forged \u{FDD0}0\u{FDD1}.[^m]\n\n\
+           [^m]: A note with $\\chi^2_{k-1}$ in it.\n";
+    std::fs::write(&methods, text).unwrap();
+    build(&dir);
+    let docx = the_docx(&dir);
+    let xml = document_xml(&docx);
+    roxmltree::Document::parse(&xml).expect("document.xml is XML");
+    assert_eq!(xml.matches("<m:oMath>").count(), 4, "three in the text and one display");
+    assert_eq!(xml.matches("<m:oMathPara>").count(), 1);
+    assert!(xml.contains("<m:f><m:num><m:r><m:t>Q</m:t></m:r>"), "a fraction");
+    assert!(xml.contains("<m:t>&lt;b&gt;&amp;</m:t>"), "markup in a formula is text");
+    assert!(text_of(&xml).contains("not \\foo{x}; forged 0."), "as typed, and the forged marker is plain text");
+    assert!(!xml.contains('\u{FDD0}'));
+    let notes = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/footnotes.xml").unwrap().1).unwrap();
+    roxmltree::Document::parse(&notes).expect("footnotes.xml is XML");
+    assert!(notes.contains("<m:oMath><m:sSubSup>"), "{notes}");
+    assert_eq!(notes.matches("<w:footnoteRef />").count(), notes.matches("<w:footnote w:id=").count(), "{notes}");
+    let styles = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/styles.xml").unwrap().1).unwrap();
+    let reference = &styles[styles.find("w:styleId=\"FootnoteReference\"").expect("the footnote reference's style")..];
+    assert!(reference[..reference.find("</w:style>").unwrap()].contains("<w:vertAlign w:val=\"superscript\" />"), "{reference}");
+
+    // LibreOffice reads the equations as equations: their symbols are on its pages.
+    let converted = dir.join("converted");
+    let status = Command::new("soffice").args(["--headless", "--convert-to", "pdf", "--outdir"]).arg(&converted).arg(&docx).env("HOME", &dir).output().expect("LibreOffice");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let pdf = std::fs::read_dir(&converted).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "pdf")).expect("a PDF");
+    let text = String::from_utf8(Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout).unwrap();
+    for shown in ["∑", "√", "θ", "A note with χ"] {
+        assert!(text.contains(shown), "{shown}:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -623,12 +623,15 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
 /// numbers), its size in pixels and in points.
 type CachedPng = (ciborium::Value, u32, u32, f64, f64);
 
+/// Each figure's PNG (or why it could not be drawn), by the SVG it was drawn from.
+type Pngs<'a> = std::collections::HashMap<&'a str, Result<crate::render::docx::Png, String>>;
+
 /// What the Word files need that is made beside the PDF's typesetting.
 struct WordWork<'a> {
     options: crate::config::DocxOutput,
     reference: Option<docx_rs::Styles>,
     /// Each figure's PNG, by its SVG, as far as the cache holds them.
-    pngs: std::collections::HashMap<&'a str, Result<crate::render::docx::Png, String>>,
+    pngs: Pngs<'a>,
     /// The figures (SVGs, and the cache key of their PNG) still to draw.
     todo: Vec<(&'a str, cache::Key)>,
 }
@@ -642,8 +645,8 @@ struct WordFiles {
 
 /// The Word file's figures: the PNGs the cache holds (each under its SVG and the fonts), and
 /// those still to draw.
-fn word_figures<'a>(chapters: &'a [PreparedChapter], fonts: &typst::FontSet, cache: &mut Cache) -> (std::collections::HashMap<&'a str, Result<crate::render::docx::Png, String>>, Vec<(&'a str, cache::Key)>) {
-    let mut pngs = std::collections::HashMap::new();
+fn word_figures<'a>(chapters: &'a [PreparedChapter], fonts: &typst::FontSet, cache: &mut Cache) -> (Pngs<'a>, Vec<(&'a str, cache::Key)>) {
+    let mut pngs = Pngs::new();
     let mut todo = Vec::new();
     let svgs = chapters
         .iter()

@@ -52,9 +52,10 @@ pub fn figure_pieces<'a>(svg: &'a str, parts: Option<&'a super::svg::Parts>) -> 
 }
 
 /// Text as XML 1.0 can hold it: control characters (but tab and line feed) and the
-/// noncharacters U+FFFE and U+FFFF removed.
+/// noncharacters U+FFFE and U+FFFF removed; so are U+FDD0–U+FDEF, noncharacters too, which
+/// mark where a formula goes ([`formula_marker`]).
 pub fn clean(text: &str) -> String {
-    text.chars().filter(|&c| !(c < ' ' && c != '\t' && c != '\n') && c != '\u{fffe}' && c != '\u{ffff}').collect()
+    text.chars().filter(|&c| !(c < ' ' && c != '\t' && c != '\n') && c != '\u{fffe}' && c != '\u{ffff}' && !('\u{fdd0}'..='\u{fdef}').contains(&c)).collect()
 }
 
 /// Inline formatting in force.
@@ -110,6 +111,9 @@ struct Writer {
     numberings: Vec<(usize, u32)>,
     /// Figures in order, with their alternative text, for [`finish`].
     alt_texts: Vec<String>,
+    /// Formulas in order, as Office Math, for [`finish`]: each is a run holding its marker
+    /// ([`formula_marker`]) until then, as docx-rs writes no equations.
+    formulas: Vec<String>,
     /// Links so far, for their relationship ids.
     links: usize,
     /// Whether a link may be a Word hyperlink: not in a footnote, whose part docx-rs gives no
@@ -154,9 +158,23 @@ struct Walk<'a> {
     footnotes: &'a std::collections::HashMap<String, Vec<Paragraph>>,
 }
 
+/// The text of the run that stands for formula `n` until [`finish`] puts its equation there:
+/// between two noncharacters, which [`clean`] takes out of every text, so no text can forge it.
+fn formula_marker(n: usize) -> String {
+    format!("\u{FDD0}{n}\u{FDD1}")
+}
+
 impl Writer {
+    /// A run standing for `latex` as a Word equation (a paragraph of its own when `display`),
+    /// or None if metabook cannot read the formula.
+    fn formula(&mut self, latex: &str, display: bool) -> Option<Run> {
+        let omml = crate::render::math::to_omml(latex, display)?;
+        self.formulas.push(omml);
+        Some(Run::new().add_text(formula_marker(self.formulas.len() - 1)))
+    }
+
     fn new() -> Writer {
-        Writer { links: 0, hyperlinks: true, next_footnote: 2, numberings: Vec::new(), alt_texts: Vec::new() }
+        Writer { links: 0, hyperlinks: true, next_footnote: 2, numberings: Vec::new(), alt_texts: Vec::new(), formulas: Vec::new() }
     }
 
     /// A numbering instance for a new list.
@@ -341,11 +359,19 @@ impl Writer {
                     }
                 }
                 Event::Code(t) => open.get_or_insert_with(|| Open::new(Paragraph::new())).add(code_run(&t)),
-                // A formula, as typed: Word's equations are a later step.
-                Event::InlineMath(t) => open.get_or_insert_with(|| Open::new(Paragraph::new())).add(code_run(&t)),
+                // A formula as a Word equation; one metabook cannot read (as the PDF and the
+                // site) as it was typed.
+                Event::InlineMath(t) => {
+                    let r = self.formula(&t, false).unwrap_or_else(|| code_run(&t));
+                    open.get_or_insert_with(|| Open::new(Paragraph::new())).add(r);
+                }
                 Event::DisplayMath(t) => {
                     close(&mut open, &mut out, &mut row, in_table);
-                    out.push(Block::Paragraph(Box::new(Paragraph::new().style("Code").add_run(code_run(&t)))));
+                    let p = match self.formula(&t, true) {
+                        Some(r) => Paragraph::new().add_run(r),
+                        None => Paragraph::new().style("Code").add_run(code_run(&t)),
+                    };
+                    out.push(Block::Paragraph(Box::new(p)));
                 }
                 Event::Html(h) | Event::InlineHtml(h) => {
                     if let Some(n) = placeholder_number(h.trim()) {
@@ -466,6 +492,8 @@ fn own_styles(docx: Docx) -> Docx {
         .add_style(Style::new("Rule", StyleType::Paragraph).name("Rule").based_on("Normal"))
         .add_style(Style::new("Bibliography", StyleType::Paragraph).name("Bibliography").based_on("Normal").size(20))
         .add_style(Style::new("TableNote", StyleType::Paragraph).name("Table note").based_on("Normal").size(16))
+        .add_style(Style::new("FootnoteText", StyleType::Paragraph).name("footnote text").based_on("Normal").size(20))
+        .add_style(vertical("FootnoteReference", docx_rs::VertAlignType::SuperScript).name("footnote reference"))
         .add_style(Style::new("MetabookTable", StyleType::Table).name("metabook table"))
 }
 
@@ -550,7 +578,7 @@ fn chapter_blocks(writer: &mut Writer, chapter: &PreparedChapter, figure: &dyn F
     let mut footnotes = std::collections::HashMap::new();
     writer.hyperlinks = false;
     for (label, text) in definitions(&chapter.markdown) {
-        let paragraphs: Vec<Paragraph> = writer.markdown(&text, &plain).into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(*p) } else { None }).collect();
+        let paragraphs: Vec<Paragraph> = writer.markdown(&text, &plain).into_iter().filter_map(|b| if let Block::Paragraph(p) = b { Some(p.style("FootnoteText")) } else { None }).collect();
         footnotes.insert(label, paragraphs);
     }
     writer.hyperlinks = true;
@@ -591,7 +619,7 @@ fn pack(writer: Writer, body: Vec<Block>, reference: Option<&docx_rs::Styles>, o
     }
     let mut bytes = std::io::Cursor::new(Vec::new());
     docx.build().pack(&mut bytes).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])?;
-    finish(&bytes.into_inner(), &writer.alt_texts, options.line_numbers).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])
+    finish(&bytes.into_inner(), &writer.alt_texts, &writer.formulas, options.line_numbers).map_err(|e| vec![Diagnostic::error(format!("the Word file could not be written: {e}"))])
 }
 
 /// The runs of a paragraph (a caption's inline Markdown is one paragraph).
@@ -715,7 +743,7 @@ fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str
 /// header rows are the only rows that may not split), and each drawing's unique id and
 /// alternative text (`alt_texts`, in the order of the drawings). The entries keep their order
 /// and a fixed date, so the file is the same for the same book.
-fn finish(packed: &[u8], alt_texts: &[String], line_numbers: bool) -> Result<Vec<u8>, String> {
+fn finish(packed: &[u8], alt_texts: &[String], formulas: &[String], line_numbers: bool) -> Result<Vec<u8>, String> {
     use std::io::{Read, Write};
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(packed)).map_err(|e| e.to_string())?;
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -738,13 +766,62 @@ fn finish(packed: &[u8], alt_texts: &[String], line_numbers: bool) -> Result<Vec
                 let alt = alt_texts.get(n - 1).map_or(String::new(), |a| attribute(a));
                 xml.replace_range(at..at + "<wp:docPr id=\"1\" name=\"Figure\" />".len(), &format!("<wp:docPr id=\"{n}\" name=\"Figure {n}\" descr=\"{alt}\" />"));
             }
-            bytes = xml.into_bytes();
+            bytes = equations(&xml, formulas).into_bytes();
+        } else if name == "word/footnotes.xml" {
+            bytes = equations(&footnote_marks(&String::from_utf8(bytes).map_err(|e| e.to_string())?), formulas).into_bytes();
         }
         let how = if name.starts_with("word/media/") { stored } else { options };
         out.start_file(name, how).map_err(|e| e.to_string())?;
         out.write_all(&bytes).map_err(|e| e.to_string())?;
     }
     Ok(out.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+/// Each footnote begins with its number (`w:footnoteRef`) and a space, as Word's own footnotes
+/// do: docx-rs writes the text alone, which Word shows with no number.
+fn footnote_marks(xml: &str) -> String {
+    const MARK: &str = r#"<w:r><w:rPr><w:rStyle w:val="FootnoteReference" /></w:rPr><w:footnoteRef /></w:r><w:r><w:t xml:space="preserve"> </w:t></w:r>"#;
+    let mut out = String::with_capacity(xml.len() + 200);
+    let mut rest = xml;
+    while let Some(at) = rest.find("<w:footnote w:id=\"") {
+        let Some(properties) = rest[at..].find("</w:pPr>").map(|i| at + i + "</w:pPr>".len()) else { break };
+        out.push_str(&rest[..properties]);
+        out.push_str(MARK);
+        rest = &rest[properties..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each formula's equation in place of the run that holds its marker ([`formula_marker`]), and
+/// the math namespace declared where docx-rs did not (document.xml).
+fn equations(xml: &str, formulas: &[String]) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    const MATH: &str = "xmlns:m=\"http://schemas.openxmlformats.org/officeDocument/2006/math\"";
+    if !formulas.is_empty() && !xml.contains(MATH) {
+        if let Some(at) = xml.find(" xmlns:w=\"") {
+            out.push_str(&xml[..at + 1]);
+            out.push_str(MATH);
+            out.push(' ');
+            rest = &xml[at + 1..];
+        }
+    }
+    while let Some(at) = rest.find('\u{FDD0}') {
+        let found = (|| {
+            let end = at + rest[at..].find('\u{FDD1}')?;
+            let formula = formulas.get(rest[at + '\u{FDD0}'.len_utf8()..end].parse::<usize>().ok()?)?;
+            let start = rest[..at].rfind("<w:r>")?;
+            let close = end + rest[end..].find("</w:r>")? + "</w:r>".len();
+            Some((start, formula, close))
+        })();
+        let Some((start, formula, close)) = found else { break };
+        out.push_str(&rest[..start]);
+        out.push_str(formula);
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The body's section properties in the schema's order (docx-rs writes the footer's reference

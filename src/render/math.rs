@@ -1,4 +1,5 @@
-//! LaTeX math from the Markdown (`$…$`, `$$…$$`) as Typst math code (for the PDF) and as MathML (for the HTML).
+//! LaTeX math from the Markdown (`$…$`, `$$…$$`) as Typst math code (for the PDF), as MathML (for the HTML) and as
+//! Office Math (OMML, for the Word file: an equation Word and LibreOffice edit as one).
 //!
 //! The PDF is one typst compilation: a single formula that typst cannot read would abort the whole book. So this is a
 //! whitelist, not a pass-through. The LaTeX is parsed into a small syntax tree, and only what the tables below and
@@ -7,7 +8,8 @@
 //! else — an unknown command, unbalanced braces, alignment (`&`, `\\`) — gives `None`, and the caller shows the formula
 //! as it was typed.
 //!
-//! Pipeline: `Parser` (which reads the tokens on demand) → a tree of `Node`s → the printers `typst` and `mathml`.
+//! Pipeline: `Parser` (which reads the tokens on demand) → a tree of `Node`s → the printers `typst`, `mathml` and
+//! `omml`.
 
 /// Typst math code for `latex` (the content to put between `$ … $`, without the dollars), or None if any part is not understood.
 pub fn to_typst(latex: &str) -> Option<String> {
@@ -21,6 +23,17 @@ pub fn to_mathml(latex: &str, display: bool) -> Option<String> {
     let mut out = String::from(if display { r#"<math display="block">"# } else { "<math>" });
     mathml::row(&nodes, display, &mut out);
     out.push_str("</math>");
+    Some(out)
+}
+
+/// An Office Math `<m:oMath>` element (in an `<m:oMathPara>`, a paragraph of its own, when `display`), or None if any
+/// part is not understood. It needs the `m` namespace (`http://schemas.openxmlformats.org/officeDocument/2006/math`)
+/// declared, as Word's documents declare it.
+pub fn to_omml(latex: &str, display: bool) -> Option<String> {
+    let nodes = Parser::new(latex).formula()?;
+    let mut out = String::from(if display { "<m:oMathPara><m:oMath>" } else { "<m:oMath>" });
+    omml::row(&nodes, display, &mut out);
+    out.push_str(if display { "</m:oMath></m:oMathPara>" } else { "</m:oMath>" });
     Some(out)
 }
 
@@ -1113,6 +1126,188 @@ mod mathml {
     }
 }
 
+mod omml {
+    //! Office Math (ECMA-376 part 1, §22.1). A run (`m:r`) is italic unless told otherwise (`m:sty`), as a letter in
+    //! LaTeX is; what LaTeX sets upright (numbers, operators, `\mathrm`, function names) says so. Alphabets are
+    //! `m:scr` + `m:sty` on plain letters, which is how Word itself writes them.
+    use super::{Class, Font, FracKind, Node, Symbol};
+    use crate::render::forest::escape;
+
+    pub fn row(nodes: &[Node], display: bool, out: &mut String) {
+        for n in nodes {
+            node(n, display, out);
+        }
+    }
+
+    /// A run of `text` with the run properties `props` (`m:rPr`'s content, empty for italic math).
+    fn run(text: &str, props: &str, out: &mut String) {
+        let space = if text.starts_with(' ') || text.ends_with(' ') { r#" xml:space="preserve""# } else { "" };
+        if props.is_empty() {
+            out.push_str(&format!("<m:r><m:t{space}>{}</m:t></m:r>", escape(text)));
+        } else {
+            out.push_str(&format!("<m:r><m:rPr>{props}</m:rPr><m:t{space}>{}</m:t></m:r>", escape(text)));
+        }
+    }
+
+    const UPRIGHT: &str = r#"<m:sty m:val="p"/>"#;
+
+    /// `element`'s argument `tag` (`m:e`, `m:num`, …) holding `n`.
+    fn arg(tag: &str, n: &Node, display: bool, out: &mut String) {
+        out.push_str(&format!("<{tag}>"));
+        row(n.ungrouped().nodes(), display, out);
+        out.push_str(&format!("</{tag}>"));
+    }
+
+    fn symbol(s: &Symbol, out: &mut String) {
+        match s.class {
+            Class::Ident => run(s.mathml, "", out),
+            _ => run(s.mathml, UPRIGHT, out),
+        }
+    }
+
+    /// The combining character Word puts over its base for an accent (by its Typst name).
+    fn combining(typst: &str) -> &'static str {
+        match typst {
+            "hat" => "\u{302}",
+            "macron" => "\u{304}",
+            "tilde" => "\u{303}",
+            "arrow" => "\u{20D7}",
+            "dot" => "\u{307}",
+            "dot.double" => "\u{308}",
+            "caron" => "\u{30C}",
+            "breve" => "\u{306}",
+            "acute" => "\u{301}",
+            _ => "\u{300}",
+        }
+    }
+
+    fn node(n: &Node, display: bool, out: &mut String) {
+        match n {
+            Node::Letter(c) => run(&c.to_string(), "", out),
+            Node::Number(number) => run(number, UPRIGHT, out),
+            Node::Symbol(s) => symbol(s, out),
+            Node::Text(text) => run(text, "<m:nor/>", out),
+            Node::Font { font, body, .. } => {
+                let plain: String = body.iter().filter_map(Node::plain_text).collect();
+                let (script, style) = match font {
+                    Font::Roman => ("roman", "p"),
+                    Font::Italic => ("roman", "i"),
+                    Font::Bold => ("roman", "b"),
+                    Font::BoldItalic => ("roman", "bi"),
+                    Font::Sans => ("sans-serif", "p"),
+                    Font::Mono => ("monospace", "p"),
+                    Font::DoubleStruck => ("double-struck", "p"),
+                    Font::Script => ("script", "p"),
+                    Font::Fraktur => ("fraktur", "p"),
+                };
+                run(&plain, &format!(r#"<m:scr m:val="{script}"/><m:sty m:val="{style}"/>"#), out);
+            }
+            Node::OperatorName { name, .. } => run(name, UPRIGHT, out),
+            Node::Frac(kind, numerator, denominator) => {
+                let binom = *kind == FracKind::Binom;
+                if binom {
+                    out.push_str("<m:d><m:e>");
+                }
+                out.push_str(if binom { r#"<m:f><m:fPr><m:type m:val="noBar"/></m:fPr>"# } else { "<m:f>" });
+                arg("m:num", numerator, display, out);
+                arg("m:den", denominator, display, out);
+                out.push_str("</m:f>");
+                if binom {
+                    out.push_str("</m:e></m:d>");
+                }
+            }
+            Node::Sqrt(index, radicand) => {
+                match index {
+                    None => out.push_str(r#"<m:rad><m:radPr><m:degHide m:val="1"/></m:radPr><m:deg/>"#),
+                    Some(index) => {
+                        out.push_str("<m:rad>");
+                        arg("m:deg", index, display, out);
+                    }
+                }
+                arg("m:e", radicand, display, out);
+                out.push_str("</m:rad>");
+            }
+            Node::Accent(accent, base) if accent.typst == "overline" => {
+                out.push_str(r#"<m:bar><m:barPr><m:pos m:val="top"/></m:barPr>"#);
+                arg("m:e", base, display, out);
+                out.push_str("</m:bar>");
+            }
+            Node::Accent(accent, base) => {
+                out.push_str(&format!(r#"<m:acc><m:accPr><m:chr m:val="{}"/></m:accPr>"#, combining(accent.typst)));
+                arg("m:e", base, display, out);
+                out.push_str("</m:acc>");
+            }
+            Node::Scripts { base, sub, sup, primes, limits } => {
+                // Primes are superscripts too: f′, x′².
+                let mut upper = String::new();
+                for _ in 0..*primes {
+                    run("′", UPRIGHT, &mut upper);
+                }
+                if let Some(sup) = sup {
+                    row(sup.ungrouped().nodes(), display, &mut upper);
+                }
+                let has_sup = sup.is_some() || *primes > 0;
+                let mut lower = String::new();
+                if let Some(sub) = sub {
+                    row(sub.ungrouped().nodes(), display, &mut lower);
+                }
+                if limits.unwrap_or(display && base.has_limits()) {
+                    // Below and above: ∑ in display, lim.
+                    if has_sup {
+                        out.push_str("<m:limUpp><m:e>");
+                    }
+                    if sub.is_some() {
+                        out.push_str("<m:limLow>");
+                        arg("m:e", base, display, out);
+                        out.push_str(&format!("<m:lim>{lower}</m:lim></m:limLow>"));
+                    } else {
+                        arg("m:e", base, display, out);
+                    }
+                    if has_sup {
+                        out.push_str(&format!("</m:e><m:lim>{upper}</m:lim></m:limUpp>"));
+                    }
+                } else {
+                    let tag = match (sub.is_some(), has_sup) {
+                        (true, true) => "m:sSubSup",
+                        (true, false) => "m:sSub",
+                        _ => "m:sSup",
+                    };
+                    out.push_str(&format!("<{tag}>"));
+                    arg("m:e", base, display, out);
+                    if sub.is_some() {
+                        out.push_str(&format!("<m:sub>{lower}</m:sub>"));
+                    }
+                    if has_sup {
+                        out.push_str(&format!("<m:sup>{upper}</m:sup>"));
+                    }
+                    out.push_str(&format!("</{tag}>"));
+                }
+            }
+            Node::Group(nodes) => row(nodes, display, out),
+            Node::Fenced(open, body, close) => {
+                let chr = |s: &Option<Symbol>| s.map_or(String::new(), |s| escape(s.mathml));
+                out.push_str(&format!(r#"<m:d><m:dPr><m:begChr m:val="{}"/><m:endChr m:val="{}"/></m:dPr><m:e>"#, chr(open), chr(close)));
+                row(body, display, out);
+                out.push_str("</m:e></m:d>");
+            }
+            Node::Middle(s) => run(s.mathml, UPRIGHT, out),
+            // The Unicode space of the width: thin, medium, thick, em, two em, word.
+            Node::Space(space) => run(
+                match space.typst {
+                    "thin" => "\u{2009}",
+                    "med" => "\u{205F}",
+                    "thick" => "\u{2004}",
+                    "quad" => "\u{2003}",
+                    "wide" => "\u{2003}\u{2003}",
+                    _ => "\u{A0}",
+                },
+                UPRIGHT,
+                out,
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1332,6 +1527,53 @@ mod tests {
         assert_eq!(to_typst(&format!("{}x{}", "{".repeat(20), "}".repeat(20))), Some("x".to_string()));
     }
 
+    /// `omml` in an element that declares the namespace, as Word's document does.
+    fn in_math_namespace(omml: &str) -> String {
+        format!(r#"<w xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math">{omml}</w>"#)
+    }
+
+    /// The OMML inside `<m:oMath>`, inline.
+    fn omml_of(latex: &str) -> String {
+        let omml = to_omml(latex, false).unwrap_or_else(|| panic!("no OMML for {latex:?}"));
+        omml.strip_prefix("<m:oMath>").and_then(|m| m.strip_suffix("</m:oMath>")).unwrap().to_string()
+    }
+
+    #[test]
+    fn examples_to_omml() {
+        let p = r#"<m:rPr><m:sty m:val="p"/></m:rPr>"#;
+        let cases = [
+            (
+                r"I^2 = \frac{Q - df}{Q}",
+                format!("<m:sSup><m:e><m:r><m:t>I</m:t></m:r></m:e><m:sup><m:r>{p}<m:t>2</m:t></m:r></m:sup></m:sSup><m:r>{p}<m:t>=</m:t></m:r><m:f><m:num><m:r><m:t>Q</m:t></m:r><m:r>{p}<m:t>−</m:t></m:r><m:r><m:t>d</m:t></m:r><m:r><m:t>f</m:t></m:r></m:num><m:den><m:r><m:t>Q</m:t></m:r></m:den></m:f>"),
+            ),
+            (r"\hat{\theta}", "<m:acc><m:accPr><m:chr m:val=\"\u{302}\"/></m:accPr><m:e><m:r><m:t>θ</m:t></m:r></m:e></m:acc>".to_string()),
+            (r"\overline{x}", r#"<m:bar><m:barPr><m:pos m:val="top"/></m:barPr><m:e><m:r><m:t>x</m:t></m:r></m:e></m:bar>"#.to_string()),
+            (r"\sqrt{2}", format!(r#"<m:rad><m:radPr><m:degHide m:val="1"/></m:radPr><m:deg/><m:e><m:r>{p}<m:t>2</m:t></m:r></m:e></m:rad>"#)),
+            (r"\sqrt[3]{x}", format!("<m:rad><m:deg><m:r>{p}<m:t>3</m:t></m:r></m:deg><m:e><m:r><m:t>x</m:t></m:r></m:e></m:rad>")),
+            (r"\chi^2_{k-1}", format!("<m:sSubSup><m:e><m:r><m:t>χ</m:t></m:r></m:e><m:sub><m:r><m:t>k</m:t></m:r><m:r>{p}<m:t>−</m:t></m:r><m:r>{p}<m:t>1</m:t></m:r></m:sub><m:sup><m:r>{p}<m:t>2</m:t></m:r></m:sup></m:sSubSup>")),
+            (r"x'^2", format!("<m:sSup><m:e><m:r><m:t>x</m:t></m:r></m:e><m:sup><m:r>{p}<m:t>′</m:t></m:r><m:r>{p}<m:t>2</m:t></m:r></m:sup></m:sSup>")),
+            (r"\text{ if } a<b", format!(r#"<m:r><m:rPr><m:nor/></m:rPr><m:t xml:space="preserve"> if </m:t></m:r><m:r><m:t>a</m:t></m:r><m:r>{p}<m:t>&lt;</m:t></m:r><m:r><m:t>b</m:t></m:r>"#)),
+            (r"\mathbb{R}", r#"<m:r><m:rPr><m:scr m:val="double-struck"/><m:sty m:val="p"/></m:rPr><m:t>R</m:t></m:r>"#.to_string()),
+            (r"\log x", format!("<m:r>{p}<m:t>log</m:t></m:r><m:r><m:t>x</m:t></m:r>")),
+            (r"\left( x \right.", format!(r#"<m:d><m:dPr><m:begChr m:val="("/><m:endChr m:val=""/></m:dPr><m:e><m:r><m:t>x</m:t></m:r></m:e></m:d>"#)),
+            (r"\binom{n}{k}", r#"<m:d><m:e><m:f><m:fPr><m:type m:val="noBar"/></m:fPr><m:num><m:r><m:t>n</m:t></m:r></m:num><m:den><m:r><m:t>k</m:t></m:r></m:den></m:f></m:e></m:d>"#.to_string()),
+        ];
+        for (latex, expected) in cases {
+            assert_eq!(omml_of(latex), expected, "for {latex:?}");
+        }
+    }
+
+    #[test]
+    fn display_omml_is_a_paragraph_with_limits_below_and_above() {
+        let p = r#"<m:rPr><m:sty m:val="p"/></m:rPr>"#;
+        assert_eq!(
+            to_omml(r"\sum_{i=1}^n x_i", true).unwrap(),
+            format!("<m:oMathPara><m:oMath><m:limUpp><m:e><m:limLow><m:e><m:r>{p}<m:t>∑</m:t></m:r></m:e><m:lim><m:r><m:t>i</m:t></m:r><m:r>{p}<m:t>=</m:t></m:r><m:r>{p}<m:t>1</m:t></m:r></m:lim></m:limLow></m:e><m:lim><m:r><m:t>n</m:t></m:r></m:lim></m:limUpp><m:sSub><m:e><m:r><m:t>x</m:t></m:r></m:e><m:sub><m:r><m:t>i</m:t></m:r></m:sub></m:sSub></m:oMath></m:oMathPara>")
+        );
+        // Inline, the scripts stay at the side.
+        assert!(to_omml(r"\sum_{i=1}^n x_i", false).unwrap().starts_with("<m:oMath><m:sSubSup>"));
+    }
+
     #[test]
     fn random_input_never_panics() {
         // Fragments that reach every branch, plus raw bytes; a simple LCG makes it reproducible.
@@ -1357,8 +1599,14 @@ mod tests {
             }
             let latex = String::from_utf8_lossy(&bytes);
             let typst = to_typst(&latex);
-            let mathml = to_mathml(&latex, next() % 2 == 0);
+            let display = next() % 2 == 0;
+            let mathml = to_mathml(&latex, display);
             assert_eq!(typst.is_some(), mathml.is_some(), "{latex:?}");
+            let omml = to_omml(&latex, display);
+            assert_eq!(typst.is_some(), omml.is_some(), "{latex:?}");
+            if let Some(omml) = omml {
+                assert!(roxmltree::Document::parse(&in_math_namespace(&omml)).is_ok(), "{latex:?}: {omml}");
+            }
             understood += usize::from(typst.is_some());
         }
         assert!(understood > 100, "the generator should also produce valid formulas ({understood})");

@@ -140,6 +140,17 @@ fn the_example_review_as_a_word_file() {
     // The reference list.
     assert!(text.contains("Stokic DS, Yablon SA, Hayes A."), "the references");
 
+    // Citations and cross-references link to their targets, as in the PDF: each link names a
+    // bookmark of the file, on a caption or an entry of the list.
+    let links: Vec<&str> = xml.split("<w:hyperlink w:anchor=\"").skip(1).map(|l| &l[..l.find('"').unwrap()]).collect();
+    let bookmarks: Vec<&str> = xml.split("<w:bookmarkStart ").skip(1).map(|b| { let b = &b[b.find("w:name=\"").unwrap() + 8..]; &b[..b.find('"').unwrap()] }).collect();
+    assert!(links.iter().filter(|l| l.contains("figure")).count() >= 6 && links.iter().filter(|l| l.contains("ref")).count() >= 10, "{links:?}");
+    for link in &links {
+        assert!(bookmarks.contains(link), "{link} links to no bookmark: {bookmarks:?}");
+    }
+    let figure_4 = xml.find("w:name=\"_mb_figure_4\"").expect("Figure 4's bookmark");
+    assert!(text_of(&xml[figure_4..]).trim_start_matches(|c| c != 'F').starts_with("Figure 4. Spasticity"), "on the caption");
+
     // The plain-language summary as its own Word file.
     let summary = std::fs::read_dir(dir.join("book")).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("-plain-language-summary.docx")).expect("the summary's .docx");
     let summary_text = text_of(&document_xml(&summary));

@@ -119,6 +119,12 @@ struct Writer {
     /// Whether a link may be a Word hyperlink: not in a footnote, whose part docx-rs gives no
     /// relationships (there the address follows the text).
     hyperlinks: bool,
+    /// Whether citations and cross-references link to their targets (bookmarks on the
+    /// captions and the reference list's entries): not in the plain-language summary's file,
+    /// which has neither.
+    anchors: bool,
+    /// Bookmarks so far, for their ids.
+    bookmarks: usize,
 }
 
 /// A table's row: its cells' paragraphs, and whether it is the header.
@@ -146,6 +152,24 @@ impl Open {
             None => self.paragraph = std::mem::replace(&mut self.paragraph, Paragraph::new()).add_run(r),
         }
     }
+
+    /// Runs linked to a bookmark of the document (a citation, a cross-reference), or plain
+    /// inside a Markdown link, as a link holds no link.
+    fn add_linked(&mut self, runs: Vec<Run>, bookmark: Option<String>) {
+        match bookmark {
+            Some(name) if self.link.is_none() => {
+                let link = runs.into_iter().fold(Hyperlink::new(name, HyperlinkType::Anchor), Hyperlink::add_run);
+                self.paragraph = std::mem::replace(&mut self.paragraph, Paragraph::new()).add_hyperlink(link);
+            }
+            _ => runs.into_iter().for_each(|r| self.add(r)),
+        }
+    }
+}
+
+/// The Word bookmark for an anchor of the book (`figure-2`, `table-1`, `ref-3`): hidden (its
+/// name starts with `_`, as Word's own cross-references' do) and of the letters Word allows.
+fn bookmark(anchor: &str) -> String {
+    format!("_mb_{}", anchor.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
 }
 
 /// A figure's SVG as a PNG: (bytes, width and height in pixels, width and height in points).
@@ -153,18 +177,27 @@ pub type Png = (Vec<u8>, u32, u32, f64, f64);
 
 /// The state of one Markdown text's walk (a chapter, a caption, a footnote's body).
 struct Walk<'a> {
-    inline: &'a dyn Fn(usize) -> Vec<Run>,
+    /// A citation or cross-reference: its runs, and the bookmark it links to.
+    inline: &'a dyn Fn(usize) -> (Vec<Run>, Option<String>),
     view: &'a dyn Fn(&mut Writer, usize) -> Vec<Block>,
     footnotes: &'a std::collections::HashMap<String, Vec<Paragraph>>,
 }
 
 /// The text of the run that stands for formula `n` until [`finish`] puts its equation there:
-/// between two noncharacters, which [`clean`] takes out of every text, so no text can forge it.
+/// between two noncharacters (not those of [`cite::marker`]), which [`clean`] takes out of every
+/// text, so no text can forge it.
 fn formula_marker(n: usize) -> String {
-    format!("\u{FDD0}{n}\u{FDD1}")
+    format!("\u{FDD4}{n}\u{FDD5}")
 }
 
 impl Writer {
+    /// `p` as the target of `anchor`'s links: inside a bookmark.
+    fn bookmarked(&mut self, mut p: Paragraph, anchor: &str) -> Paragraph {
+        self.bookmarks += 1;
+        p.children.insert(0, docx_rs::ParagraphChild::BookmarkStart(docx_rs::BookmarkStart::new(self.bookmarks, bookmark(anchor))));
+        p.add_bookmark_end(self.bookmarks)
+    }
+
     /// A run standing for `latex` as a Word equation (a paragraph of its own when `display`),
     /// or None if metabook cannot read the formula.
     fn formula(&mut self, latex: &str, display: bool) -> Option<Run> {
@@ -174,7 +207,7 @@ impl Writer {
     }
 
     fn new() -> Writer {
-        Writer { links: 0, hyperlinks: true, next_footnote: 2, numberings: Vec::new(), alt_texts: Vec::new(), formulas: Vec::new() }
+        Writer { links: 0, hyperlinks: true, anchors: true, bookmarks: 0, next_footnote: 2, numberings: Vec::new(), alt_texts: Vec::new(), formulas: Vec::new() }
     }
 
     /// A numbering instance for a new list.
@@ -353,7 +386,10 @@ impl Writer {
                         for piece in cite::pieces(&t) {
                             match piece {
                                 Piece::Text(t) => o.add(run(t, format)),
-                                Piece::Ref(n) => (walk.inline)(n).into_iter().for_each(|r| o.add(r)),
+                                Piece::Ref(n) => {
+                                    let (runs, target) = (walk.inline)(n);
+                                    o.add_linked(runs, target.filter(|_| self.anchors));
+                                }
                             }
                         }
                     }
@@ -557,6 +593,7 @@ pub fn document(book: &Book, chapters: &[PreparedChapter], figure: &dyn Fn(&str)
 /// review it summarises (`colophon`), as its PDF has them.
 pub fn summary_document(summary: &PreparedChapter, colophon: &str, reference: Option<&docx_rs::Styles>, options: DocxOutput) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let mut writer = Writer::new();
+    writer.anchors = false;
     let mut body = chapter_blocks(&mut writer, summary, &|_| Err("the summary has no figures".to_string()));
     body.push(Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(colophon, Format::default())))));
     pack(writer, body, reference, options)
@@ -565,11 +602,11 @@ pub fn summary_document(summary: &PreparedChapter, colophon: &str, reference: Op
 /// One chapter's blocks: its Markdown walked, its views drawn, its footnotes written where they
 /// are cited.
 fn chapter_blocks(writer: &mut Writer, chapter: &PreparedChapter, figure: &dyn Fn(&str) -> Result<Png, String>) -> Vec<Block> {
-    let inline = |n: usize| -> Vec<Run> {
+    let inline = |n: usize| -> (Vec<Run>, Option<String>) {
         match chapter.inlines.get(n).and_then(Option::as_ref) {
-            Some(Inline::Citation { runs, .. }) => styled_runs(runs),
-            Some(Inline::CrossRef { text, .. }) => vec![run(text, Format::default())],
-            None => Vec::new(),
+            Some(Inline::Citation { runs, target }) => (styled_runs(runs), Some(bookmark(&target.anchor))),
+            Some(Inline::CrossRef { text, target }) => (vec![run(text, Format::default())], Some(bookmark(&target.anchor))),
+            None => (Vec::new(), None),
         }
     };
     let no_notes = std::collections::HashMap::new();
@@ -689,7 +726,8 @@ fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str
                     Err(why) => out.push(Block::Paragraph(Box::new(Paragraph::new().style("Normal").add_run(run(&format!("[The figure could not be drawn: {why}]"), Format::default()))))),
                 }
             }
-            out.push(Block::Paragraph(Box::new(caption("Figure", *number, runs))));
+            let p = caption("Figure", *number, runs);
+            out.push(Block::Paragraph(Box::new(w.bookmarked(p, &format!("figure-{number}")))));
             out.extend(notes.iter().map(|n| Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(n, Format::default()))))));
             out
         }
@@ -713,12 +751,13 @@ fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str
                 for r in styled_runs(&e.runs) {
                     p = p.add_run(r);
                 }
-                Block::Paragraph(Box::new(p))
+                Block::Paragraph(Box::new(w.bookmarked(p, &e.anchor)))
             })
             .collect(),
         View::Table { number, caption: text, headings, rows, notes, .. } => {
             let runs = caption_runs(w, text);
-            let mut out = vec![Block::Paragraph(Box::new(caption("Table", *number, runs).keep_next(true)))];
+            let p = caption("Table", *number, runs).keep_next(true);
+            let mut out = vec![Block::Paragraph(Box::new(w.bookmarked(p, &format!("table-{number}"))))];
             let head: Vec<Paragraph> = headings.iter().map(|h| Paragraph::new().add_run(run(h, Format { bold: 1, ..Format::default() }))).collect();
             let mut all = vec![(head, true)];
             for r in rows {
@@ -807,10 +846,10 @@ fn equations(xml: &str, formulas: &[String]) -> String {
             rest = &xml[at + 1..];
         }
     }
-    while let Some(at) = rest.find('\u{FDD0}') {
+    while let Some(at) = rest.find('\u{FDD4}') {
         let found = (|| {
-            let end = at + rest[at..].find('\u{FDD1}')?;
-            let formula = formulas.get(rest[at + '\u{FDD0}'.len_utf8()..end].parse::<usize>().ok()?)?;
+            let end = at + rest[at..].find('\u{FDD5}')?;
+            let formula = formulas.get(rest[at + '\u{FDD4}'.len_utf8()..end].parse::<usize>().ok()?)?;
             let start = rest[..at].rfind("<w:r>")?;
             let close = end + rest[end..].find("</w:r>")? + "</w:r>".len();
             Some((start, formula, close))

@@ -506,10 +506,24 @@ fn styles(docx: Docx, reference: Option<&docx_rs::Styles>) -> Docx {
 }
 
 fn own_styles(docx: Docx) -> Docx {
+    // Headings with space above and below, kept with what follows them.
     let heading = |n: usize, size: usize| {
-        Style::new(format!("Heading{n}"), StyleType::Paragraph).name(format!("heading {n}")).based_on("Normal").next("Normal").bold().size(size).outline_lvl(n - 1)
+        let mut style = Style::new(format!("Heading{n}"), StyleType::Paragraph)
+            .name(format!("heading {n}"))
+            .based_on("Normal")
+            .next("Normal")
+            .bold()
+            .size(size)
+            .outline_lvl(n - 1)
+            .line_spacing(docx_rs::LineSpacing::new().before(if n == 1 { 360 } else { 240 }).after(120));
+        style.paragraph_property = style.paragraph_property.keep_next(true);
+        style
     };
-    docx.add_style(Style::new("Title", StyleType::Paragraph).name("Title").based_on("Normal").bold().size(40).align(AlignmentType::Center))
+    // A manuscript's defaults, journal-neutral: Times New Roman 12 pt (which every Word has;
+    // LibreOffice sets it in the metric-compatible Liberation Serif), 6 pt after a paragraph;
+    // tables and captions at 10 pt.
+    let serif = RunFonts::new().ascii("Times New Roman").hi_ansi("Times New Roman").cs("Times New Roman");
+    docx.default_fonts(serif).default_size(24).default_line_spacing(docx_rs::LineSpacing::new().after(120)).add_style(Style::new("Title", StyleType::Paragraph).name("Title").based_on("Normal").bold().size(40).align(AlignmentType::Center))
         .add_style(Style::new("Subtitle", StyleType::Paragraph).name("Subtitle").based_on("Normal").size(24).align(AlignmentType::Center))
         .add_style(heading(1, 32))
         .add_style(heading(2, 28))
@@ -530,7 +544,7 @@ fn own_styles(docx: Docx) -> Docx {
         .add_style(Style::new("TableNote", StyleType::Paragraph).name("Table note").based_on("Normal").size(16))
         .add_style(Style::new("FootnoteText", StyleType::Paragraph).name("footnote text").based_on("Normal").size(20))
         .add_style(vertical("FootnoteReference", docx_rs::VertAlignType::SuperScript).name("footnote reference"))
-        .add_style(Style::new("MetabookTable", StyleType::Table).name("metabook table"))
+        .add_style(Style::new("MetabookTable", StyleType::Table).name("metabook table").size(20))
 }
 
 /// A character style raising or lowering its text.
@@ -644,7 +658,8 @@ fn pack(writer: Writer, body: Vec<Block>, reference: Option<&docx_rs::Styles>, o
     let mut docx = styles(Docx::new(), reference);
     if options.double_spacing {
         // Twice a single line (240 twentieths of a point).
-        docx = docx.default_line_spacing(docx_rs::LineSpacing::new().line(480).line_rule(docx_rs::LineSpacingType::Auto));
+        let spacing = docx_rs::LineSpacing::new().line(480).line_rule(docx_rs::LineSpacingType::Auto);
+        docx = docx.default_line_spacing(if reference.is_none() { spacing.after(120) } else { spacing });
     }
     docx = docx.page_size(11906, 16838).page_margin(margins).footer(docx_rs::Footer::new().add_paragraph(number));
     docx = numberings(docx, &writer.numberings);

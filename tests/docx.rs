@@ -281,6 +281,8 @@ fn double_spacing_and_line_numbers() {
     let xml = document_xml(&docx);
     let section = &xml[xml.rfind("<w:sectPr>").unwrap()..];
     assert!(section.contains("<w:lnNumType w:countBy=\"1\" w:restart=\"continuous\" /><w:cols"), "{section}");
+    let footer = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/footer1.xml").unwrap().1).unwrap();
+    assert!(footer.contains("<w:suppressLineNumbers /><w:jc w:val=\"center\" />"), "the page number is not a numbered line: {footer}");
     let styles = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/styles.xml").unwrap().1).unwrap();
     let defaults = &styles[styles.find("<w:docDefaults>").unwrap()..styles.find("</w:docDefaults>").unwrap()];
     assert!(defaults.contains("w:line=\"480\""), "{defaults}");
@@ -322,7 +324,8 @@ fn the_same_file_twice_in_one_process() {
 /// Formulas are Word equations (Office Math), in the text and in a footnote, and a display
 /// formula is a paragraph of its own; one metabook cannot read is shown as typed, as in the PDF
 /// and the site. Markup in a formula stays text; no text can pass for a formula's place. Each
-/// footnote starts with its number, in a superscript style the file defines.
+/// footnote starts with its number, in a superscript style the file defines. (And a list
+/// item's second paragraph keeps its indent.)
 #[test]
 fn formulas_are_word_equations() {
     let dir = example("math");
@@ -331,7 +334,8 @@ fn formulas_are_word_equations() {
         + "\nHeterogeneity: $I^2 = \\frac{Q - df}{Q}$ and $\\text{<b>\\&}$, and\n\
            $$\\hat{\\theta} = \\frac{\\sum_{i=1}^{k} w_i y_i}{\\sum_{i=1}^{k} w_i}$$\n\
            with $\\hat\\theta \\pm 1.96 \\sqrt{1 / \\sum w_i}$, not $\\foo{x}$; forged \u{FDD0}0\u{FDD1}.[^m]\n\n\
-           [^m]: A note with $\\chi^2_{k-1}$ in it.\n";
+           [^m]: A note with $\\chi^2_{k-1}$ in it.\n\n\
+           - An item.\n\n  Its second paragraph.\n\n- Another item.\n";
     std::fs::write(&methods, text).unwrap();
     build(&dir);
     let docx = the_docx(&dir);
@@ -342,7 +346,11 @@ fn formulas_are_word_equations() {
     assert!(xml.contains("<m:f><m:num><m:r><m:t>Q</m:t></m:r>"), "a fraction");
     assert!(xml.contains("<m:t>&lt;b&gt;&amp;</m:t>"), "markup in a formula is text");
     assert!(text_of(&xml).contains("not \\foo{x}; forged 0."), "as typed, and the forged marker is plain text");
-    assert!(!xml.contains('\u{FDD0}'));
+    assert!(!xml.contains('\u{FDD4}'));
+    // A list item's second paragraph stays under its text, unnumbered.
+    let second = xml.find("Its second paragraph").unwrap();
+    let paragraph = &xml[xml[..second].rfind("<w:p ").unwrap()..second];
+    assert!(paragraph.contains("<w:ind w:left=\"360\"") && !paragraph.contains("<w:numPr>"), "{paragraph}");
     let notes = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/footnotes.xml").unwrap().1).unwrap();
     roxmltree::Document::parse(&notes).expect("footnotes.xml is XML");
     assert!(notes.contains("<m:oMath><m:sSubSup>"), "{notes}");

@@ -262,7 +262,15 @@ impl Writer {
                 Event::Start(tag) => match tag {
                     // Within an item, the item's own paragraph is open already.
                     Tag::Paragraph if open.is_none() => {
-                        let p = if quote > 0 { Paragraph::new().style("Quote") } else { Paragraph::new().style("Normal") };
+                        let p = if quote > 0 {
+                            Paragraph::new().style("Quote")
+                        } else if !lists.is_empty() {
+                            // An item's later paragraph: under its text, unnumbered ([`numberings`]'
+                            // indents).
+                            Paragraph::new().style("ListParagraph").indent(Some(LIST_INDENT * lists.len().min(9) as i32), None, None, None)
+                        } else {
+                            Paragraph::new().style("Normal")
+                        };
                         open = Some(Open::new(p));
                     }
                     Tag::Heading { level, .. } => {
@@ -554,6 +562,9 @@ fn vertical(name: &str, align: docx_rs::VertAlignType) -> Style {
     style
 }
 
+/// How far each level of a list is indented, in twentieths of a point (a quarter inch).
+const LIST_INDENT: i32 = 360;
+
 /// The abstract numberings of bullet and numbered lists, nine levels each.
 fn numberings(mut docx: Docx, instances: &[(usize, u32)]) -> Docx {
     for (id, format, text) in [(BULLETS, "bullet", "•"), (NUMBERS, "decimal", "")] {
@@ -561,8 +572,8 @@ fn numberings(mut docx: Docx, instances: &[(usize, u32)]) -> Docx {
         for level in 0..9 {
             let text = if text.is_empty() { format!("%{}.", level + 1) } else { text.to_string() };
             a = a.add_level(Level::new(level, Start::new(1), NumberFormat::new(format), LevelText::new(text), LevelJc::new("left")).indent(
-                Some(360 * (level as i32 + 1)),
-                Some(docx_rs::SpecialIndentType::Hanging(360)),
+                Some(LIST_INDENT * (level as i32 + 1)),
+                Some(docx_rs::SpecialIndentType::Hanging(LIST_INDENT)),
                 None,
                 None,
             ));
@@ -821,6 +832,10 @@ fn finish(packed: &[u8], alt_texts: &[String], formulas: &[String], line_numbers
                 xml.replace_range(at..at + "<wp:docPr id=\"1\" name=\"Figure\" />".len(), &format!("<wp:docPr id=\"{n}\" name=\"Figure {n}\" descr=\"{alt}\" />"));
             }
             bytes = equations(&xml, formulas).into_bytes();
+        } else if name.starts_with("word/footer") && line_numbers {
+            // The page number is not a line of the text (LibreOffice numbered it).
+            let xml = String::from_utf8(bytes).map_err(|e| e.to_string())?;
+            bytes = xml.replacen("<w:jc ", "<w:suppressLineNumbers /><w:jc ", 1).into_bytes();
         } else if name == "word/footnotes.xml" {
             bytes = equations(&footnote_marks(&String::from_utf8(bytes).map_err(|e| e.to_string())?), formulas).into_bytes();
         }

@@ -145,8 +145,14 @@ fn a_template_rewrites_the_pages_and_runs_no_directive() {
     let pages: Vec<&String> = first.pages_written.iter().filter(|p| p.ends_with(".html")).collect();
     assert_eq!(built.pages_written.iter().collect::<Vec<_>>(), pages, "every page and nothing else");
     assert!(built.typeset.is_empty(), "the PDFs do not use the HTML template: {:?}", built.typeset);
-    assert!(built.words_written.is_empty(), "nor do the Word files: {:?}", built.words_written);
+    assert!(built.words_written.is_empty() && !built.words_made, "nor do the Word files, which are not made again: {:?}", built.words_written);
     assert_same(&outputs(&dir), &clean_build(&dir, "template"));
+    // A Word file that is not the one made is made again, as a PDF is typeset again.
+    let docx = dir.join("book").join(PDF.replace(".pdf", ".docx"));
+    let made = std::fs::read(&docx).unwrap();
+    std::fs::write(&docx, b"edited by hand").unwrap();
+    let built = build(&mut session, &dir);
+    assert!(built.words_made && std::fs::read(&docx).unwrap() == made, "{:?}", built.words_written);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -163,6 +169,7 @@ fn a_parameter_reruns_its_directive_and_a_default_every_analysis() {
     assert_eq!(built.pages_written, ["results.html"]);
     assert_eq!(built.typeset, [PDF], "the summary does not show the figure");
     assert_eq!(built.words_written, [PDF.replace(".pdf", ".docx")], "the summary's Word file has no figure either");
+    assert!(built.words_made);
     assert_same(&outputs(&dir), &clean_build(&dir, "parameter"));
     // The book's default method: every analysis and everything computed from one.
     edit(&dir.join("book.toml"), "method = \"DL\"", "method = \"FE\"");

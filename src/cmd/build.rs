@@ -391,6 +391,8 @@ pub struct Built {
     pub typeset: Vec<String>,
     /// The Word files written in this build because they are new or changed.
     pub words_written: Vec<String>,
+    /// Whether the Word files were made in this build (not current on disk).
+    pub words_made: bool,
     /// From the start to the site's pages made in memory (what `serve` shows at once), to
     /// every output made in memory (the site's pages, the PDFs), and to all of them written.
     pub site_time: Duration,
@@ -448,6 +450,8 @@ pub struct Rendered {
     pub pdfs: Vec<String>,
     /// The file names of the Word files (none without `[output.docx]`).
     pub words: Vec<String>,
+    /// Whether the Word files were made now (else they were current on disk).
+    words_made: bool,
     /// The PDFs typeset now (the others were current on disk), with their cache keys.
     typeset: Vec<(String, cache::Key, u128)>,
 }
@@ -504,20 +508,6 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
             c.views = Vec::new();
         }
     }
-    // The Word files are made while the PDFs typeset, on the cores typesetting leaves idle: what
-    // needs the cache is looked up first, what the figures' drawing adds to it is put after.
-    let word = match p.book.config.output.docx {
-        Some(options) => {
-            let reference = match book::reference_docx(&p.book)? {
-                Some((name, bytes)) => Some(crate::render::docx::reference_styles(&name, &bytes)?),
-                None => None,
-            };
-            let (pngs, todo) = word_figures(&p.chapters, &p.fonts, &mut p.cache);
-            Some(WordWork { options, reference, pngs, todo })
-        }
-        None => None,
-    };
-    step(if word.is_some() { "typesetting the PDF and writing the Word file" } else { "typesetting the PDF" });
     let book = &p.book;
     let mut jobs = vec![Typeset { file: pdf_file, source: book_source, ident: book.config.book.title.clone(), images: &p.images, fonts: &p.fonts, chapters: &p.chapters }];
     let no_images = BTreeMap::new();
@@ -541,6 +531,42 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
                 .hint(format!("put fonts that have them (.ttf, .otf) in the book's {} folder, e.g. Noto Serif KR or NanumMyeongjo for Korean, Noto Serif SC for Chinese; the site uses the reader's fonts", book.config.build.fonts.display())),
         );
     }
+    // The Word files are made while the PDFs typeset, on the cores typesetting leaves idle: what
+    // needs the cache is looked up first, what the figures' drawing adds to it is put after.
+    // Like a PDF, they are not made again while what they show (the PDFs' sources say it all:
+    // text, tables, figures), their options, their styles and the fonts that draw their figures
+    // are the same, and the files on disk are those made then.
+    let word = match book.config.output.docx {
+        Some(options) => {
+            let reference = book::reference_docx(book)?;
+            let mut key = p.cache.key("docx").text(&format!("{options:?}")).number(p.fonts.hash);
+            for j in &jobs {
+                key = key.text(&j.source);
+            }
+            if let Some((_, bytes)) = &reference {
+                key = key.bytes(bytes);
+            }
+            let key = key.finish();
+            let names: Vec<&String> = std::iter::once(&docx_file).chain(summary.as_ref().map(|_| &pls_docx_file)).collect();
+            let on_disk: Option<Vec<Vec<u8>>> = p.cache.get::<Vec<u128>>(key).and_then(|hashes| {
+                (hashes.len() == names.len()).then_some(())?;
+                names.iter().zip(&hashes).map(|(name, h)| std::fs::read(build_dir.join(name)).ok().filter(|b| cache::hash(b) == *h)).collect()
+            });
+            match on_disk {
+                Some(files) => Some(Word::Current(files)),
+                None => {
+                    let reference = match reference {
+                        Some((name, bytes)) => Some(crate::render::docx::reference_styles(&name, &bytes)?),
+                        None => None,
+                    };
+                    let (pngs, todo) = word_figures(&p.chapters, &p.fonts, &mut p.cache);
+                    Some(Word::Make(key, WordWork { options, reference, pngs, todo }))
+                }
+            }
+        }
+        None => None,
+    };
+    step(if matches!(word, Some(Word::Make(..))) { "typesetting the PDF and writing the Word file" } else { "typesetting the PDF" });
     let keys: Vec<cache::Key> = jobs.iter().map(|j| j.key(&p.cache)).collect();
     // Each source goes to its typesetter; the jobs keep the rest.
     let sources: Vec<String> = jobs.iter_mut().map(|j| std::mem::take(&mut j.source)).collect();
@@ -554,7 +580,10 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     let (outcomes, word) = std::thread::scope(|scope| {
         let summary_chapter = summary.as_ref().map(|(s, c)| (c, s.colophon.as_str()));
         let (chapters, fonts) = (&p.chapters, &p.fonts);
-        let word = word.map(|w| scope.spawn(move || word_files(w, book, chapters, summary_chapter, fonts)));
+        let word = word.map(|w| match w {
+            Word::Current(files) => Err(files),
+            Word::Make(key, w) => Ok((key, scope.spawn(move || word_files(w, book, chapters, summary_chapter, fonts)))),
+        });
         let mut todo: Vec<_> = jobs.iter().zip(&current).zip(sources).map(|((j, on_disk), source)| on_disk.is_none().then_some((j, source))).collect();
         // The first on this thread, whose memory the rest of the build has freed.
         let first = todo.iter_mut().position(|t| t.is_some()).and_then(|i| Some((i, todo[i].take()?)));
@@ -573,25 +602,30 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         if let Some((i, outcome)) = here {
             outcomes[i] = outcome.map(Some);
         }
-        let word = word.map(|handle| handle.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("writing the Word file failed")])));
+        let word = word.map(|w| w.map(|(key, handle)| (key, handle.join().unwrap_or_else(|_| Err(vec![Diagnostic::error("writing the Word file failed")])))));
         (outcomes, word)
     });
     let mut words = Vec::new();
-    if let Some(word) = word {
-        let WordFiles { review, summary: summary_bytes, drawn } = word?;
-        words.push(docx_file.clone());
-        if summary_bytes.is_some() {
-            words.push(pls_docx_file.clone());
+    let words_made = matches!(word, Some(Ok(_)));
+    let made = match word {
+        None => Vec::new(),
+        Some(Err(on_disk)) => on_disk,
+        Some(Ok((key, made))) => {
+            let WordFiles { review, summary: summary_bytes, drawn } = made?;
+            for (key, png) in drawn {
+                p.cache.put(key, &png);
+            }
+            let made: Vec<Vec<u8>> = std::iter::once(review).chain(summary_bytes).collect();
+            // Safe before the files are written: a build trusts this only with the same files
+            // on disk.
+            p.cache.put(key, &made.iter().map(|b| cache::hash(b)).collect::<Vec<u128>>());
+            made
         }
-        for (key, png) in drawn {
-            p.cache.put(key, &png);
-        }
-        files.push((format!("html/{docx_file}"), review.clone()));
-        files.push((docx_file, review));
-        if let Some(bytes) = summary_bytes {
-            files.push((format!("html/{pls_docx_file}"), bytes.clone()));
-            files.push((pls_docx_file, bytes));
-        }
+    };
+    for (name, bytes) in [docx_file, pls_docx_file].into_iter().zip(made) {
+        files.push((format!("html/{name}"), bytes.clone()));
+        words.push(name.clone());
+        files.push((name, bytes));
     }
     let mut problems = Vec::new();
     let mut typeset = Vec::new();
@@ -616,7 +650,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         return Err(problems);
     }
     files.push((RESULTS_FILE.to_string(), json::render_book(p.analyses.by_name.iter().map(|(name, r)| (name.as_str(), r))).into_bytes()));
-    Ok(Rendered { files, pages: page_count, pdfs, words, typeset })
+    Ok(Rendered { files, pages: page_count, pdfs, words, words_made, typeset })
 }
 
 /// A figure's PNG as the build cache keeps it: the PNG's bytes (as CBOR bytes, not a list of
@@ -625,6 +659,13 @@ type CachedPng = (ciborium::Value, u32, u32, f64, f64);
 
 /// Each figure's PNG (or why it could not be drawn), by the SVG it was drawn from.
 type Pngs<'a> = std::collections::HashMap<&'a str, Result<crate::render::docx::Png, String>>;
+
+/// The Word files of a build: current on disk (their bytes), or to make (with the cache key
+/// they are kept under).
+enum Word<'a> {
+    Current(Vec<Vec<u8>>),
+    Make(cache::Key, WordWork<'a>),
+}
 
 /// What the Word files need that is made beside the PDF's typesetting.
 struct WordWork<'a> {
@@ -702,7 +743,7 @@ fn build(
 ) -> Result<Built, Vec<Diagnostic>> {
     let mut prepared = prepare_remembering(root, Some(identity), memory)?;
     let mut site_time = Duration::ZERO;
-    let Rendered { mut files, pages: page_count, pdfs, words, typeset } = render(&mut prepared, step, &mut |files| {
+    let Rendered { mut files, pages: page_count, pdfs, words, words_made, typeset } = render(&mut prepared, step, &mut |files| {
         site_time = start.elapsed();
         site_made(files);
     })?;
@@ -776,7 +817,7 @@ fn build(
         )
         + &ran_line(&ran, reused)
         + &changes.terminal.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
-    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, words_written, site_time, made_time: rendered_time, written_time })
+    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, words_written, words_made, site_time, made_time: rendered_time, written_time })
 }
 
 

@@ -1,22 +1,27 @@
-//! The Word output (issue 15, in progress): the book as a `.docx` a journal's editor can edit,
-//! drawn from the same prepared chapters as the site and the PDF; the figures are PNGs that
-//! Typst draws as in the PDF ([`super::typst::figure_png`]).
+//! The Word output: the book as a `.docx` a journal's editor can edit, drawn from the same
+//! prepared chapters as the site and the PDF; the figures are PNGs that Typst draws as in the
+//! PDF ([`super::typst::figure_png`]), the formulas Office Math from the same syntax tree as the
+//! PDF's and the site's ([`super::math::to_omml`]).
 //!
 //! The file format is docx-rs's (the most used Rust writer). What it lacks, this module adds
 //! after it has written the file, in [`finish`]: the header row of a table repeated on every
 //! page (`w:tblHeader`, which docx-rs cannot write: its header rows are written as rows that
 //! may not split, and only they are), a figure's alternative text (`descr`, with a unique id
-//! per drawing), the section's properties in the schema's order and its line numbers.
+//! per drawing), the section's properties in the schema's order and its line numbers, the
+//! equations (docx-rs has none: a run holding a marker stands for each until then), and each
+//! footnote's own number (`w:footnoteRef`, without which Word shows a footnote unnumbered).
 //! docx-rs numbers footnotes, images and links from counters of the process, so a second build
 //! in `serve` would number them differently: each is numbered here instead. It gives the
-//! footnotes' part no relationships, so a link in a footnote keeps its address as text. Text
-//! is cleaned of the characters XML 1.0 cannot hold (control characters), which docx-rs writes
-//! as they are, making a file Word refuses.
+//! footnotes' part no relationships, so a link in a footnote keeps its address as text (a
+//! citation's or cross-reference's link, to a bookmark, needs none). Text is cleaned of the
+//! characters XML 1.0 cannot hold (control characters), which docx-rs writes as they are,
+//! making a file Word refuses.
 //!
 //! Its styles are metabook's, or a book's `templates/reference.docx`'s where it has them.
 //!
-//! Still to do (see the issue): Word equations (formulas are shown as typed), cross-references
-//! and citations as Word links.
+//! Not done: the figures' SVG beside their PNGs (Office 2016's `asvg:svgBlip`). Typst's SVG of
+//! a figure holds its shapes as an SVG image inside the SVG, which neither LibreOffice (it
+//! shows the PNG) nor anything here can check Word draws.
 
 use super::chapter::{placeholder_number, table_cell, PreparedChapter, View};
 use super::cite::{self, Inline, Piece, Run as StyledRun};

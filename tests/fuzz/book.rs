@@ -134,6 +134,12 @@ impl Fuzzer {
                 texts.push(("a PDF".to_string(), pdf.stdout));
             }
         }
+        // Every Word file a build wrote opens: well-formed XML in every part.
+        for name in files::names(build).into_iter().filter(|n| n.ends_with(".docx")) {
+            if let Some(what) = std::fs::read(build.join(&name)).ok().and_then(|b| oracle::word_file(&b)) {
+                found.push(Finding { kind: oracle::BAD_WORD_FILE, message: format!("{}: {what}", if name.contains("plain-language") { "the summary's Word file" } else { "the Word file" }) });
+            }
+        }
         if !oracle::mentions_non_finite(&draft.all_text()) {
             for (place, text) in &texts {
                 if let Some(context) = oracle::non_finite(text, place == "a PDF") {

@@ -24,6 +24,7 @@ pub const CHANGED_INPUT: &str = "changed-book-input";
 pub const CHECK_PASSES: &str = "check-passes-failed-build";
 pub const LOST_PAGE: &str = "lost-page";
 pub const ACCEPTED: &str = "accepted-bad-input";
+pub const BAD_WORD_FILE: &str = "malformed-word-file";
 
 /// Errors of `metabook pool` that may come without a file position, because the mistake is in
 /// its options, on the command line, which has no file: (part of the message, the option).
@@ -525,6 +526,17 @@ pub fn self_check() {
     assert!(!active_content("<p>x<script>alert(1)</script></p>").is_empty(), "script element");
     assert!(active_content("<p title=\"a > b\">&lt;script&gt; onclick=x javascript:y</p>").is_empty(), "escaped text");
     assert!(non_finite("Test for overall effect: t = NaN", false).is_some(), "NaN");
+    let docx = |xml: &str| {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("word/document.xml", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(xml.as_bytes()).unwrap();
+        zip.finish().unwrap().into_inner()
+    };
+    assert!(word_file(&docx("<w:document xmlns:w=\"w\"><w:t>a &amp; b</w:t></w:document>")).is_none(), "a well-formed part");
+    assert!(word_file(&docx("<w:document xmlns:w=\"w\"><w:t>a & b</w:t></w:document>")).is_some(), "a raw ampersand");
+    assert!(word_file(&docx("<w:document><m:oMath/></w:document>")).is_some(), "an undeclared namespace");
+    assert!(word_file(b"not a zip").is_some(), "not a zip file");
     assert!(non_finite("1.00 [0.30, inf]", true).is_some(), "inf in an interval");
     assert!(non_finite("weight  inf", false).is_none(), "the influence flag's heading");
     assert!(non_finite("<th scope=\"col\">inf</th>", false).is_none(), "the influence flag's heading cell");
@@ -536,4 +548,32 @@ pub fn self_check() {
     assert!(duplicate_columns(&strings(&["study", "yi", " YI"])).is_some(), "duplicate columns");
     assert!(mentions_non_finite("a NaN cell") && !mentions_non_finite("influence"), "the book's own words");
     assert_eq!(markdown_links("- [A](a.md)\n- [B](b.m= \"x\"\n```\nd)\n- [C](c.md)\n"), strings(&["a.md"]), "links in a code block list nothing");
+}
+
+/// What is wrong with a Word file (the bytes of a .docx), if anything: a part that is not
+/// well-formed XML (Word refuses the whole file), or a formula's marker left in the text.
+pub fn word_file(bytes: &[u8]) -> Option<String> {
+    use std::io::Read;
+    let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+        Ok(a) => a,
+        Err(e) => return Some(format!("not a zip file: {e}")),
+    };
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).ok()?;
+        let name = entry.name().to_string();
+        if !(name.ends_with(".xml") || name.ends_with(".rels")) {
+            continue;
+        }
+        let mut xml = String::new();
+        if let Err(e) = entry.read_to_string(&mut xml) {
+            return Some(format!("{name} is not UTF-8: {e}"));
+        }
+        if let Err(e) = roxmltree::Document::parse(&xml) {
+            return Some(format!("{name} is not XML: {e}"));
+        }
+        if xml.contains('\u{FDD4}') {
+            return Some(format!("{name} holds a formula's marker"));
+        }
+    }
+    None
 }

@@ -74,6 +74,8 @@ pub const MARKDOWN_LINES: &[&str] = &[
     "| a |\n|---|\n| <script>x</script> |",
     "$$\\begin{x}$$",
     "$\\frac{1}{0}$ and $x_{_{_{}}}$",
+    "$$\\sum_{i=1}^{k} w_i \\left( y_i - \\hat\\theta \\right)^2$$",
+    "$\\text{<b>\\&]]>}$ in a note[^math].\n\n[^math]: With $\\sqrt[3]{x'^2}$ and \u{FDD4}0\u{FDD5}.",
     "$$",
     "Footnote[^nope].",
     "[^dup]: one\n\n[^dup]: two",

@@ -420,9 +420,24 @@ impl Session {
     pub fn build_then(&mut self, root: &Path, site_made: &mut SiteMade, site_written: &mut dyn FnMut()) -> Result<Built, Vec<Diagnostic>> {
         let outcome = build(root, &self.identity, Some(&self.memory), Instant::now(), &|_| (), site_made, site_written);
         comemo::evict(10);
+        release_freed_memory();
         outcome
     }
 }
+
+/// Hand the memory a build freed back to the system. A build that draws the Word file's figures
+/// frees tens of megabytes of pixel buffers on its drawing threads, which glibc keeps in those
+/// threads' heaps; without this, a `serve` session's resident memory stayed near 300 MiB.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 /// Build the book in `root`; on success, the closing lines with timings. On a terminal, a
 /// progress bar on stderr names the phase under way (indicatif draws nothing elsewhere).

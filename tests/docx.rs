@@ -118,6 +118,19 @@ fn the_example_review_as_a_word_file() {
     for n in 1..=6 {
         assert!(xml.contains(&format!("<wp:docPr id=\"{n}\" name=\"Figure {n}\" descr=\"")), "figure {n} has its own id and alt text");
     }
+    // The forest plot's PNG has its shapes (the studies' squares, in the plot's blue) and its
+    // text (near-black) on a white page.
+    let (_, forest) = media.iter().find(|(n, _)| n.ends_with("rIdImage4.png")).unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(forest.as_slice())).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "opaque");
+    let rgb: Vec<&[u8]> = pixels[..info.buffer_size()].chunks(3).collect();
+    let near = |p: &[u8], c: [u8; 3]| p.iter().zip(c).all(|(a, b)| a.abs_diff(b) < 12);
+    let count = |c: [u8; 3]| rgb.iter().filter(|p| near(p, c)).count();
+    assert!(near(rgb[0], [255, 255, 255]), "a white page");
+    assert!(count([0x1f, 0x5f, 0xa8]) > 2_000, "the squares: {}", count([0x1f, 0x5f, 0xa8]));
+    assert!(rgb.iter().filter(|p| p.iter().all(|&v| v < 60)).count() > 5_000, "the text");
     assert!(xml.contains("descr=\"Spasticity (Ashworth or Modified Ashworth score), before versus after intrathecal baclofen"), "the caption is the alt text");
     assert!(xml.contains(" SEQ Figure \\* ARABIC ") && xml.contains(" SEQ Table \\* ARABIC "), "captions numbered by Word's fields");
     assert!(text.contains("Figure 4. Spasticity") && text.contains("Table 1. Characteristics of the included studies"), "numbered as in the PDF");

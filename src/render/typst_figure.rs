@@ -41,6 +41,10 @@ pub struct Drawn {
     /// costs Typst a group and a path, so a box only clips where it must.
     clip: bool,
     body: String,
+    /// The shapes, an SVG without its texts, which `body` places as an image under the texts.
+    pub shapes: Option<String>,
+    /// The texts alone, as Typst code (what `body` places over the image).
+    texts: String,
 }
 
 impl Drawn {
@@ -50,6 +54,13 @@ impl Drawn {
         let settings = if settings_in_force { "" } else { self.settings.as_str() };
         let clip = if self.clip { "clip: true, " } else { "" };
         format!("box(width: {}, height: {}, {clip}{{ {settings}{}}})", pt(self.width), pt(self.height), self.body)
+    }
+
+    /// [`Drawn::boxed`] without the shapes: the texts alone, where the shapes are drawn apart
+    /// (the Word file's PNG draws [`Drawn::shapes`] straight onto its pixels).
+    pub fn texts_boxed(&self) -> String {
+        let clip = if self.clip { "clip: true, " } else { "" };
+        format!("box(width: {}, height: {}, {clip}{{ {}{}}})", pt(self.width), pt(self.height), self.settings, self.texts)
     }
 }
 
@@ -148,6 +159,7 @@ fn draw_with(svg: &str, width_pt: f64, data_rows: bool) -> Option<Drawn> {
     } else {
         String::new()
     };
+    let shapes = drawn.then_some(shapes);
     let clip = d.reaches_out(h * scale);
     let texts = d.finish();
     Some(Drawn {
@@ -160,6 +172,8 @@ fn draw_with(svg: &str, width_pt: f64, data_rows: bool) -> Option<Drawn> {
         height: h * scale,
         clip,
         body: format!("{image}{texts}"),
+        shapes,
+        texts,
     })
 }
 

@@ -575,7 +575,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
                         None => None,
                     };
                     let (pngs, todo) = word_figures(&p.chapters, &p.fonts, &mut p.cache);
-                    Some(Word::Make(key, WordWork { options, reference, pngs, todo }))
+                    Some(Word::Make(key, Box::new(WordWork { options, reference, pngs, todo })))
                 }
             }
         }
@@ -597,7 +597,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         let (chapters, fonts) = (&p.chapters, &p.fonts);
         let word = word.map(|w| match w {
             Word::Current(files) => Err(files),
-            Word::Make(key, w) => Ok((key, scope.spawn(move || word_files(w, book, chapters, summary_chapter, fonts)))),
+            Word::Make(key, w) => Ok((key, scope.spawn(move || word_files(*w, book, chapters, summary_chapter, fonts)))),
         });
         let mut todo: Vec<_> = jobs.iter().zip(&current).zip(sources).map(|((j, on_disk), source)| on_disk.is_none().then_some((j, source))).collect();
         // The first on this thread, whose memory the rest of the build has freed.
@@ -679,7 +679,7 @@ type Pngs<'a> = std::collections::HashMap<&'a str, Result<crate::render::docx::P
 /// they are kept under).
 enum Word<'a> {
     Current(Vec<Vec<u8>>),
-    Make(cache::Key, WordWork<'a>),
+    Make(cache::Key, Box<WordWork<'a>>),
 }
 
 /// What the Word files need that is made beside the PDF's typesetting.

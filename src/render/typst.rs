@@ -273,10 +273,10 @@ pub fn compile_pdf(typst_source: String, ident: &str, images: &BTreeMap<String, 
     typst_pdf::pdf(&document, &options).map_err(|errors| errors.iter().map(|e| Diagnostic::error(format!("PDF export failed: {}", e.message))).collect())
 }
 
-/// A figure as a PNG at `dpi` dots per inch, drawn as the PDF draws it ([`drawing`]: its
-/// shapes, its text set by Typst in the same fonts) on a white page of its own size: (the PNG,
-/// its width and height in pixels, its width and height in points). For the Word file, whose
-/// figures are images.
+/// A figure as a PNG at `dpi` dots per inch, drawn as the PDF draws it (its shapes, and its
+/// text set by Typst in the same fonts: [`drawing`]; the shapes drawn by resvg, see below) on a
+/// white page of its own size: (the PNG, its width and height in pixels, its width and height
+/// in points). For the Word file, whose figures are images.
 ///
 /// The page is white, not transparent: a transparent figure is black on black in a dark-mode
 /// Word. So the PNG is RGB, a quarter smaller than RGBA before compression, and written with

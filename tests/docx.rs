@@ -258,7 +258,8 @@ fn a_reference_document_gives_its_styles() {
         .build()
         .pack(&mut reference)
         .unwrap();
-    std::fs::write(dir.join("templates/reference.docx"), reference.into_inner()).unwrap();
+    let reference = reference.into_inner();
+    std::fs::write(dir.join("templates/reference.docx"), &reference).unwrap();
     build(&dir);
     let docx = the_docx(&dir);
     let styles = String::from_utf8(entries(&docx).into_iter().find(|(n, _)| n == "word/styles.xml").unwrap().1).unwrap();
@@ -275,6 +276,18 @@ fn a_reference_document_gives_its_styles() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("templates/reference.docx is not a Word document metabook can read"), "{stderr}");
     assert!(std::fs::read(&docx).unwrap() == before, "the previous Word file is left as it was");
+
+    // A Word document with a byte changed in a part (its checksum no longer right): the same
+    // error, and no crash in docx-rs's reader, which unwraps the zip reader's error.
+    let mut damaged = reference.clone();
+    let at = damaged.windows(6).position(|w| w == b"C00000").expect("the style's colour in the file");
+    damaged[at] = b'D';
+    std::fs::write(dir.join("templates/reference.docx"), &damaged).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_metabook")).args(["build", "--book"]).arg(&dir).env("NO_COLOR", "1").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("templates/reference.docx is not a Word document metabook can read: word/styles.xml") && !stderr.contains("panicked"), "{stderr}");
+    assert!(std::fs::read(&docx).unwrap() == before);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -494,13 +494,35 @@ fn caption(kind: &str, number: usize, text: Vec<Run>) -> Paragraph {
 /// The styles of a reference document (a book's `templates/reference.docx`, as pandoc takes
 /// one): read from its bytes, for the Word file to use instead of its own where it has them.
 pub fn reference_styles(name: &str, bytes: &[u8]) -> Result<docx_rs::Styles, Vec<Diagnostic>> {
-    // A damaged file must be an error, not a crash: the reader is not ours.
+    let unreadable = |why: String| vec![Diagnostic::error(format!("{name} is not a Word document metabook can read: {why}")).hint("save it from Word or LibreOffice as a .docx; only its styles are used")];
+    // A damaged file must be an error, not a crash: docx-rs's reader unwraps what its zip and
+    // XML readers return (a changed byte in a compressed part panicked on its checksum), so
+    // every part is read, checksum and XML, before it sees the file; its panics are caught too.
+    intact(bytes).map_err(unreadable)?;
     let read = std::panic::catch_unwind(|| docx_rs::read_docx(bytes).map(|d| d.styles));
     match read {
         Ok(Ok(styles)) => Ok(styles),
-        Ok(Err(e)) => Err(vec![Diagnostic::error(format!("{name} is not a Word document metabook can read: {e}")).hint("save it from Word or LibreOffice as a .docx; only its styles are used")]),
-        Err(_) => Err(vec![Diagnostic::error(format!("{name} is not a Word document metabook can read")).hint("save it from Word or LibreOffice as a .docx; only its styles are used")]),
+        Ok(Err(e)) => Err(unreadable(e.to_string())),
+        Err(_) => Err(unreadable("its reader failed".to_string())),
     }
+}
+
+/// Whether a .docx is a zip file whose every part reads whole (its checksum right) and whose
+/// XML parts are well-formed XML.
+fn intact(bytes: &[u8]) -> Result<(), String> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| e.to_string())?;
+        let name = entry.name().to_string();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).map_err(|e| format!("{name}: {e}"))?;
+        if name.ends_with(".xml") || name.ends_with(".rels") {
+            let text = std::str::from_utf8(&content).map_err(|e| format!("{name}: {e}"))?;
+            roxmltree::Document::parse(text).map_err(|e| format!("{name}: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The document's styles: a reference document's where it has them, else metabook's own, clean

@@ -142,6 +142,14 @@ impl Cache {
         Some(value)
     }
 
+    /// Keep the entry under `key`, if there is one, without reading it: a build that did not
+    /// need it (its output was current) but whose next build may.
+    pub fn keep(&mut self, key: Key) {
+        if self.dir.is_some() {
+            self.used.insert(key);
+        }
+    }
+
     /// Store `value` under `key`, once the build has succeeded ([`Cache::commit`]).
     pub fn put<T: Serialize + Clone + Send + Sync + 'static>(&mut self, key: Key, value: &T) {
         if self.dir.is_none() {

@@ -153,6 +153,14 @@ fn a_template_rewrites_the_pages_and_runs_no_directive() {
     std::fs::write(&docx, b"edited by hand").unwrap();
     let built = build(&mut session, &dir);
     assert!(built.words_made && std::fs::read(&docx).unwrap() == made, "{:?}", built.words_written);
+    assert_eq!(built.figures_drawn, 0, "the figures' PNGs come from the cache");
+    // After builds whose Word files were current, an edit of one analysis draws only the
+    // figures it changes: the others' PNGs stayed in the cache.
+    edit(&dir.join("templates/page.html"), "<meta name=\"edited\" content=\"yes\">", "<meta name=\"edited\" content=\"twice\">");
+    assert!(!build(&mut session, &dir).words_made);
+    edit(&dir.join("data/gait.csv"), "Schiess 2011,26,0.55,", "Schiess 2011,26,0.50,");
+    let built = build(&mut session, &dir);
+    assert!(built.figures_drawn > 0 && built.figures_drawn < first.figures_drawn, "{} of {}", built.figures_drawn, first.figures_drawn);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

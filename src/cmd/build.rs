@@ -393,6 +393,8 @@ pub struct Built {
     pub words_written: Vec<String>,
     /// Whether the Word files were made in this build (not current on disk).
     pub words_made: bool,
+    /// How many images of figures were drawn for the Word files (the others came from the cache).
+    pub figures_drawn: usize,
     /// From the start to the site's pages made in memory (what `serve` shows at once), to
     /// every output made in memory (the site's pages, the PDFs), and to all of them written.
     pub site_time: Duration,
@@ -467,6 +469,8 @@ pub struct Rendered {
     pub words: Vec<String>,
     /// Whether the Word files were made now (else they were current on disk).
     words_made: bool,
+    /// How many images of figures were drawn for them (the others came from the cache).
+    figures_drawn: usize,
     /// The PDFs typeset now (the others were current on disk), with their cache keys.
     typeset: Vec<(String, cache::Key, u128)>,
 }
@@ -568,7 +572,14 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
                 names.iter().zip(&hashes).map(|(name, h)| std::fs::read(build_dir.join(name)).ok().filter(|b| cache::hash(b) == *h)).collect()
             });
             match on_disk {
-                Some(files) => Some(Word::Current(files)),
+                Some(files) => {
+                    // The figures' PNGs stay in the cache for the next build that changes a figure
+                    // (else it would draw them all again).
+                    for (_, key) in figure_keys(&p.chapters, &p.fonts, &p.cache) {
+                        p.cache.keep(key);
+                    }
+                    Some(Word::Current(files))
+                }
                 None => {
                     let reference = match reference {
                         Some((name, bytes)) => Some(crate::render::docx::reference_styles(&name, &bytes)?),
@@ -622,11 +633,13 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
     });
     let mut words = Vec::new();
     let words_made = matches!(word, Some(Ok(_)));
+    let mut figures_drawn = 0;
     let made = match word {
         None => Vec::new(),
         Some(Err(on_disk)) => on_disk,
         Some(Ok((key, made))) => {
             let WordFiles { review, summary: summary_bytes, drawn } = made?;
+            figures_drawn = drawn.len();
             for (key, png) in drawn {
                 p.cache.put(key, &png);
             }
@@ -665,7 +678,7 @@ pub fn render(p: &mut Prepared, step: &dyn Fn(&'static str), site_made: &mut Sit
         return Err(problems);
     }
     files.push((RESULTS_FILE.to_string(), json::render_book(p.analyses.by_name.iter().map(|(name, r)| (name.as_str(), r))).into_bytes()));
-    Ok(Rendered { files, pages: page_count, pdfs, words, words_made, typeset })
+    Ok(Rendered { files, pages: page_count, pdfs, words, words_made, figures_drawn, typeset })
 }
 
 /// A figure's PNG as the build cache keeps it: the PNG's bytes (as CBOR bytes, not a list of
@@ -699,18 +712,23 @@ struct WordFiles {
     drawn: Vec<(cache::Key, CachedPng)>,
 }
 
-/// The Word file's figures: the PNGs the cache holds (each under its SVG and the fonts), and
-/// those still to draw.
-fn word_figures<'a>(chapters: &'a [PreparedChapter], fonts: &typst::FontSet, cache: &mut Cache) -> (Pngs<'a>, Vec<(&'a str, cache::Key)>) {
-    let mut pngs = Pngs::new();
-    let mut todo = Vec::new();
-    let svgs = chapters
+/// Each piece of each figure the Word file shows (its SVG), with the cache key of its PNG
+/// (the SVG and the fonts).
+fn figure_keys<'a>(chapters: &'a [PreparedChapter], fonts: &typst::FontSet, cache: &Cache) -> Vec<(&'a str, cache::Key)> {
+    chapters
         .iter()
         .flat_map(|c| &c.views)
         .filter_map(|v| if let chapter::View::Figure { svg, parts, .. } = v { Some(crate::render::docx::figure_pieces(svg, parts.as_ref())) } else { None })
-        .flatten();
-    for svg in svgs {
-        let key = cache.key("figure-png").text(svg).number(fonts.hash).finish();
+        .flatten()
+        .map(|svg| (svg, cache.key("figure-png").text(svg).number(fonts.hash).finish()))
+        .collect()
+}
+
+/// The Word file's figures: the PNGs the cache holds, and those still to draw.
+fn word_figures<'a>(chapters: &'a [PreparedChapter], fonts: &typst::FontSet, cache: &mut Cache) -> (Pngs<'a>, Vec<(&'a str, cache::Key)>) {
+    let mut pngs = Pngs::new();
+    let mut todo = Vec::new();
+    for (svg, key) in figure_keys(chapters, fonts, cache) {
         match cache.get::<CachedPng>(key) {
             Some((ciborium::Value::Bytes(png), w, h, wp, hp)) => {
                 pngs.insert(svg, Ok((png, w, h, wp, hp)));
@@ -758,7 +776,7 @@ fn build(
 ) -> Result<Built, Vec<Diagnostic>> {
     let mut prepared = prepare_remembering(root, Some(identity), memory)?;
     let mut site_time = Duration::ZERO;
-    let Rendered { mut files, pages: page_count, pdfs, words, words_made, typeset } = render(&mut prepared, step, &mut |files| {
+    let Rendered { mut files, pages: page_count, pdfs, words, words_made, figures_drawn, typeset } = render(&mut prepared, step, &mut |files| {
         site_time = start.elapsed();
         site_made(files);
     })?;
@@ -832,7 +850,7 @@ fn build(
         )
         + &ran_line(&ran, reused)
         + &changes.terminal.map_or(String::new(), |summary| format!("changed since the previous build ({}):\n{summary}", book.config.build.build_dir.join(CHANGES_FILE).display()));
-    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, words_written, words_made, site_time, made_time: rendered_time, written_time })
+    Ok(Built { output: super::Output { stdout, warnings }, ran, reused, pages_written, typeset, words_written, words_made, figures_drawn, site_time, made_time: rendered_time, written_time })
 }
 
 

@@ -514,14 +514,24 @@ pub fn csl_style(source: &Source) -> Result<IndependentStyle, String> {
     IndependentStyle::from_xml(&source.text).map_err(|e| e.to_string())
 }
 
+/// The anchor of figure `number`, which cross-references link to.
+pub fn figure_anchor(number: usize) -> String {
+    format!("figure-{number}")
+}
+
+/// The anchor of table `number`, which cross-references link to.
+pub fn table_anchor(number: usize) -> String {
+    format!("table-{number}")
+}
+
 /// Where figures and tables with a label are: label → (text, target).
 pub fn labels(chapters: &[PreparedChapter]) -> HashMap<String, (String, Target)> {
     let mut out = HashMap::new();
     for (c, chapter) in chapters.iter().enumerate() {
         for v in &chapter.views {
             let (label, text, anchor) = match v {
-                View::Figure { number, label: Some(l), .. } => (l, format!("Figure\u{a0}{number}"), format!("figure-{number}")),
-                View::Table { number, label: Some(l), .. } => (l, format!("Table\u{a0}{number}"), format!("table-{number}")),
+                View::Figure { number, label: Some(l), .. } => (l, format!("Figure\u{a0}{number}"), figure_anchor(*number)),
+                View::Table { number, label: Some(l), .. } => (l, format!("Table\u{a0}{number}"), table_anchor(*number)),
                 _ => continue,
             };
             out.insert(label.clone(), (text, Target { chapter: c, anchor }));

@@ -780,7 +780,7 @@ fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str
                 }
             }
             let p = caption("Figure", *number, runs);
-            out.push(Block::Paragraph(Box::new(w.bookmarked(p, &format!("figure-{number}")))));
+            out.push(Block::Paragraph(Box::new(w.bookmarked(p, &cite::figure_anchor(*number)))));
             out.extend(notes.iter().map(|n| Block::Paragraph(Box::new(Paragraph::new().style("Caption").add_run(run(n, Format::default()))))));
             out
         }
@@ -810,7 +810,7 @@ fn view_blocks(w: &mut Writer, v: &View, caption_runs: &dyn Fn(&mut Writer, &str
         View::Table { number, caption: text, headings, rows, notes, .. } => {
             let runs = caption_runs(w, text);
             let p = caption("Table", *number, runs).keep_next(true);
-            let mut out = vec![Block::Paragraph(Box::new(w.bookmarked(p, &format!("table-{number}"))))];
+            let mut out = vec![Block::Paragraph(Box::new(w.bookmarked(p, &cite::table_anchor(*number))))];
             let head: Vec<Paragraph> = headings.iter().map(|h| Paragraph::new().add_run(run(h, Format { bold: 1, ..Format::default() }))).collect();
             let mut all = vec![(head, true)];
             for r in rows {

@@ -1555,7 +1555,7 @@ mod tests {
             (r"\text{ if } a<b", format!(r#"<m:r><m:rPr><m:nor/></m:rPr><m:t xml:space="preserve"> if </m:t></m:r><m:r><m:t>a</m:t></m:r><m:r>{p}<m:t>&lt;</m:t></m:r><m:r><m:t>b</m:t></m:r>"#)),
             (r"\mathbb{R}", r#"<m:r><m:rPr><m:scr m:val="double-struck"/><m:sty m:val="p"/></m:rPr><m:t>R</m:t></m:r>"#.to_string()),
             (r"\log x", format!("<m:r>{p}<m:t>log</m:t></m:r><m:r><m:t>x</m:t></m:r>")),
-            (r"\left( x \right.", format!(r#"<m:d><m:dPr><m:begChr m:val="("/><m:endChr m:val=""/></m:dPr><m:e><m:r><m:t>x</m:t></m:r></m:e></m:d>"#)),
+            (r"\left( x \right.", r#"<m:d><m:dPr><m:begChr m:val="("/><m:endChr m:val=""/></m:dPr><m:e><m:r><m:t>x</m:t></m:r></m:e></m:d>"#.to_string()),
             (r"\binom{n}{k}", r#"<m:d><m:e><m:f><m:fPr><m:type m:val="noBar"/></m:fPr><m:num><m:r><m:t>n</m:t></m:r></m:num><m:den><m:r><m:t>k</m:t></m:r></m:den></m:f></m:e></m:d>"#.to_string()),
         ];
         for (latex, expected) in cases {
